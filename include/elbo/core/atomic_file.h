@@ -1,0 +1,16 @@
+#pragma once
+#include <string>
+
+namespace elbo {
+
+/// Writes `bytes` to `path` so that a reader never sees a partial file: the
+/// data go to `path.tmp.<pid>`, are flushed to disk (fsync), and the temporary
+/// file is renamed over `path`. On any failure (directory not writable, disk
+/// full) the temporary file is removed, `path` keeps its old content, and
+/// std::runtime_error names the path and the system error.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+/// Reads a whole file; std::invalid_argument naming the path if it cannot be read.
+std::string read_file(const std::string& path);
+
+}  // namespace elbo

@@ -1,0 +1,72 @@
+#pragma once
+#include "elbo/core/image_shape.h"
+
+#include <torch/types.h>
+
+#include <string>
+
+namespace elbo::data {
+
+/// One batch of examples as the models see it.
+struct Batch {
+  torch::Tensor x;     ///< [B, D] float32 features (images flattened channel-major)
+  torch::Tensor mask;  ///< [B, D] 1 = observed, 0 = missing; undefined = all observed
+  torch::Tensor y;     ///< [B] int64 labels, or undefined
+  int64_t size() const { return x.size(0); }
+};
+
+/// How pixel intensities in [0, 1] are turned into binary data.
+enum class Binarization {
+  none,     ///< keep grey levels in [0, 1]
+  fixed,    ///< "static": one Bernoulli draw per pixel, made once with a seed
+  dynamic,  ///< a fresh Bernoulli draw every time a batch is taken
+};
+
+/// Parses "none" | "static" | "dynamic" (throws std::invalid_argument otherwise).
+Binarization parse_binarization(const std::string& name);
+
+/// An in-memory data set: one contiguous tensor, batches gathered by index.
+struct Dataset {
+  torch::Tensor x;     ///< [N, D] float32
+  torch::Tensor mask;  ///< [N, D] float32 or undefined (all observed)
+  torch::Tensor y;     ///< [N] int64 or undefined
+  ImageShape image;    ///< set when examples are images
+  std::string name;    ///< where it came from (file name), for messages and reports
+  bool dynamic_binarize = false;  ///< draw Bernoulli(x) in every batch()
+
+  int64_t size() const { return x.defined() ? x.size(0) : 0; }
+  int64_t features() const { return x.defined() ? x.size(1) : 0; }
+
+  /// The examples at `index` (int64 [B]); applies dynamic binarization using
+  /// the global generator (seeded by the trainer per step).
+  Batch batch(const torch::Tensor& index) const;
+  /// Examples [begin, end) without binarization noise beyond what is stored.
+  Batch slice(int64_t begin, int64_t end) const;
+  /// A new data set holding the examples at `index`.
+  Dataset subset(const torch::Tensor& index) const;
+};
+
+/// Scales raw 8-bit intensities to [0, 1] (x / 255).
+torch::Tensor scale_pixels(const torch::Tensor& raw);
+
+/// Static binarization: Bernoulli(x) drawn once from a generator seeded with `seed`.
+Dataset binarize_static(const Dataset& data, uint64_t seed);
+
+/// Standardizes each column to zero mean and unit variance using observed
+/// entries only (constant columns are centred only). Returns mean and std.
+struct Standardization {
+  torch::Tensor mean;
+  torch::Tensor std;
+};
+Standardization standardize(Dataset& data);
+/// Applies a standardization computed on another split.
+void apply_standardization(Dataset& data, const Standardization& s);
+
+/// Splits off the last `validation` examples after a seeded permutation.
+struct TrainValidation {
+  Dataset train;
+  Dataset validation;
+};
+TrainValidation split_validation(const Dataset& data, int64_t validation, uint64_t seed);
+
+}  // namespace elbo::data

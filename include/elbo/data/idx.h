@@ -1,0 +1,16 @@
+#pragma once
+#include <torch/types.h>
+
+#include <string>
+
+namespace elbo::data {
+
+/// Reads an IDX file (the MNIST-family format; gzip-compressed or not, detected
+/// from the magic bytes): magic 0x0000 TT NN, NN big-endian uint32 sizes, then
+/// the payload. Returns a tensor of the stored type (uint8 -> kUInt8, int8,
+/// int16, int32, float32, float64) and shape. Throws std::invalid_argument
+/// naming the file and byte offset on a bad magic, bad dimension count,
+/// truncated payload, trailing bytes or a corrupt gzip stream.
+torch::Tensor read_idx(const std::string& path);
+
+}  // namespace elbo::data

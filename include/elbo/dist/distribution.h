@@ -1,0 +1,60 @@
+#pragma once
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+
+namespace elbo::dist {
+
+using torch::Tensor;
+
+/// A factorized distribution over the last axis (the event axis) of its
+/// parameters, following torch.distributions. Parameters are unconstrained
+/// tensors (logits, log-scales), so no value can leave its support.
+///
+/// Shapes: parameters are [..., D]; `log_prob(x)` sums the per-element terms
+/// over the last axis and returns [...]. Parameters broadcast against x, so a
+/// likelihood with parameters [K, B, D] scores data [B, D] for K particles.
+/// (Categorical keeps a class axis after the event axis: logits [..., L, C].)
+class Distribution {
+ public:
+  virtual ~Distribution() = default;
+
+  /// Short name used in messages, e.g. "Normal".
+  virtual std::string name() const = 0;
+
+  /// Per-element log density or mass; the shape of x broadcast with the batch.
+  virtual Tensor log_prob_elements(const Tensor& x) const = 0;
+
+  /// log p(x) summed over the event axis; masked-out elements (mask == 0)
+  /// contribute exactly nothing. mask broadcasts against x; undefined = all observed.
+  Tensor log_prob(const Tensor& x, const Tensor& mask = {}) const;
+
+  /// Reparameterized sample (gradients flow to the parameters). k = 0 draws
+  /// one sample of the parameters' shape; k > 0 prepends a particle axis [k, ...].
+  /// Throws std::invalid_argument for distributions without a reparameterization.
+  virtual Tensor rsample(int64_t k = 0) const;
+
+  /// Sample without gradient; defaults to rsample under NoGradGuard.
+  virtual Tensor sample(int64_t k = 0) const;
+
+  /// E[x], shape of the samples.
+  virtual Tensor mean() const = 0;
+
+  /// Per-element entropy; throws where there is no closed form.
+  virtual Tensor entropy_elements() const;
+
+  /// Entropy summed over the event axis.
+  Tensor entropy() const;
+
+  /// The shape of one sample (the broadcast parameter shape).
+  virtual std::vector<int64_t> sample_shape() const = 0;
+
+ protected:
+  /// Sizes for k particles: [k, sample_shape...] or sample_shape when k == 0.
+  std::vector<int64_t> particle_shape(int64_t k) const;
+};
+
+using DistributionPtr = std::shared_ptr<Distribution>;
+
+}  // namespace elbo::dist

@@ -1,0 +1,34 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace elbo::report {
+
+/// One line of a plot.
+struct Series {
+  std::string label;
+  std::vector<double> x;
+  std::vector<double> y;
+};
+
+/// A small line chart with axes, ticks, a legend and a title.
+struct LinePlot {
+  std::string title;
+  std::string x_label;
+  std::string y_label;
+  std::vector<Series> series;
+};
+
+/// Renders the plot as a standalone SVG document (no external resources).
+/// Non-finite points are skipped; an empty plot renders "no data".
+std::string render_svg(const LinePlot& plot, int width = 480, int height = 300);
+
+/// Several plots side by side in one SVG (e.g. loss, reconstruction, KL).
+std::string render_svg_row(const std::vector<LinePlot>& plots, int width_each = 420, int height = 300);
+
+/// A bar chart (e.g. KL per latent dimension) as SVG.
+std::string render_bar_svg(const std::string& title, const std::vector<double>& values,
+                           const std::string& x_label, const std::string& y_label,
+                           int width = 480, int height = 260);
+
+}  // namespace elbo::report

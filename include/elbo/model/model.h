@@ -1,0 +1,65 @@
+#pragma once
+#include "elbo/data/dataset.h"
+#include "elbo/dist/distribution.h"
+#include "elbo/dist/normal.h"
+
+#include <torch/nn/module.h>
+
+#include <string>
+#include <vector>
+
+namespace elbo::model {
+
+using data::Batch;
+using torch::Tensor;
+
+/// Per-example, per-particle terms of one group of latent variables
+/// (a VAE has one group; a hierarchical model has one per layer).
+struct LatentTerms {
+  std::string name;  ///< e.g. "z", "z1", "z2"
+  Tensor z;          ///< [K, B, D] the particles drawn from q
+  Tensor log_q;      ///< [K, B] log q(z | parents), summed over D
+  Tensor log_p;      ///< [K, B] log p(z | parents), summed over D
+  Tensor kl;         ///< [K or 1, B, D] analytic KL(q || p) per dimension; undefined if none exists
+  Tensor q_mean;     ///< [B, D] E_q[z] (for active units); may be undefined
+};
+
+/// What a model returns for a batch and K particles: the terms of the joint
+/// it defines, never a loss. Every objective and diagnostic is written
+/// against this, so a new model family gets all of them unchanged.
+struct Terms {
+  Tensor log_px_z;                  ///< [K, B] log p(x | z), summed over observed features
+  std::vector<LatentTerms> latents;
+
+  /// Importance log-weights log p(x, z) - log q(z | x): [K, B].
+  Tensor log_weights() const;
+  /// Analytic KL summed over groups and dimensions, [K or 1, B]; undefined if any group lacks one.
+  Tensor analytic_kl() const;
+  /// Monte Carlo KL: sum over groups of log q - log p, [K, B].
+  Tensor monte_carlo_kl() const;
+};
+
+/// A latent-variable model p(x, z) with an inference network q(z | x).
+/// Implementations: Vae (and further families behind the same interface).
+class Model : public torch::nn::Module {
+ public:
+  /// Terms for a batch and K >= 1 reparameterized particles per example.
+  virtual Terms forward(const Batch& batch, int64_t particles) = 0;
+
+  /// q(z | x) of the latent code used for encoding and interpolation, [B, D].
+  virtual dist::Normal posterior(const Batch& batch) = 0;
+
+  /// p(x | z) for codes z [..., D].
+  virtual dist::DistributionPtr likelihood(const Tensor& z) = 0;
+
+  /// n codes drawn from the prior, [n, D].
+  virtual Tensor sample_prior(int64_t n) = 0;
+
+  /// Dimensions of the latent code.
+  virtual int64_t latent_dim() const = 0;
+
+  /// Observed features per example.
+  virtual int64_t features() const = 0;
+};
+
+}  // namespace elbo::model

@@ -1,0 +1,61 @@
+#pragma once
+#include "elbo/core/config.h"
+#include "elbo/core/image_shape.h"
+#include "elbo/model/model.h"
+#include "elbo/nn/activation.h"
+#include "elbo/nn/likelihood.h"
+
+#include <torch/nn/modules/container/any.h>
+
+namespace elbo::model {
+
+/// Architecture of a VAE (Kingma & Welling 2014).
+struct VaeOptions {
+  int64_t features = 784;            ///< observed features D (categorical: positions)
+  ImageShape image{1, 28, 28};       ///< needed by conv encoders/decoders
+  int64_t latent_dim = 20;
+  std::string encoder = "mlp";       ///< mlp | conv
+  std::string decoder = "mlp";       ///< mlp | conv
+  std::vector<int64_t> hidden{400};  ///< MLP widths (decoder mirrors)
+  std::vector<int64_t> channels{32, 64};
+  nn::Activation activation = nn::Activation::relu;
+  std::string likelihood = "bernoulli";
+  std::string likelihood_scale = "per_feature";
+  double scale = 1.0;
+  int64_t categories = 4;
+  std::string prior = "normal";      ///< normal | dirac (refused: support mismatch)
+  double prior_scale = 1.0;
+  double decoder_init_scale = 1.0;   ///< "small decoder init" remedy for posterior collapse
+
+  /// The model.* keys of a run config, for data with `features` and `image`.
+  static VaeOptions from_config(const Config& config, int64_t features, const ImageShape& image);
+};
+
+/// Gaussian encoder q(z|x) = N(mu(x), diag sigma(x)^2) (one fused head for
+/// mu and log sigma), prior p(z) = N(0, s^2 I), decoder p(x|z) of any
+/// likelihood. z = mu + sigma * eps (reparameterization trick).
+class VaeImpl : public Model {
+ public:
+  explicit VaeImpl(const VaeOptions& options);
+
+  Terms forward(const Batch& batch, int64_t particles) override;
+  dist::Normal posterior(const Batch& batch) override;
+  dist::DistributionPtr likelihood(const Tensor& z) override;
+  Tensor sample_prior(int64_t n) override;
+  int64_t latent_dim() const override { return options_.latent_dim; }
+  int64_t features() const override { return options_.features; }
+
+  const VaeOptions& options() const { return options_; }
+  /// The prior N(0, s^2 I) over [latent_dim] (parameters on the model's device).
+  dist::Normal prior() const;
+
+ private:
+  VaeOptions options_;
+  torch::nn::AnyModule encoder_;
+  torch::nn::AnyModule decoder_;
+  nn::Likelihood likelihood_{nullptr};
+  Tensor prior_log_scale_;  // buffer [latent_dim]
+};
+TORCH_MODULE(Vae);
+
+}  // namespace elbo::model

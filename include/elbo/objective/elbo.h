@@ -1,0 +1,33 @@
+#pragma once
+#include "elbo/objective/objective.h"
+
+#include <torch/arg.h>
+
+namespace elbo::objective {
+
+/// Options of the (beta-)ELBO.
+struct ElboOptions {
+  TORCH_ARG(int64_t, particles) = 1;
+  /// Analytic KL (when the model provides it) or the Monte Carlo estimate log q - log p.
+  TORCH_ARG(bool, analytic_kl) = true;
+  TORCH_ARG(double, beta) = 1.0;
+  TORCH_ARG(int64_t, warmup_steps) = 0;
+  TORCH_ARG(double, free_bits) = 0.0;
+};
+
+/// ELBO(x) = E_q[log p(x|z)] - beta KL(q(z|x) || p(z)), estimated with K
+/// reparameterized particles (Kingma & Welling 2014); beta-VAE weighting
+/// (Higgins et al. 2017), linear KL warm-up and free bits as options.
+/// `bound` always reports the true ELBO (beta = 1, no floor).
+class Elbo : public Objective {
+ public:
+  explicit Elbo(const ElboOptions& options = {});
+  int64_t particles() const override { return options_.particles(); }
+  Value operator()(const model::Terms& terms, int64_t step) const override;
+  const ElboOptions& options() const { return options_; }
+
+ private:
+  ElboOptions options_;
+};
+
+}  // namespace elbo::objective

@@ -1,0 +1,36 @@
+#pragma once
+#include "elbo/core/image_shape.h"
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include <string>
+
+namespace elbo::train {
+
+/// Everything besides the weights that a checkpoint records.
+struct CheckpointInfo {
+  int64_t step = 0;             ///< optimizer steps taken
+  int64_t epoch = 0;            ///< completed epochs
+  int64_t batch_in_epoch = 0;   ///< batches done in the current epoch (mid-epoch checkpoints)
+  int64_t features = 0;         ///< observed features per example
+  ImageShape image{1, 0, 0};    ///< image shape of the data, if images
+  std::string config_toml;      ///< the resolved run config
+};
+
+/// Writes weights (and optimizer state, if given) atomically: serialized in
+/// memory, written to a temporary file, fsynced, renamed over `path`.
+/// Refuses (std::domain_error) to write non-finite weights.
+void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+                     const CheckpointInfo& info);
+
+/// Reads only the info block.
+CheckpointInfo read_checkpoint_info(const std::string& path);
+
+/// Restores weights (and optimizer state, if given) and returns the info.
+/// A checkpoint of a different model is refused naming the first parameter
+/// that is missing or has another shape; a truncated or corrupt file is
+/// refused naming the path. Both throw std::invalid_argument.
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer);
+
+}  // namespace elbo::train

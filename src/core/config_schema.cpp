@@ -1,0 +1,73 @@
+#include "elbo/core/config.h"
+
+namespace elbo {
+
+const std::vector<ConfigKey>& config_schema() {
+  using S = std::string;
+  using L = std::vector<int64_t>;
+  static const std::vector<ConfigKey> schema = {
+      // data
+      {"data.format", S("idx"), "file format of the data set", -1e300, 1e300, {"idx", "csv"}},
+      {"data.dir", S("/usr/share/datasets/fashion-mnist"), "directory the file names below are relative to"},
+      {"data.train", S("train-images-idx3-ubyte.gz"), "training examples (IDX images or CSV table)"},
+      {"data.train_labels", S("train-labels-idx1-ubyte.gz"), "IDX labels of the training examples (\"\" = none)"},
+      {"data.test", S("t10k-images-idx3-ubyte.gz"), "test examples (\"\" = split off data.test_fraction)"},
+      {"data.test_labels", S("t10k-labels-idx1-ubyte.gz"), "IDX labels of the test examples (\"\" = none)"},
+      {"data.test_fraction", 0.2, "fraction of data.train held out as test set when data.test is \"\"", 0.0, 0.9},
+      {"data.validation", int64_t{5000}, "training examples held out for validation each epoch", 0, 1e9},
+      {"data.max_train", int64_t{0}, "use only the first N training examples (0 = all)", 0, 1e12},
+      {"data.max_test", int64_t{0}, "use only the first N test examples (0 = all)", 0, 1e12},
+      {"data.binarize", S("none"), "binarization of [0,1] pixels", -1e300, 1e300, {"none", "static", "dynamic"}},
+      {"data.standardize", false, "standardize CSV columns (statistics from the training split)"},
+      {"data.delimiter", S(","), "CSV cell delimiter (one character)"},
+      {"data.skip_rows", int64_t{0}, "CSV lines to skip before the header/data", 0, 1e9},
+      {"data.header", S("auto"), "CSV header row", -1e300, 1e300, {"auto", "yes", "no"}},
+      {"data.label_column", int64_t{0}, "CSV label column: 0 = none, k = k-th (1-based), -1 = last", -1e9, 1e9},
+      // model
+      {"model.type", S("vae"), "model family", -1e300, 1e300, {"vae"}},
+      {"model.encoder", S("mlp"), "encoder network", -1e300, 1e300, {"mlp", "conv"}},
+      {"model.decoder", S("mlp"), "decoder network", -1e300, 1e300, {"mlp", "conv"}},
+      {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors)", 1, 1e6},
+      {"model.channels", L{32, 64}, "channels of the stride-2 conv layers (decoder mirrors)", 1, 1e5},
+      {"model.latent_dim", int64_t{20}, "latent dimensions", 1, 1e5},
+      {"model.activation", S("relu"), "hidden activation", -1e300, 1e300,
+       {"relu", "elu", "tanh", "softplus", "leaky_relu"}},
+      {"model.likelihood", S("bernoulli"), "p(x|z)", -1e300, 1e300,
+       {"bernoulli", "continuous_bernoulli", "gaussian", "laplace", "categorical", "poisson"}},
+      {"model.likelihood_scale", S("per_feature"), "scale of gaussian/laplace likelihoods", -1e300, 1e300,
+       {"fixed", "shared", "per_feature"}},
+      {"model.scale", 1.0, "fixed (or initial learned) scale of gaussian/laplace likelihoods", 1e-6, 1e6},
+      {"model.categories", int64_t{4}, "classes per position of the categorical likelihood", 2, 1e6},
+      {"model.prior", S("normal"), "prior p(z)", -1e300, 1e300, {"normal", "dirac"}},
+      {"model.prior_scale", 1.0, "standard deviation of the normal prior", 1e-12, 1e12},
+      {"model.decoder_init_scale", 1.0, "multiplies the decoder's output-layer initial weights (small = remedy for posterior collapse)", 0.0, 1e3},
+      // objective
+      {"objective.type", S("elbo"), "training objective", -1e300, 1e300, {"elbo", "iwae"}},
+      {"objective.particles", int64_t{1}, "samples z per example (K)", 1, 1e6},
+      {"objective.kl", S("analytic"), "KL term of the ELBO", -1e300, 1e300, {"analytic", "mc"}},
+      {"objective.beta", 1.0, "weight of the KL term (beta-VAE)", 0.0, 1e6},
+      {"objective.warmup_steps", int64_t{0}, "linear KL warm-up from 0 to beta over this many steps", 0, 1e12},
+      {"objective.free_bits", 0.0, "per-dimension KL floor in nats (Kingma et al. 2016)", 0.0, 1e6},
+      // train
+      {"train.epochs", int64_t{10}, "passes over the training set", 1, 1e9},
+      {"train.batch_size", int64_t{128}, "examples per step", 1, 1e9},
+      {"train.lr", 1e-3, "Adam learning rate", 0.0, 1e3},
+      {"train.beta1", 0.9, "Adam beta1", 0.0, 0.999999},
+      {"train.beta2", 0.999, "Adam beta2", 0.0, 0.99999999},
+      {"train.eps", 1e-8, "Adam epsilon", 0.0, 1.0},
+      {"train.weight_decay", 0.0, "Adam L2 weight decay", 0.0, 1e3},
+      {"train.grad_clip", 0.0, "clip the global gradient norm to this value (0 = off)", 0.0, 1e12},
+      {"train.seed", int64_t{1}, "seed of every random draw (same seed + machine = same numbers)", 0, 9.2e18},
+      {"train.log_every", int64_t{50}, "steps between metric records", 1, 1e12},
+      {"train.threads", int64_t{0}, "CPU threads (0 = all cores)", 0, 4096},
+      {"train.device", S("cpu"), "where to train", -1e300, 1e300, {"cpu", "cuda", "auto"}},
+      // evaluation and report
+      {"eval.k", int64_t{1000}, "importance samples K of the IWAE log-likelihood estimate", 1, 1e9},
+      {"eval.n", int64_t{1000}, "test examples evaluated (0 = all)", 0, 1e12},
+      {"report.samples", int64_t{64}, "images in the prior sample grid", 1, 10000},
+      {"report.interpolation_steps", int64_t{10}, "images per latent interpolation row", 2, 1000},
+  };
+  return schema;
+}
+
+}  // namespace elbo

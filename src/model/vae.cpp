@@ -1,0 +1,119 @@
+#include "elbo/model/vae.h"
+
+#include "elbo/core/check.h"
+#include "elbo/dist/kl.h"
+#include "elbo/dist/prior.h"
+#include "elbo/nn/conv.h"
+#include "elbo/nn/mlp.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace elbo::model {
+
+VaeOptions VaeOptions::from_config(const Config& c, int64_t features, const ImageShape& image) {
+  VaeOptions o;
+  o.features = features;
+  o.image = image;
+  o.latent_dim = c.get_int("model.latent_dim");
+  o.encoder = c.get_string("model.encoder");
+  o.decoder = c.get_string("model.decoder");
+  o.hidden = c.get_ints("model.hidden");
+  o.channels = c.get_ints("model.channels");
+  o.activation = nn::parse_activation(c.get_string("model.activation"));
+  o.likelihood = c.get_string("model.likelihood");
+  o.likelihood_scale = c.get_string("model.likelihood_scale");
+  o.scale = c.get_double("model.scale");
+  o.categories = c.get_int("model.categories");
+  o.prior = c.get_string("model.prior");
+  o.prior_scale = c.get_double("model.prior_scale");
+  o.decoder_init_scale = c.get_double("model.decoder_init_scale");
+  return o;
+}
+
+VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
+  ELBO_CHECK(o.features > 0 && o.latent_dim > 0, "elbo::model::Vae: features and latent_dim must be positive (got ",
+             o.features, ", ", o.latent_dim, ")");
+  prior_log_scale_ = register_buffer("prior_log_scale", dist::make_prior(o.prior, o.latent_dim, o.prior_scale).log_scale());
+  likelihood_ = register_module(
+      "likelihood", nn::Likelihood(nn::LikelihoodOptions(o.likelihood, o.features)
+                                       .scale_mode(o.likelihood_scale)
+                                       .scale(o.scale)
+                                       .categories(o.categories)));
+  const int64_t raw = likelihood_->raw_features();
+
+  auto needs_image = [&](const std::string& which) {
+    ELBO_CHECK(o.image.is_image() && o.image.features() == o.features, "model.", which,
+               " = \"conv\" needs image data; this data set has ", o.features, " features",
+               o.image.is_image() ? " that do not match its image shape " + o.image.str() : std::string(" and no image shape"),
+               "; use model.", which, " = \"mlp\"");
+  };
+  if (o.encoder == "conv") {
+    needs_image("encoder");
+    encoder_ = torch::nn::AnyModule(nn::ConvEncoder(
+        nn::ConvOptions(o.image, 2 * o.latent_dim).channels(o.channels).activation(o.activation)));
+  } else {
+    ELBO_CHECK(o.encoder == "mlp", "model.encoder '", o.encoder, "' is not one of: mlp, conv");
+    encoder_ = torch::nn::AnyModule(
+        nn::Mlp(nn::MlpOptions(o.features, 2 * o.latent_dim).hidden(o.hidden).activation(o.activation)));
+  }
+  if (o.decoder == "conv") {
+    needs_image("decoder");
+    ELBO_CHECK(o.likelihood != "categorical", "model.decoder = \"conv\" does not support the categorical likelihood");
+    decoder_ = torch::nn::AnyModule(nn::ConvDecoder(nn::ConvOptions(o.image, o.latent_dim)
+                                                        .channels(o.channels)
+                                                        .activation(o.activation)
+                                                        .params_per_pixel(likelihood_->params_per_feature())
+                                                        .output_init_scale(o.decoder_init_scale)));
+  } else {
+    ELBO_CHECK(o.decoder == "mlp", "model.decoder '", o.decoder, "' is not one of: mlp, conv");
+    std::vector<int64_t> hidden(o.hidden.rbegin(), o.hidden.rend());
+    decoder_ = torch::nn::AnyModule(nn::Mlp(
+        nn::MlpOptions(o.latent_dim, raw).hidden(hidden).activation(o.activation).output_init_scale(o.decoder_init_scale)));
+  }
+  register_module("encoder", encoder_.ptr());
+  register_module("decoder", decoder_.ptr());
+}
+
+dist::Normal VaeImpl::prior() const {
+  return dist::Normal(torch::zeros_like(prior_log_scale_), prior_log_scale_);
+}
+
+dist::Normal VaeImpl::posterior(const Batch& batch) {
+  ELBO_CHECK(batch.x.dim() == 2 && batch.x.size(1) == options_.features, "elbo::model::Vae: expected data [B, ",
+             options_.features, "], got ", batch.x.sizes());
+  // Missing entries (mask == 0) are presented to the encoder as zeros.
+  Tensor x = batch.mask.defined() ? batch.x * batch.mask : batch.x;
+  auto raw = encoder_.forward(x).chunk(2, -1);
+  return dist::Normal(raw[0], raw[1]);
+}
+
+dist::DistributionPtr VaeImpl::likelihood(const Tensor& z) {
+  ELBO_CHECK(z.dim() >= 1 && z.size(-1) == options_.latent_dim, "elbo::model::Vae: expected codes [..., ",
+             options_.latent_dim, "], got ", z.sizes());
+  return likelihood_->forward(decoder_.forward(z));
+}
+
+Tensor VaeImpl::sample_prior(int64_t n) {
+  ELBO_CHECK(n > 0, "elbo::model::Vae: sample count must be positive (got ", n, ")");
+  return prior().sample(n);
+}
+
+Terms VaeImpl::forward(const Batch& batch, int64_t particles) {
+  ELBO_CHECK(particles >= 1, "elbo::model::Vae: particles must be >= 1 (got ", particles, ")");
+  dist::Normal q = posterior(batch);
+  dist::Normal p = prior();
+  LatentTerms g;
+  g.name = "z";
+  g.z = q.rsample(particles);
+  g.log_q = q.log_prob(g.z);
+  g.log_p = p.log_prob(g.z);
+  g.kl = dist::kl_elements(q, p).unsqueeze(0);
+  g.q_mean = q.loc();
+  Terms terms;
+  terms.log_px_z = likelihood(g.z)->log_prob(batch.x, batch.mask);
+  terms.latents.push_back(std::move(g));
+  return terms;
+}
+
+}  // namespace elbo::model

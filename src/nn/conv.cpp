@@ -1,0 +1,98 @@
+#include "elbo/nn/conv.h"
+
+#include "elbo/core/check.h"
+
+namespace elbo::nn {
+namespace {
+
+void check_image(const ConvOptions& o, const char* who) {
+  ELBO_CHECK(o.image().is_image() && o.image().channels > 0, who, ": needs an image shape (got ", o.image().str(),
+             ")");
+  ELBO_CHECK(!o.channels().empty(), who, ": needs at least one conv layer");
+  int64_t h = o.image().height, w = o.image().width;
+  for (size_t i = 0; i < o.channels().size(); ++i) {
+    h /= 2;
+    w /= 2;
+    ELBO_CHECK(h >= 1 && w >= 1, who, ": image ", o.image().str(), " is too small for ", o.channels().size(),
+               " stride-2 layers");
+  }
+}
+
+/// Flattens leading axes: [..., F] -> [N, F], remembering them.
+std::vector<int64_t> leading(const torch::Tensor& x) {
+  auto sizes = x.sizes().vec();
+  sizes.pop_back();
+  return sizes;
+}
+
+}  // namespace
+
+ConvEncoderImpl::ConvEncoderImpl(const ConvOptions& options) : options_(options) {
+  check_image(options, "elbo::nn::ConvEncoder");
+  int64_t in = options.image().channels, h = options.image().height, w = options.image().width;
+  for (size_t i = 0; i < options.channels().size(); ++i) {
+    const int64_t out = options.channels()[i];
+    convs_.push_back(register_module(
+        "conv" + std::to_string(i), torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(2).padding(1))));
+    in = out;
+    h /= 2;
+    w /= 2;
+  }
+  head_ = register_module("head", torch::nn::Linear(in * h * w, options.features()));
+}
+
+torch::Tensor ConvEncoderImpl::forward(const torch::Tensor& x) {
+  const auto& img = options_.image();
+  ELBO_CHECK(x.dim() >= 2 && x.size(-1) == img.features(), "elbo::nn::ConvEncoder: expected input [..., ",
+             img.features(), "] (", img.str(), " images), got ", x.sizes());
+  auto lead = leading(x);
+  torch::Tensor h = x.reshape({-1, img.channels, img.height, img.width});
+  for (auto& conv : convs_) h = activate(conv->forward(h), options_.activation());
+  h = activate(h.flatten(1), options_.activation());
+  lead.push_back(options_.features());
+  return head_->forward(h).view(lead);
+}
+
+ConvDecoderImpl::ConvDecoderImpl(const ConvOptions& options) : options_(options) {
+  check_image(options, "elbo::nn::ConvDecoder");
+  const auto& img = options.image();
+  heights_.push_back(img.height);
+  widths_.push_back(img.width);
+  for (size_t i = 0; i < options.channels().size(); ++i) {
+    heights_.push_back(heights_.back() / 2);
+    widths_.push_back(widths_.back() / 2);
+  }
+  const auto& ch = options.channels();
+  stem_ = register_module("stem", torch::nn::Linear(options.features(), ch.back() * heights_.back() * widths_.back()));
+  // Mirror the encoder: layer i maps size heights_[n-i] back to heights_[n-i-1].
+  const size_t n = ch.size();
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t in = ch[n - 1 - i];
+    const bool last = i + 1 == n;
+    const int64_t out = last ? options.params_per_pixel() * img.channels : ch[n - 2 - i];
+    const int64_t pad_h = heights_[n - 1 - i] - 2 * heights_[n - i];
+    const int64_t pad_w = widths_[n - 1 - i] - 2 * widths_[n - i];
+    deconvs_.push_back(register_module(
+        "deconv" + std::to_string(i),
+        torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1).output_padding(
+            std::vector<int64_t>{pad_h, pad_w}))));
+  }
+  torch::NoGradGuard no_grad;
+  deconvs_.back()->weight.mul_(options.output_init_scale());
+}
+
+torch::Tensor ConvDecoderImpl::forward(const torch::Tensor& z) {
+  ELBO_CHECK(z.dim() >= 1 && z.size(-1) == options_.features(), "elbo::nn::ConvDecoder: expected input [..., ",
+             options_.features(), "], got ", z.sizes());
+  auto lead = leading(z);
+  torch::Tensor h = activate(stem_->forward(z.reshape({-1, options_.features()})), options_.activation());
+  h = h.view({-1, options_.channels().back(), heights_.back(), widths_.back()});
+  for (size_t i = 0; i < deconvs_.size(); ++i) {
+    h = deconvs_[i]->forward(h);
+    if (i + 1 < deconvs_.size()) h = activate(h, options_.activation());
+  }
+  lead.push_back(options_.params_per_pixel() * options_.image().features());
+  return h.reshape(lead);
+}
+
+}  // namespace elbo::nn

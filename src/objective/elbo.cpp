@@ -1,0 +1,42 @@
+#include "elbo/objective/elbo.h"
+
+#include "elbo/core/check.h"
+#include "elbo/objective/schedules.h"
+
+namespace elbo::objective {
+
+Elbo::Elbo(const ElboOptions& options) : options_(options) {
+  ELBO_CHECK(options.particles() >= 1, "objective.particles must be >= 1 (got ", options.particles(), ")");
+  ELBO_CHECK(options.beta() >= 0, "objective.beta must be >= 0 (got ", options.beta(), ")");
+  ELBO_CHECK(options.free_bits() >= 0, "objective.free_bits must be >= 0 (got ", options.free_bits(), ")");
+  ELBO_CHECK(options.free_bits() == 0 || options.analytic_kl(),
+             "objective.free_bits needs the analytic KL per dimension (objective.kl = \"analytic\")");
+}
+
+Value Elbo::operator()(const model::Terms& terms, int64_t step) const {
+  Value v;
+  v.beta = kl_weight(options_.beta(), options_.warmup_steps(), step);
+  Tensor reconstruction = terms.log_px_z.mean(0);  // [B]
+  Tensor kl_analytic = options_.analytic_kl() ? terms.analytic_kl() : Tensor();
+  ELBO_CHECK(!options_.analytic_kl() || kl_analytic.defined(),
+             "objective.kl = \"analytic\" but the model has no closed-form KL for some latent group; use \"mc\"");
+  Tensor kl = kl_analytic.defined() ? kl_analytic.mean(0) : terms.monte_carlo_kl().mean(0);  // [B]
+  Tensor penalty;
+  if (options_.free_bits() > 0) {
+    Tensor per_dim;
+    for (const auto& g : terms.latents) {
+      Tensor d = g.kl.mean(0);  // [B, D]
+      per_dim = per_dim.defined() ? torch::cat({per_dim, d}, -1) : d;
+    }
+    penalty = free_bits_kl(per_dim, options_.free_bits());
+  } else {
+    penalty = kl.mean();
+  }
+  v.loss = -reconstruction.mean() + v.beta * penalty;
+  v.reconstruction = reconstruction.detach();
+  v.kl = kl.detach();
+  v.bound = (reconstruction - kl).detach();
+  return v;
+}
+
+}  // namespace elbo::objective

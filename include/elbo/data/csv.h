@@ -25,7 +25,8 @@ struct CsvOptions {
 /// Reads a numeric table: every row must have the same number of cells; every
 /// cell must parse as a finite number or be missing. Errors name the file,
 /// line and column. Missing cells get x = 0 and mask = 0; mask is left
-/// undefined when nothing is missing.
+/// undefined when nothing is missing. Cells are trimmed of blanks and may be
+/// double-quoted ("" escapes a quote); blank lines and \r\n endings are accepted.
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 }  // namespace elbo::data

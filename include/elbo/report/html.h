@@ -15,14 +15,16 @@ struct Section {
 };
 
 /// A self-contained HTML page: images are embedded as data URIs, so the file
-/// can be mailed or opened anywhere. Written atomically; errors name the path.
+/// can be mailed or opened anywhere. Written atomically; errors name the path
+/// (std::invalid_argument for a PNG that cannot be read, std::runtime_error
+/// when `path` cannot be written).
 void write_html_report(const std::string& path, const std::string& title,
                        const std::vector<Section>& sections);
 
 /// Base64 (RFC 4648) of bytes.
 std::string base64(const std::string& bytes);
 
-/// Escapes &, <, >, " for HTML text.
+/// Escapes &, <, >, " and ' for HTML text and attribute values.
 std::string html_escape(const std::string& text);
 
 }  // namespace elbo::report

@@ -4,7 +4,8 @@
 
 namespace elbo::report {
 
-/// One line of a plot.
+/// One line of a plot. An empty `x` plots `y` against 0, 1, 2, ...; otherwise
+/// `x` and `y` have the same length. An empty label leaves the series out of the legend.
 struct Series {
   std::string label;
   std::vector<double> x;
@@ -26,7 +27,12 @@ std::string render_svg(const LinePlot& plot, int width = 480, int height = 300);
 /// Several plots side by side in one SVG (e.g. loss, reconstruction, KL).
 std::string render_svg_row(const std::vector<LinePlot>& plots, int width_each = 420, int height = 300);
 
-/// A bar chart (e.g. KL per latent dimension) as SVG.
+/// Tick values covering [lo, hi]: multiples of a step of 1, 2 or 5 times a
+/// power of ten, about `target` intervals, the first <= lo and the last >= hi.
+std::vector<double> nice_ticks(double lo, double hi, int target = 5);
+
+/// A bar chart (e.g. KL per latent dimension) as SVG: bar i is labelled with
+/// its index; non-finite values leave their bar out.
 std::string render_bar_svg(const std::string& title, const std::vector<double>& values,
                            const std::string& x_label, const std::string& y_label,
                            int width = 480, int height = 260);

@@ -1,0 +1,130 @@
+// elbo sample | reconstruct | encode RUN ...
+#include "commands.h"
+#include "run.h"
+
+#include "elbo/core/atomic_file.h"
+#include "elbo/core/rng.h"
+#include "elbo/data/load.h"
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace elbo::cli {
+namespace {
+
+std::string default_out(const std::string& run, const std::string& stem, const ImageShape& image) {
+  return run + "/" + stem + (image.is_image() ? ".png" : ".csv");
+}
+
+data::Dataset first(const data::Dataset& d, int64_t n) {
+  return n > 0 && n < d.size() ? d.subset(torch::arange(n, torch::kLong)) : d;
+}
+
+}  // namespace
+
+Action add_sample(CLI::App& app) {
+  struct Args {
+    std::string run, out;
+    int64_t n = 64, seed = 1, columns = 8;
+  };
+  auto args = std::make_shared<Args>();
+  app.add_option("run", args->run, "run directory")->required();
+  app.add_option("--n", args->n, "number of samples", true)->check(CLI::PositiveNumber);
+  app.add_option("--out", args->out, "output .png (image grid) or .csv (default: RUN/samples.png or .csv)");
+  app.add_option("--seed", args->seed, "seed of the prior draws", true);
+  app.add_option("--columns", args->columns, "images per row", true)->check(CLI::PositiveNumber);
+  return [args]() -> int {
+    LoadedRun run = load_run(args->run);
+    torch::NoGradGuard no_grad;
+    seed_stream(static_cast<uint64_t>(args->seed), RngStream::evaluation);
+    torch::Tensor x = run.model->likelihood(run.model->sample_prior(args->n))->mean();
+    const std::string out = args->out.empty() ? default_out(run.dir, "samples", run.info.image) : args->out;
+    write_examples(out, x, run.info.image, args->columns);
+    std::cout << "wrote " << args->n << " samples to " << out << "\n";
+    return 0;
+  };
+}
+
+Action add_reconstruct(CLI::App& app) {
+  struct Args {
+    std::string run, out;
+    int64_t n = 16;
+  };
+  auto args = std::make_shared<Args>();
+  app.add_option("run", args->run, "run directory")->required();
+  app.add_option("--n", args->n, "test examples to reconstruct", true)->check(CLI::PositiveNumber);
+  app.add_option("--out", args->out, "output .png (inputs above reconstructions) or .csv (reconstructions)");
+  return [args]() -> int {
+    LoadedRun run = load_run(args->run);
+    torch::NoGradGuard no_grad;
+    data::Dataset test = first(data::load_test_data(run.config), args->n);
+    data::Batch batch = test.slice(0, test.size());
+    torch::Tensor rec = run.model->likelihood(run.model->posterior(batch).loc())->mean();
+    const std::string out = args->out.empty() ? default_out(run.dir, "reconstructions", run.info.image) : args->out;
+    const bool png = out.size() >= 4 && out.substr(out.size() - 4) == ".png";
+    write_examples(out, png ? torch::cat({batch.x, rec}) : rec, run.info.image, test.size());
+    std::cout << "wrote " << test.size() << " reconstructions to " << out << "\n";
+    return 0;
+  };
+}
+
+Action add_encode(CLI::App& app) {
+  struct Args {
+    std::string run, out;
+    int64_t n = 0;
+  };
+  auto args = std::make_shared<Args>();
+  app.add_option("run", args->run, "run directory")->required();
+  app.add_option("--n", args->n, "test examples to encode (0 = all)", true)->check(CLI::NonNegativeNumber);
+  app.add_option("--out", args->out, "output CSV (default: RUN/latents.csv)");
+  return [args]() -> int {
+    LoadedRun run = load_run(args->run);
+    torch::NoGradGuard no_grad;
+    data::Dataset test = first(data::load_test_data(run.config), args->n);
+    const int64_t d = run.model->latent_dim();
+    std::ostringstream csv;
+    csv << std::setprecision(8);
+    for (int64_t j = 0; j < d; ++j) csv << "mu" << j + 1 << ",";
+    for (int64_t j = 0; j < d; ++j) csv << (j ? "," : "") << "sigma" << j + 1;
+    csv << (test.y.defined() ? ",label\n" : "\n");
+    for (int64_t begin = 0; begin < test.size(); begin += 1000) {
+      data::Batch batch = test.slice(begin, std::min(test.size(), begin + 1000));
+      dist::Normal q = run.model->posterior(batch);
+      torch::Tensor rows = torch::cat({q.loc(), q.scale()}, 1).to(torch::kDouble).contiguous();
+      auto a = rows.accessor<double, 2>();
+      for (int64_t i = 0; i < rows.size(0); ++i) {
+        for (int64_t j = 0; j < 2 * d; ++j) csv << (j ? "," : "") << a[i][j];
+        if (batch.y.defined()) csv << "," << batch.y[i].item<int64_t>();
+        csv << "\n";
+      }
+    }
+    const std::string out = args->out.empty() ? run.dir + "/latents.csv" : args->out;
+    write_file_atomic(out, csv.str());
+    std::cout << "wrote posterior means and scales of " << test.size() << " examples to " << out << "\n";
+    return 0;
+  };
+}
+
+Action add_config(CLI::App& app) {
+  struct Args {
+    std::string config_path;
+    std::vector<std::string> sets;
+  };
+  auto args = std::make_shared<Args>();
+  app.add_option("config", args->config_path, "show this config resolved against the defaults")->check(CLI::ExistingFile);
+  app.add_option("--set", args->sets, "override a key (repeatable)");
+  return [args]() -> int {
+    if (args->config_path.empty() && args->sets.empty()) {
+      std::cout << "Config keys (TOML sections [data] [model] [objective] [train] [eval] [report]):\n"
+                << describe_config_schema();
+      return 0;
+    }
+    Config config = args->config_path.empty() ? Config() : Config::from_file(args->config_path);
+    for (const auto& s : args->sets) config.set(s);
+    std::cout << config.to_toml();
+    return 0;
+  };
+}
+
+}  // namespace elbo::cli

@@ -1,0 +1,48 @@
+// elbo: train, evaluate and sample variational autoencoders from the command line.
+#include "commands.h"
+
+#include <c10/util/Exception.h>
+
+#include <iostream>
+#include <map>
+
+int main(int argc, char** argv) {
+  CLI::App app{"elbo: ELBO-based variational inference (VAEs) — train, evaluate, sample"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "elbo 0.1.0");
+  std::map<CLI::App*, elbo::cli::Action> actions;
+  auto add = [&](const char* name, const char* help, elbo::cli::Action (*make)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    actions[sub] = make(*sub);
+  };
+  add("train", "train a model from a TOML config (default: MLP VAE on Fashion-MNIST)", elbo::cli::add_train);
+  add("evaluate", "test ELBO, IWAE log p(x), ELBO gap, Pinsker bound, KL per dimension, active units",
+      elbo::cli::add_evaluate);
+  add("sample", "draw samples from the prior through the decoder", elbo::cli::add_sample);
+  add("reconstruct", "reconstruct test examples (inputs above reconstructions)", elbo::cli::add_reconstruct);
+  add("encode", "write posterior means and scales of test examples to CSV", elbo::cli::add_encode);
+  add("config", "print every config key with its default and meaning", elbo::cli::add_config);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    for (auto& [sub, action] : actions)
+      if (sub->parsed()) return action();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "elbo: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::domain_error& e) {
+    std::cerr << "elbo: numerical failure: " << e.what() << "\n";
+    return 1;
+  } catch (const c10::Error& e) {
+    std::cerr << "elbo: internal error (LibTorch): " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "elbo: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,264 @@
+#include "run.h"
+
+#include "elbo/core/atomic_file.h"
+#include "elbo/core/check.h"
+#include "elbo/core/rng.h"
+#include "elbo/dist/categorical.h"
+#include "elbo/model/factory.h"
+#include "elbo/report/html.h"
+#include "elbo/report/image_grid.h"
+#include "elbo/report/plot.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+namespace elbo::cli {
+
+LoadedRun load_run(const std::string& dir) {
+  const std::string path = checkpoint_path(dir);
+  struct stat st {};
+  ELBO_CHECK(::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode), "run directory '", dir, "' does not exist");
+  ELBO_CHECK(::stat(path.c_str(), &st) == 0, "run directory '", dir, "' has no checkpoint.pt (train it with: elbo train --out ", dir, ")");
+  LoadedRun run;
+  run.dir = dir;
+  run.info = train::read_checkpoint_info(path);
+  run.config = Config::from_toml(run.info.config_toml, path + " (stored config)");
+  run.model = model::make_model(run.config, run.info.features, run.info.image);
+  train::load_checkpoint(path, *run.model, nullptr);
+  run.model->eval();
+  return run;
+}
+
+void ensure_writable_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ELBO_CHECK(!ec, "cannot create output directory '", dir, "': ", ec.message());
+  ELBO_CHECK(::access(dir.c_str(), W_OK) == 0, "output directory '", dir, "' is not writable: ", std::strerror(errno));
+}
+
+void write_examples(const std::string& path, const torch::Tensor& x, const ImageShape& image, int64_t columns) {
+  const bool csv = path.size() >= 4 && path.substr(path.size() - 4) == ".csv";
+  const bool png = path.size() >= 4 && path.substr(path.size() - 4) == ".png";
+  ELBO_CHECK(csv || png, "output file '", path, "' must end in .png or .csv");
+  ELBO_CHECK(csv || image.is_image(), "'", path, "': this model's data are not images; write .csv instead");
+  if (png) return report::write_image_grid(path, x, image, columns);
+  torch::Tensor c = x.to(torch::kDouble).reshape({x.size(0), -1}).contiguous();
+  std::ostringstream out;
+  out << std::setprecision(8);
+  for (int64_t j = 0; j < c.size(1); ++j) out << (j ? "," : "") << "x" << j + 1;
+  out << "\n";
+  auto a = c.accessor<double, 2>();
+  for (int64_t i = 0; i < c.size(0); ++i) {
+    for (int64_t j = 0; j < c.size(1); ++j) out << (j ? "," : "") << a[i][j];
+    out << "\n";
+  }
+  write_file_atomic(path, out.str());
+}
+
+double MetricsLine::get(const std::string& key) const {
+  for (const auto& [k, v] : values)
+    if (k == key) return v;
+  return std::nan("");
+}
+
+std::vector<MetricsLine> read_metrics(const std::string& path) {
+  std::vector<MetricsLine> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    MetricsLine m;
+    size_t pos = 0;
+    while ((pos = line.find('"', pos)) != std::string::npos) {
+      const size_t end = line.find('"', pos + 1);
+      if (end == std::string::npos) break;
+      const std::string key = line.substr(pos + 1, end - pos - 1);
+      size_t colon = line.find(':', end);
+      if (colon == std::string::npos) break;
+      size_t v = line.find_first_not_of(' ', colon + 1);
+      if (v != std::string::npos && line[v] == '"') {
+        const size_t vend = line.find('"', v + 1);
+        if (key == "type") m.type = line.substr(v + 1, vend - v - 1);
+        pos = vend + 1;
+      } else {
+        char* stop = nullptr;
+        const double value = std::strtod(line.c_str() + v, &stop);
+        m.values.emplace_back(key, value);
+        pos = static_cast<size_t>(stop - line.c_str());
+      }
+    }
+    if (!m.type.empty()) lines.push_back(std::move(m));
+  }
+  return lines;
+}
+
+namespace {
+
+/// What to show for p(x|z): the mean, or the most likely class for categorical data.
+torch::Tensor decoded(model::Model& model, const torch::Tensor& z) {
+  dist::DistributionPtr px = model.likelihood(z);
+  if (auto* cat = dynamic_cast<dist::Categorical*>(px.get())) return cat->logits().argmax(-1).to(torch::kFloat);
+  return px->mean();
+}
+
+}  // namespace
+
+Pictures make_pictures(model::Model& model, const data::Dataset& test, const Config& config) {
+  torch::NoGradGuard no_grad;
+  seed_stream(static_cast<uint64_t>(config.get_int("train.seed")), RngStream::evaluation, 1u << 30);
+  Pictures p;
+  p.samples = decoded(model, model.sample_prior(config.get_int("report.samples"))).cpu();
+  const int64_t columns = 16;
+  const int64_t n = std::min<int64_t>(32, test.size());
+  if (n >= 1) {
+    data::Batch batch = test.slice(0, n);
+    torch::Tensor rec = decoded(model, model.posterior(batch).loc()).cpu();
+    // Row pairs: inputs above their reconstructions.
+    std::vector<torch::Tensor> rows;
+    for (int64_t begin = 0; begin < n; begin += columns) {
+      const int64_t end = std::min(n, begin + columns);
+      rows.push_back(batch.x.slice(0, begin, end).cpu());
+      rows.push_back(rec.slice(0, begin, end));
+    }
+    p.reconstructions = torch::cat(rows);
+    p.reconstruction_columns = std::min(columns, n);
+  }
+  const int64_t steps = config.get_int("report.interpolation_steps");
+  const int64_t pairs = std::min<int64_t>(8, test.size() / 2);
+  if (pairs >= 1) {
+    data::Batch ends = test.slice(0, 2 * pairs);
+    torch::Tensor codes = model.posterior(ends).loc();
+    torch::Tensor a = codes.slice(0, 0, pairs), b = codes.slice(0, pairs, 2 * pairs);
+    torch::Tensor t = torch::linspace(0, 1, steps, codes.options()).view({1, steps, 1});
+    torch::Tensor path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t;  // [pairs, steps, D]
+    torch::Tensor images = decoded(model, path.reshape({pairs * steps, -1})).cpu().view({pairs, steps, -1});
+    // Each row: first input, the path between the two codes, second input.
+    torch::Tensor x = ends.x.cpu();
+    p.interpolation = torch::cat({x.slice(0, 0, pairs).unsqueeze(1), images, x.slice(0, pairs, 2 * pairs).unsqueeze(1)}, 1)
+                          .reshape({pairs * (steps + 2), -1});
+    p.interpolation_columns = steps + 2;
+  }
+  return p;
+}
+
+std::string summary_table(const diag::Summary& s) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(3);
+  auto row = [&](const std::string& k, const std::string& v) { out << "  " << std::left << std::setw(34) << k << v << "\n"; };
+  auto num = [](double v, int precision = 3) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(precision) << v;
+    return o.str();
+  };
+  row("test examples", std::to_string(s.examples));
+  row("ELBO (nats)", num(s.elbo));
+  row("  reconstruction E_q log p(x|z)", num(s.reconstruction));
+  row("  KL(q(z|x) || p(z))", num(s.kl));
+  row("log p(x), IWAE K=" + std::to_string(s.k), num(s.log_px) + " ± " + num(s.log_px_se));
+  row("ELBO gap  log p(x) - ELBO", num(s.gap) + " ± " + num(s.gap_se));
+  row("Pinsker bound on TV(q, p(z|x))", num(s.pinsker_tv, 4));
+  if (s.activity.activity.defined())
+    row("active units (Var E_q[z] > 0.01)",
+        std::to_string(s.activity.active_units) + " / " + std::to_string(s.activity.activity.numel()));
+  if (s.activity.kl_per_dim.defined()) {
+    std::ostringstream kl;
+    kl << std::fixed << std::setprecision(2);
+    torch::Tensor d = s.activity.kl_per_dim;
+    for (int64_t i = 0; i < d.numel(); ++i) kl << (i ? " " : "") << d[i].item<double>();
+    row("KL per latent dimension", kl.str());
+  }
+  return out.str();
+}
+
+void write_report(const std::string& dir, model::Model& model, const data::Dataset& test, const Config& config,
+                  const diag::Summary& summary) {
+  std::vector<report::Section> sections;
+  report::Section head;
+  head.heading = "Test set";
+  auto num = [](double v) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(3) << v;
+    return o.str();
+  };
+  head.table = {{"data", test.name},
+                {"model", config.get_string("model.type") + " (" + config.get_string("model.encoder") + " encoder, " +
+                              config.get_string("model.decoder") + " decoder, " + config.get_string("model.likelihood") +
+                              " likelihood, " + std::to_string(config.get_int("model.latent_dim")) + " latent dims)"},
+                {"test examples", std::to_string(summary.examples)},
+                {"ELBO (nats)", num(summary.elbo)},
+                {"reconstruction E_q log p(x|z)", num(summary.reconstruction)},
+                {"KL(q(z|x) || p(z))", num(summary.kl)},
+                {"log p(x), IWAE K=" + std::to_string(summary.k), num(summary.log_px) + " ± " + num(summary.log_px_se)},
+                {"ELBO gap", num(summary.gap) + " ± " + num(summary.gap_se)},
+                {"Pinsker bound on TV(q(z|x), p(z|x))", num(summary.pinsker_tv)},
+                {"active units", std::to_string(summary.activity.active_units) + " / " +
+                                     std::to_string(model.latent_dim())}};
+  sections.push_back(head);
+
+  Pictures p = make_pictures(model, test, config);
+  const ImageShape& image = test.image;
+  if (image.is_image()) {
+    write_examples(dir + "/samples.png", p.samples, image, 8);
+    sections.push_back({"Samples from the prior", "z ~ p(z), shown as the mean of p(x|z).", {},
+                        {{"samples.png", dir + "/samples.png"}}, {}});
+    if (p.reconstructions.defined()) {
+      write_examples(dir + "/reconstructions.png", p.reconstructions, image, p.reconstruction_columns);
+      sections.push_back({"Reconstructions", "Test inputs (odd rows) above the mean of p(x|z = E_q[z|x]) (even rows).",
+                          {}, {{"reconstructions.png", dir + "/reconstructions.png"}}, {}});
+    }
+    if (p.interpolation.defined()) {
+      write_examples(dir + "/interpolation.png", p.interpolation, image, p.interpolation_columns);
+      sections.push_back({"Latent interpolation",
+                          "Each row: a test image, the decoded straight line between its posterior mean and another's, "
+                          "the other image.",
+                          {}, {{"interpolation.png", dir + "/interpolation.png"}}, {}});
+    }
+  } else {
+    write_examples(dir + "/samples.csv", p.samples, image, 1);
+    sections.push_back({"Samples from the prior", "Written to samples.csv (" + std::to_string(p.samples.size(0)) +
+                                                      " rows, decoded means).", {}, {}, {}});
+  }
+
+  // Training curves from metrics.jsonl.
+  report::LinePlot loss{"Negative bound (loss)", "step", "nats"}, rec{"Reconstruction E_q log p(x|z)", "step", "nats"},
+      kl{"KL(q || p)", "step", "nats"};
+  report::Series loss_t{"train"}, loss_v{"validation"}, rec_t{"train"}, rec_v{"validation"}, kl_t{"train"}, kl_v{"validation"};
+  for (const auto& m : read_metrics(dir + "/metrics.jsonl")) {
+    const double step = m.get("step");
+    if (m.type == "step") {
+      loss_t.x.push_back(step), loss_t.y.push_back(m.get("loss"));
+      rec_t.x.push_back(step), rec_t.y.push_back(m.get("reconstruction"));
+      kl_t.x.push_back(step), kl_t.y.push_back(m.get("kl"));
+    } else if (m.type == "epoch") {
+      loss_v.x.push_back(step), loss_v.y.push_back(-m.get("valid_elbo"));
+      rec_v.x.push_back(step), rec_v.y.push_back(m.get("valid_reconstruction"));
+      kl_v.x.push_back(step), kl_v.y.push_back(m.get("valid_kl"));
+    }
+  }
+  loss.series = {loss_t, loss_v};
+  rec.series = {rec_t, rec_v};
+  kl.series = {kl_t, kl_v};
+  const std::string curves = report::render_svg_row({loss, rec, kl});
+  write_file_atomic(dir + "/curves.svg", curves);
+  sections.push_back({"Training curves", "Training averages every train.log_every steps; validation after each epoch.",
+                      {}, {}, {curves}});
+
+  if (summary.activity.kl_per_dim.defined()) {
+    torch::Tensor d = summary.activity.kl_per_dim.contiguous();
+    std::vector<double> values(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+    sections.push_back({"Posterior collapse",
+                        std::to_string(summary.activity.active_units) + " of " + std::to_string(d.numel()) +
+                            " latent units are active (Var_x E_q[z_i] > 0.01, Burda et al. 2016).",
+                        {}, {}, {report::render_bar_svg("KL per latent dimension", values, "dimension", "nats")}});
+  }
+  report::write_html_report(dir + "/report.html", "elbo run: " + dir, sections);
+}
+
+}  // namespace elbo::cli

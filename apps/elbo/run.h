@@ -1,0 +1,58 @@
+#pragma once
+// A run directory: config.toml, checkpoint.pt, metrics.jsonl, images, report.html.
+#include "elbo/core/config.h"
+#include "elbo/data/dataset.h"
+#include "elbo/diag/summary.h"
+#include "elbo/model/model.h"
+#include "elbo/train/checkpoint.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace elbo::cli {
+
+inline std::string checkpoint_path(const std::string& dir) { return dir + "/checkpoint.pt"; }
+
+/// A trained run loaded back for evaluation or generation.
+struct LoadedRun {
+  std::string dir;
+  Config config;
+  train::CheckpointInfo info;
+  std::shared_ptr<model::Model> model;
+};
+
+/// Reads RUN/checkpoint.pt (its stored config rebuilds the model). Errors name the path.
+LoadedRun load_run(const std::string& dir);
+
+/// Creates the directory (and parents); a clear error if it cannot be written.
+void ensure_writable_dir(const std::string& dir);
+
+/// Writes images [N, D] as a PNG grid (image data) or rows of CSV (anything else),
+/// chosen by the file extension.
+void write_examples(const std::string& path, const torch::Tensor& x, const ImageShape& image, int64_t columns);
+
+/// One parsed line of metrics.jsonl: its "type" and numeric fields.
+struct MetricsLine {
+  std::string type;
+  std::vector<std::pair<std::string, double>> values;
+  double get(const std::string& key) const;
+};
+std::vector<MetricsLine> read_metrics(const std::string& path);
+
+/// Decoded means for the report: prior samples, reconstructions, interpolations.
+struct Pictures {
+  torch::Tensor samples, reconstructions, interpolation;
+  int64_t reconstruction_columns = 0, interpolation_columns = 0;
+};
+Pictures make_pictures(model::Model& model, const data::Dataset& test, const Config& config);
+
+/// Writes samples.png, reconstructions.png, interpolation.png (images) or
+/// samples.csv (tables), curves.svg and the self-contained report.html.
+void write_report(const std::string& dir, model::Model& model, const data::Dataset& test, const Config& config,
+                  const diag::Summary& summary);
+
+/// The summary as an aligned two-column table for the terminal.
+std::string summary_table(const diag::Summary& summary);
+
+}  // namespace elbo::cli

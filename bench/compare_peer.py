@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark: elbo's default model against the PyTorch peer.
+
+Trains the same architecture (784-400-20 MLP VAE, Bernoulli likelihood,
+analytic KL, Adam 1e-3, batch 128) for the same epochs on the same machine in
+the same run, then prints training throughput, test ELBO, IWAE log p(x) and
+IWAE throughput of each, and elbo/peer ratios.
+
+    bench/compare_peer.py [--epochs 10] [--k 1000] [--n 1000] [--elbo build/elbo]
+
+Needs Debian's python3-torch for the peer (installed on first use).
+Both train on all 60000 training images (no validation split, as the peer).
+"""
+import argparse, json, os, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_peer():
+    for p in (os.path.join(ROOT, "..", "shared", "peers", "torch_vae.py"),
+              os.path.join(ROOT, "shared", "peers", "torch_vae.py")):
+        if os.path.exists(p):
+            return os.path.abspath(p)
+    sys.exit("compare_peer: cannot find shared/peers/torch_vae.py beside the repository")
+
+
+def ensure_torch():
+    if subprocess.run(["/usr/bin/python3", "-c", "import torch, numpy"], capture_output=True).returncode != 0:
+        print("compare_peer: installing python3-torch for the peer", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "python3-torch"], check=True)
+
+
+def run_elbo(elbo, epochs, k, n, out):
+    common = ["--set", f"train.epochs={epochs}", "--set", "data.validation=0",
+              "--set", f"eval.k={k}", "--set", f"eval.n={n}", "--set", "train.log_every=100"]
+    subprocess.run([elbo, "train", *common, "--out", out], check=True, stdout=subprocess.DEVNULL)
+    epochs_seen = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl")) if '"epoch"' in l and '"type": "epoch"' in l]
+    seconds = sum(e["seconds"] for e in epochs_seen)
+    train_eps = 60000 * epochs / seconds
+    ev = json.loads(subprocess.run([elbo, "evaluate", out, "--k", str(k), "--n", str(n), "--json"],
+                                   check=True, capture_output=True, text=True).stdout)
+    return {"train_examples_per_s": train_eps, "test_elbo": ev["elbo"], "test_iwae": ev["log_px"],
+            "iwae_examples_per_s": ev["examples_per_s"]}
+
+
+def run_peer(epochs, k, n):
+    out = subprocess.run(["/usr/bin/python3", find_peer(), "--epochs", str(epochs), "--iwae-k", str(k),
+                          "--eval-n", str(n)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--k", type=int, default=1000)
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--elbo", default=os.path.join(ROOT, "build", "elbo"))
+    a = ap.parse_args()
+    ensure_torch()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.time()
+        ours = run_elbo(a.elbo, a.epochs, a.k, a.n, os.path.join(tmp, "run"))
+        t1 = time.time()
+        peer = run_peer(a.epochs, a.k, a.n)
+        t2 = time.time()
+    rows = [("training examples/s", "train_examples_per_s", True),
+            ("test ELBO (nats)", "test_elbo", False),
+            (f"test log p(x), IWAE K={a.k}", "test_iwae", False),
+            ("IWAE examples/s", "iwae_examples_per_s", True)]
+    print(f"elbo vs PyTorch peer: default MLP VAE, {a.epochs} epochs, IWAE K={a.k} on {a.n} test images")
+    print(f"{'':32}{'elbo':>12}{'peer':>12}{'elbo/peer':>12}")
+    for label, key, ratio in rows:
+        r = f"{ours[key] / peer[key]:.2f}x" if ratio else f"{ours[key] - peer[key]:+.2f} nats"
+        print(f"{label:32}{ours[key]:12.2f}{peer[key]:12.2f}{r:>12}")
+    print(f"(wall time: elbo {t1 - t0:.0f} s, peer {t2 - t1:.0f} s; peer torch {peer.get('torch')})")
+    print(json.dumps({"elbo": ours, "peer": peer}))
+
+
+if __name__ == "__main__":
+    main()

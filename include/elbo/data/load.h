@@ -1,0 +1,23 @@
+#pragma once
+#include "elbo/core/config.h"
+#include "elbo/data/dataset.h"
+
+namespace elbo::data {
+
+/// The three splits of a run.
+struct Splits {
+  Dataset train;
+  Dataset validation;
+  Dataset test;
+};
+
+/// Loads the data a run config describes (data.* keys): IDX images (scaled to
+/// [0, 1], optionally binarized) or a CSV table (optionally standardized with
+/// training statistics), a test split (from its own file or held out), and a
+/// validation split held out of the training examples. Deterministic in train.seed.
+Splits load_data(const Config& config);
+
+/// Only the test split (for evaluation of a trained run), built exactly as load_data builds it.
+Dataset load_test_data(const Config& config);
+
+}  // namespace elbo::data

@@ -1,0 +1,29 @@
+#pragma once
+#include "elbo/diag/collapse.h"
+#include "elbo/diag/evidence.h"
+
+#include <string>
+
+namespace elbo::diag {
+
+/// Data-set averages of an evidence estimate, with what follows from them.
+struct Summary {
+  int64_t examples = 0;
+  int64_t k = 0;
+  double elbo = 0, reconstruction = 0, kl = 0;
+  double log_px = 0;       ///< mean IWAE-K estimate of log p(x)
+  double log_px_se = 0;    ///< standard error of that mean (spread over examples and MC error)
+  double gap = 0;          ///< mean of log p̂(x) - ELBO ≈ E_x KL(q(z|x) || p(z|x)) (a lower estimate: L_K <= log p(x))
+  double gap_se = 0;
+  /// Pinsker: TV(q(z|x), p(z|x)) <= sqrt(KL / 2); the mean over x of sqrt(max(gap_x, 0) / 2).
+  double pinsker_tv = 0;
+  double seconds = 0;      ///< time the estimate took
+  LatentActivity activity;  ///< active units and KL per dimension (when the model reports them)
+};
+
+Summary summarize(const Evidence& evidence, double activity_threshold = 0.01);
+
+/// The summary as a JSON object (KL per dimension and activity as arrays).
+std::string to_json(const Summary& summary);
+
+}  // namespace elbo::diag

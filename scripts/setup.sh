@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian 12, as root), checks OpenBLAS, and builds
+# elbo into build/. Incremental: a second run installs nothing and rebuilds
+# only what changed (ccache keeps object files outside the clone).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(cmake g++ make ccache git libtorch-dev libopenblas0-pthread libtomlplusplus-dev libcli11-dev libstb-dev
+          zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist python3-sklearn)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+
+# LibTorch links libblas.so.3; Debian's reference BLAS there makes training ~14x slower.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)
+case "$blas" in
+  *openblas*) ;;
+  *) echo "setup: error: libblas.so.3 resolves to '$blas', not OpenBLAS." >&2
+     echo "       Fix: update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" >&2
+     exit 1 ;;
+esac
+
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+ccache --max-size=5G > /dev/null 2>&1 || true
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${ELBO_CMAKE_ARGS:-} > build.log 2>&1 || { cat build.log; exit 1; }
+cmake --build build -j"$(nproc)" >> build.log 2>&1 || { tail -50 build.log; exit 1; }
+echo "setup: built build/elbo (log: build.log)"

@@ -1,0 +1,108 @@
+#include "elbo/data/load.h"
+
+#include "elbo/core/check.h"
+#include "elbo/core/rng.h"
+#include "elbo/data/csv.h"
+#include "elbo/data/idx.h"
+
+namespace elbo::data {
+namespace {
+
+std::string resolve(const Config& c, const std::string& key) {
+  const std::string& name = c.get_string(key);
+  if (name.empty() || name.front() == '/') return name;
+  const std::string& dir = c.get_string("data.dir");
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+/// IDX images [N, H, W] or [N, H, W, C] (+ optional labels) as a flat data set.
+Dataset read_idx_images(const std::string& images_path, const std::string& labels_path) {
+  torch::Tensor raw = read_idx(images_path);
+  ELBO_CHECK(raw.dim() == 3 || raw.dim() == 4, images_path, ": expected images [N, H, W] or [N, H, W, C], got ",
+             raw.sizes());
+  if (raw.dim() == 3) raw = raw.unsqueeze(1);
+  else raw = raw.permute({0, 3, 1, 2});
+  Dataset d;
+  d.image = ImageShape{raw.size(1), raw.size(2), raw.size(3)};
+  d.x = raw.scalar_type() == torch::kUInt8 ? scale_pixels(raw) : raw.to(torch::kFloat);
+  d.x = d.x.reshape({raw.size(0), -1}).contiguous();
+  d.name = images_path;
+  if (!labels_path.empty()) {
+    torch::Tensor labels = read_idx(labels_path);
+    ELBO_CHECK(labels.dim() == 1 && labels.size(0) == d.size(), labels_path, ": expected ", d.size(),
+               " labels (one per image in ", images_path, "), got shape ", labels.sizes());
+    d.y = labels.to(torch::kLong);
+  }
+  return d;
+}
+
+Dataset read_table(const Config& c, const std::string& path) {
+  CsvOptions o;
+  const std::string& delimiter = c.get_string("data.delimiter");
+  ELBO_CHECK(delimiter.size() == 1, "data.delimiter must be one character (got \"", delimiter, "\")");
+  o.delimiter = delimiter[0];
+  o.skip_rows = c.get_int("data.skip_rows");
+  o.header = c.get_string("data.header");
+  const int64_t label = c.get_int("data.label_column");
+  if (label > 0) o.label_column = label - 1;
+  else if (label < 0) o.label_column = label;
+  return read_csv(path, o);
+}
+
+Dataset read_split(const Config& c, const std::string& file_key, const std::string& labels_key) {
+  const std::string path = resolve(c, file_key);
+  if (c.get_string("data.format") == "csv") return read_table(c, path);
+  return read_idx_images(path, resolve(c, labels_key));
+}
+
+Dataset head(const Dataset& d, int64_t max) {
+  return max > 0 && max < d.size() ? d.subset(torch::arange(max, torch::kLong)) : d;
+}
+
+}  // namespace
+
+Splits load_data(const Config& c) {
+  const uint64_t seed = static_cast<uint64_t>(c.get_int("train.seed"));
+  Splits s;
+  Dataset all = read_split(c, "data.train", "data.train_labels");
+  if (c.get_string("data.test").empty()) {
+    const int64_t held = static_cast<int64_t>(c.get_double("data.test_fraction") * static_cast<double>(all.size()));
+    ELBO_CHECK(held >= 1, "data.test is \"\" but data.test_fraction = ", c.get_double("data.test_fraction"), " of ",
+               all.size(), " examples holds out no test example");
+    TrainValidation tt = split_validation(all, held, mix_seed(seed, RngStream::data, 1));
+    all = tt.train;
+    s.test = tt.validation;
+  } else {
+    s.test = read_split(c, "data.test", "data.test_labels");
+    ELBO_CHECK(s.test.features() == all.features(), "test data '", s.test.name, "' has ", s.test.features(),
+               " features per example, training data '", all.name, "' has ", all.features());
+  }
+  all = head(all, c.get_int("data.max_train"));
+  s.test = head(s.test, c.get_int("data.max_test"));
+
+  const int64_t validation = c.get_int("data.validation");
+  ELBO_CHECK(validation < all.size(), "data.validation = ", validation, " must be smaller than the number of training examples (",
+             all.size(), " in '", all.name, "')");
+  TrainValidation tv = split_validation(all, validation, mix_seed(seed, RngStream::data, 2));
+  s.train = tv.train;
+  s.validation = tv.validation;
+
+  if (c.get_bool("data.standardize")) {
+    Standardization st = standardize(s.train);
+    apply_standardization(s.validation, st);
+    apply_standardization(s.test, st);
+  }
+  const Binarization bin = parse_binarization(c.get_string("data.binarize"));
+  if (bin != Binarization::none) {
+    // Held-out splits are binarized once with fixed seeds so their numbers are comparable across runs.
+    s.validation = binarize_static(s.validation, mix_seed(seed, RngStream::data, 3));
+    s.test = binarize_static(s.test, mix_seed(0, RngStream::data, 4));
+    if (bin == Binarization::fixed) s.train = binarize_static(s.train, mix_seed(seed, RngStream::data, 5));
+    else s.train.dynamic_binarize = true;
+  }
+  return s;
+}
+
+Dataset load_test_data(const Config& c) { return load_data(c).test; }
+
+}  // namespace elbo::data

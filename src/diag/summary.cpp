@@ -1,0 +1,62 @@
+#include "elbo/diag/summary.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace elbo::diag {
+namespace {
+
+double mean_se(const torch::Tensor& t) {
+  const int64_t n = t.numel();
+  return n > 1 ? t.std().item<double>() / std::sqrt(static_cast<double>(n)) : 0.0;
+}
+
+void json_array(std::ostringstream& out, const torch::Tensor& t) {
+  out << "[";
+  if (t.defined()) {
+    torch::Tensor c = t.to(torch::kDouble).contiguous();
+    for (int64_t i = 0; i < c.numel(); ++i) out << (i ? ", " : "") << c[i].item<double>();
+  }
+  out << "]";
+}
+
+}  // namespace
+
+Summary summarize(const Evidence& e, double threshold) {
+  Summary s;
+  s.examples = e.log_px.numel();
+  s.k = e.k;
+  s.seconds = e.seconds;
+  s.elbo = e.elbo.mean().item<double>();
+  s.reconstruction = e.reconstruction.mean().item<double>();
+  s.kl = e.kl.mean().item<double>();
+  s.log_px = e.log_px.mean().item<double>();
+  // Spread over examples plus the Monte Carlo error of each estimate.
+  const double n = static_cast<double>(s.examples);
+  const double mc_var = e.log_px_mc_se.pow(2).mean().item<double>() / n;
+  s.log_px_se = std::sqrt(std::pow(mean_se(e.log_px), 2) + mc_var);
+  torch::Tensor gap = e.log_px - e.elbo;
+  s.gap = gap.mean().item<double>();
+  s.gap_se = mean_se(gap);
+  s.pinsker_tv = torch::sqrt(torch::clamp_min(gap, 0) / 2).mean().item<double>();
+  if (e.q_mean.defined() && e.q_mean.size(0) >= 2) s.activity = latent_activity(e.q_mean, e.kl_per_dim, threshold);
+  return s;
+}
+
+std::string to_json(const Summary& s) {
+  std::ostringstream out;
+  out.precision(10);
+  out << "{\"examples\": " << s.examples << ", \"k\": " << s.k << ", \"elbo\": " << s.elbo
+      << ", \"reconstruction\": " << s.reconstruction << ", \"kl\": " << s.kl << ", \"log_px\": " << s.log_px
+      << ", \"log_px_se\": " << s.log_px_se << ", \"elbo_gap\": " << s.gap << ", \"elbo_gap_se\": " << s.gap_se
+      << ", \"pinsker_tv_bound\": " << s.pinsker_tv << ", \"seconds\": " << s.seconds
+      << ", \"examples_per_s\": " << (s.seconds > 0 ? s.examples / s.seconds : 0.0) << ", \"active_units\": " << s.activity.active_units
+      << ", \"kl_per_dim\": ";
+  json_array(out, s.activity.kl_per_dim);
+  out << ", \"activity\": ";
+  json_array(out, s.activity.activity);
+  out << "}";
+  return out.str();
+}
+
+}  // namespace elbo::diag

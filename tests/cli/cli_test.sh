@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Drives the real elbo binary on a tiny Fashion-MNIST run: every subcommand
+# works, and bad arguments give a clear error and a non-zero exit.
+set -u
+ELBO="$1"
+DATA=/usr/share/datasets/fashion-mnist
+if [ ! -f "$DATA/train-images-idx3-ubyte.gz" ]; then echo "SKIP: needs dataset-fashion-mnist"; exit 0; fi
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+check() {  # check NAME COMMAND...: the command must succeed
+  local name=$1; shift
+  if "$@" > "$WORK/out" 2> "$WORK/err"; then echo "ok   $name"; else
+    echo "FAIL $name (exit $?)"; cat "$WORK/out" "$WORK/err"; failures=$((failures + 1)); fi
+}
+refuse() {  # refuse NAME EXIT_CODE MESSAGE COMMAND...: must fail with that code and message
+  local name=$1 code=$2 message=$3; shift 3
+  "$@" > "$WORK/out" 2> "$WORK/err"
+  local got=$?
+  if [ "$got" -eq "$code" ] && grep -qF -- "$message" "$WORK/err"; then echo "ok   $name"; else
+    echo "FAIL $name: expected exit $code and '$message', got exit $got:"; cat "$WORK/err"; failures=$((failures + 1)); fi
+}
+exists() { for f in "$@"; do [ -s "$f" ] || { echo "FAIL missing $f"; failures=$((failures + 1)); }; done; }
+
+RUN="$WORK/run"
+TINY=(--set data.max_train=1500 --set data.max_test=100 --set data.validation=200 --set model.hidden=[64]
+      --set model.latent_dim=4 --set train.epochs=2 --set eval.k=20 --set eval.n=50)
+check "train" "$ELBO" train "${TINY[@]}" --out "$RUN"
+grep -q "log p(x), IWAE K=20" "$WORK/out" || { echo "FAIL train summary table"; failures=$((failures + 1)); }
+exists "$RUN"/{config.toml,checkpoint.pt,metrics.jsonl,samples.png,reconstructions.png,interpolation.png,curves.svg,report.html,evaluation.json}
+grep -q '"type": "epoch"' "$RUN/metrics.jsonl" || { echo "FAIL metrics.jsonl has no epoch line"; failures=$((failures + 1)); }
+grep -q 'data:image/png;base64' "$RUN/report.html" || { echo "FAIL report has no embedded images"; failures=$((failures + 1)); }
+
+check "evaluate --json" "$ELBO" evaluate "$RUN" --k 10 --n 30 --json
+grep -q '"log_px"' "$WORK/out" && grep -q '"active_units"' "$WORK/out" || { echo "FAIL evaluate json"; failures=$((failures + 1)); }
+check "evaluate table" "$ELBO" evaluate "$RUN" --k 10 --n 30
+grep -q "Pinsker" "$WORK/out" || { echo "FAIL evaluate table"; failures=$((failures + 1)); }
+check "sample png" "$ELBO" sample "$RUN" --n 8 --out "$WORK/s.png"
+check "sample csv" "$ELBO" sample "$RUN" --n 3 --out "$WORK/s.csv"
+[ "$(wc -l < "$WORK/s.csv")" -eq 4 ] || { echo "FAIL sample csv rows"; failures=$((failures + 1)); }
+check "reconstruct" "$ELBO" reconstruct "$RUN" --n 4 --out "$WORK/r.png"
+check "encode" "$ELBO" encode "$RUN" --n 5 --out "$WORK/z.csv"
+[ "$(head -1 "$WORK/z.csv")" = "mu1,mu2,mu3,mu4,sigma1,sigma2,sigma3,sigma4,label" ] || { echo "FAIL encode header"; failures=$((failures + 1)); }
+[ "$(wc -l < "$WORK/z.csv")" -eq 6 ] || { echo "FAIL encode rows"; failures=$((failures + 1)); }
+exists "$WORK"/{s.png,s.csv,r.png,z.csv}
+check "resume of a finished run" "$ELBO" train --out "$RUN" --resume
+check "config listing" "$ELBO" config
+check "help" "$ELBO" --help
+
+refuse "unknown key" 2 "did you mean 'train.epochs'" "$ELBO" train --set train.epoch=3 --out "$WORK/x"
+refuse "negative beta" 2 "objective.beta" "$ELBO" train --set objective.beta=-1 --out "$WORK/x"
+refuse "bad choice" 2 "is not one of" "$ELBO" train --set model.likelihood=gauss --out "$WORK/x"
+refuse "dirac prior" 2 "support mismatch" "$ELBO" train "${TINY[@]}" --set model.prior=dirac --out "$WORK/x"
+refuse "missing run" 2 "does not exist" "$ELBO" evaluate "$WORK/nope"
+refuse "missing config" 2 "config" "$ELBO" train "$WORK/nope.toml"
+refuse "unknown subcommand" 2 "" "$ELBO" frobnicate
+refuse "bad K" 2 "--k" "$ELBO" evaluate "$RUN" --k 0
+refuse "bad output type" 2 ".png or .csv" "$ELBO" sample "$RUN" --out "$WORK/s.jpg"
+printf '[train]\nepochs = = 3\n' > "$WORK/bad.toml"
+refuse "toml syntax" 2 "bad.toml:2" "$ELBO" train "$WORK/bad.toml"
+refuse "unwritable out" 2 "/proc/elbo" "$ELBO" train "${TINY[@]}" --out /proc/elbo/run
+
+echo "cli: $failures failure(s)"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,199 @@
+#include "elbo/data/idx.h"
+
+#include "data/temp_files.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+namespace {
+
+using elbo::data::read_idx;
+using elbo::test::TempDir;
+using ::testing::HasSubstr;
+
+void put_be(std::string& out, uint64_t bits, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+}
+
+/// An IDX file written byte by byte: magic, big-endian dims, big-endian payload.
+template <typename T>
+std::string idx_bytes(uint8_t type, const std::vector<uint32_t>& dims, const std::vector<T>& values) {
+  std::string out{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
+  for (uint32_t d : dims) put_be(out, d, 4);
+  for (T v : values) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof(T));  // little-endian host: the low bytes hold the value
+    put_be(out, bits, sizeof(T));
+  }
+  return out;
+}
+
+std::string gzip_file(const TempDir& dir, const std::string& name, const std::string& content) {
+  const auto path = dir.path(name);
+  gzFile f = gzopen(path.c_str(), "wb");
+  EXPECT_NE(f, nullptr);
+  EXPECT_EQ(gzwrite(f, content.data(), static_cast<unsigned>(content.size())), static_cast<int>(content.size()));
+  EXPECT_EQ(gzclose(f), Z_OK);
+  return path;
+}
+
+std::string read_raw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string error_of(const std::string& path) {
+  try {
+    read_idx(path);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "read_idx(" << path << ") did not throw";
+  return "";
+}
+
+template <typename T>
+void expect_round_trip(uint8_t type, torch::ScalarType dtype, const std::vector<T>& values,
+                       const std::vector<uint32_t>& dims) {
+  TempDir dir;
+  const std::vector<int64_t> shape(dims.begin(), dims.end());
+  const auto expected =
+      torch::from_blob(const_cast<T*>(values.data()), shape, torch::TensorOptions().dtype(dtype)).clone();
+  const auto bytes = idx_bytes(type, dims, values);
+  for (bool gz : {false, true}) {
+    const auto path = gz ? gzip_file(dir, "t.idx.gz", bytes) : dir.write("t.idx", bytes);
+    const auto got = read_idx(path);
+    EXPECT_EQ(got.scalar_type(), dtype) << path;
+    EXPECT_EQ(got.sizes().vec(), shape) << path;
+    EXPECT_TRUE(torch::equal(got, expected)) << path << "\n" << got << "\n" << expected;
+  }
+}
+
+TEST(ReadIdx, RoundTripsEveryTypePlainAndGzip) {
+  expect_round_trip<uint8_t>(0x08, torch::kUInt8, {0, 1, 127, 128, 254, 255}, {2, 3});
+  expect_round_trip<int8_t>(0x09, torch::kInt8, {-128, -1, 0, 1, 127, 42}, {3, 2});
+  expect_round_trip<int16_t>(0x0B, torch::kInt16, {-32768, -2, 0, 258, 32767, 7, 8, 9}, {2, 2, 2});
+  expect_round_trip<int32_t>(0x0C, torch::kInt32, {INT32_MIN, -65536, 0, 16909060, INT32_MAX}, {5});
+  expect_round_trip<float>(0x0D, torch::kFloat32, {-1.5f, 0.f, 3.14159f, 1e-30f, 6.5e30f, -0.25f}, {1, 2, 3});
+  expect_round_trip<double>(0x0E, torch::kFloat64, {-1e300, 0.1, 2.0, 1e-300}, {2, 1, 2, 1});
+}
+
+TEST(ReadIdx, DecodesBigEndianBytes) {
+  TempDir dir;
+  // int16 0x0102 = 258, int16 0xFFFE = -2, then float32 0x3FC00000 = 1.5.
+  const auto i16 = dir.write("i16", std::string("\0\0\x0B\x01\0\0\0\x02\x01\x02\xFF\xFE", 12));
+  const auto f32 = dir.write("f32", std::string("\0\0\x0D\x01\0\0\0\x01\x3F\xC0\0\0", 12));
+  EXPECT_TRUE(torch::equal(read_idx(i16), torch::tensor({258, -2}, torch::kInt16)));
+  EXPECT_EQ(read_idx(f32).item<float>(), 1.5f);
+}
+
+TEST(ReadIdx, EmptyDimensionGivesEmptyTensor) {
+  TempDir dir;
+  const auto t = read_idx(dir.write("e", idx_bytes<uint8_t>(0x08, {0, 28}, {})));
+  EXPECT_EQ(t.sizes().vec(), (std::vector<int64_t>{0, 28}));
+}
+
+TEST(ReadIdx, MissingFile) {
+  EXPECT_THAT(error_of("/nonexistent/dir/x.idx"),
+              HasSubstr("/nonexistent/dir/x.idx: cannot open IDX file: No such file or directory"));
+}
+
+TEST(ReadIdx, BadMagic) {
+  TempDir dir;
+  const auto path = dir.write("m", std::string("\x01\x02\x08\x03\0\0\0\x01", 8));
+  EXPECT_THAT(error_of(path), HasSubstr(path + ": not an IDX file: bad magic 0x01020803 at offset 0 "
+                                                "(expected 00 00 <type> <ndim>)"));
+  EXPECT_THAT(error_of(dir.write("short", std::string("\0\0", 2))),
+              HasSubstr("not an IDX file: 2 bytes long"));
+  EXPECT_THAT(error_of(dir.write("empty", "")), HasSubstr("not an IDX file: 0 bytes long"));
+}
+
+TEST(ReadIdx, UnknownTypeCode) {
+  TempDir dir;
+  EXPECT_THAT(error_of(dir.write("t", std::string("\0\0\x0A\x01\0\0\0\x01\x05", 9))),
+              HasSubstr("unknown IDX type code 0x0a at offset 2"));
+}
+
+TEST(ReadIdx, BadDimensionCount) {
+  TempDir dir;
+  EXPECT_THAT(error_of(dir.write("d0", std::string("\0\0\x08\0", 4))),
+              HasSubstr("bad IDX dimension count 0 at offset 3 (expected 1 to 8)"));
+  EXPECT_THAT(error_of(dir.write("d9", std::string("\0\0\x08\x09", 4) + std::string(36, '\x01'))),
+              HasSubstr("bad IDX dimension count 9"));
+}
+
+TEST(ReadIdx, TruncatedHeader) {
+  TempDir dir;
+  EXPECT_THAT(error_of(dir.write("h", std::string("\0\0\x08\x03\0\0\0\x02\0\0", 10))),
+              HasSubstr("truncated header: expected 16 bytes for 3 dimensions, found 10"));
+}
+
+TEST(ReadIdx, TruncatedPayload) {
+  TempDir dir;
+  auto bytes = idx_bytes<int16_t>(0x0B, {3, 4}, std::vector<int16_t>(12, 7));
+  bytes.resize(bytes.size() - 14);
+  const auto plain = dir.write("p", bytes);
+  EXPECT_THAT(error_of(plain),
+              HasSubstr(plain + ": truncated: expected 24 payload bytes after the 12-byte header, found 10"));
+  const auto gz = gzip_file(dir, "p.gz", bytes);
+  EXPECT_THAT(error_of(gz), HasSubstr("truncated: expected 24 payload bytes after the 12-byte header, found 10"));
+}
+
+TEST(ReadIdx, TrailingBytes) {
+  TempDir dir;
+  const auto bytes = idx_bytes<uint8_t>(0x08, {2, 2}, {1, 2, 3, 4}) + "xyz";
+  EXPECT_THAT(error_of(dir.write("t", bytes)),
+              HasSubstr("3 trailing bytes after the payload (expected the data to end at offset 16)"));
+  EXPECT_THAT(error_of(gzip_file(dir, "t.gz", bytes)),
+              HasSubstr("3 trailing bytes after the payload (expected the data to end at offset 16 "
+                        "(offset in the decompressed stream))"));
+}
+
+TEST(ReadIdx, HugeDeclaredSizeIsRejectedBeforeAllocating) {
+  TempDir dir;
+  const auto path = dir.write("huge", idx_bytes<uint8_t>(0x0E, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {}));
+  EXPECT_THAT(error_of(path), HasSubstr("declared size too large"));
+  // 2^17 * 2^17 * 8 bytes = 2^37 bytes, no overflow but over the limit.
+  EXPECT_THAT(error_of(dir.write("big", idx_bytes<uint8_t>(0x0E, {1u << 17, 1u << 17}, {}))),
+              HasSubstr("declared size too large: dimension 1 (131072) at offset 8"));
+}
+
+TEST(ReadIdx, CorruptGzip) {
+  TempDir dir;
+  const auto bytes = idx_bytes<uint8_t>(0x08, {1000}, std::vector<uint8_t>(1000, 3));
+  auto gz = read_raw(gzip_file(dir, "ok.gz", bytes));
+  ASSERT_GT(gz.size(), 20u);
+
+  auto garbled = gz;
+  for (size_t i = 10; i < garbled.size() - 8; ++i) garbled[i] = static_cast<char>(0xFF);
+  const auto path = dir.write("garbled.gz", garbled);
+  EXPECT_THAT(error_of(path), HasSubstr(path + ": corrupt gzip stream"));
+
+  auto bad_crc = gz;
+  bad_crc[bad_crc.size() - 8] ^= 0x55;
+  EXPECT_THAT(error_of(dir.write("crc.gz", bad_crc)), HasSubstr("corrupt gzip stream"));
+
+  const auto cut = dir.write("cut.gz", gz.substr(0, gz.size() - 4));
+  EXPECT_THAT(error_of(cut), HasSubstr("corrupt gzip stream"));
+  EXPECT_THAT(error_of(cut), HasSubstr("truncated"));
+}
+
+TEST(ReadIdx, FashionMnist) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist/";
+  if (!std::filesystem::exists(dir + "train-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const auto images = read_idx(dir + "train-images-idx3-ubyte.gz");
+  EXPECT_EQ(images.scalar_type(), torch::kUInt8);
+  EXPECT_EQ(images.sizes().vec(), (std::vector<int64_t>{60000, 28, 28}));
+  EXPECT_GT(images.max().item<int>(), 250);
+  const auto labels = read_idx(dir + "train-labels-idx1-ubyte.gz");
+  EXPECT_EQ(labels.sizes().vec(), (std::vector<int64_t>{60000}));
+  EXPECT_TRUE(torch::equal(labels.to(torch::kInt64).bincount(), torch::full({10}, 6000, torch::kInt64)));
+  EXPECT_EQ(read_idx(dir + "t10k-images-idx3-ubyte.gz").size(0), 10000);
+}
+
+}  // namespace

@@ -1,0 +1,75 @@
+// Evidence estimates on probabilistic PCA, whose log p(x) and posterior are closed forms.
+#include "elbo/diag/evidence.h"
+#include "elbo/diag/summary.h"
+#include "support/linear_gaussian.h"
+
+#include <gtest/gtest.h>
+
+namespace elbo {
+namespace {
+
+data::Dataset ppca_data(int64_t n) {
+  torch::manual_seed(7);
+  data::Dataset d;
+  d.x = torch::randn({n, 3}, torch::kDouble) * 1.3 + 0.2;
+  d.name = "ppca";
+  return d;
+}
+
+TEST(Evidence, ElboWithTheExactPosteriorEqualsLogEvidence) {
+  testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.1, -0.2, 0.3}, torch::kDouble), 0.7);
+  data::Dataset data = ppca_data(20);
+  diag::Evidence e = diag::estimate_evidence(model, data, {.k = 64});
+  torch::Tensor exact = model.log_evidence(data.x);
+  // With q = p(z|x) every importance weight equals p(x): no Monte Carlo error at all.
+  EXPECT_TRUE(torch::allclose(e.elbo, exact, 1e-9, 1e-9)) << e.elbo - exact;
+  EXPECT_TRUE(torch::allclose(e.log_px, exact, 1e-9, 1e-9));
+  EXPECT_LT(e.log_px_mc_se.max().item<double>(), 1e-6);
+}
+
+TEST(Evidence, IwaeConvergesToLogEvidenceAsKGrows) {
+  // q is off: shifted mean, too narrow. The IWAE bound tightens with K.
+  testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.1, -0.2, 0.3}, torch::kDouble), 0.7,
+                                /*mean_shift=*/0.4, /*log_scale_shift=*/-0.4);
+  data::Dataset data = ppca_data(50);
+  const double exact = model.log_evidence(data.x).mean().item<double>();
+  double previous_gap = 1e9;
+  for (int64_t k : {1, 10, 100, 5000}) {
+    diag::Evidence e = diag::estimate_evidence(model, data, {.k = k, .batch_size = 50, .max_rows = 10000});
+    const double gap = exact - e.log_px.mean().item<double>();
+    EXPECT_GT(gap, -1e-3) << "K=" << k << ": L_K must not exceed log p(x)";
+    EXPECT_LT(gap, previous_gap) << "K=" << k;
+    previous_gap = gap;
+    if (k == 5000) {
+      // Delta-method Monte Carlo error of the mean over examples.
+      const double se = (e.log_px_mc_se.pow(2).sum().sqrt() / data.size()).item<double>();
+      EXPECT_LT(std::abs(gap), 5 * se + 1e-3) << "se=" << se;
+    }
+  }
+}
+
+TEST(Evidence, ElboGapIsTheKlToTheTruePosterior) {
+  testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.0, 0.5, -0.5}, torch::kDouble), 0.9,
+                                0.3, 0.25);
+  data::Dataset data = ppca_data(30);
+  diag::Evidence e = diag::estimate_evidence(model, data, {.k = 10000});
+  torch::Tensor gap = model.log_evidence(data.x) - e.elbo;     // exact log p(x) minus the K-sample ELBO average
+  torch::Tensor kl = model.kl_to_posterior(data.x);            // closed form
+  // ELBO = mean over K of log w; its standard error per example is sd(log w)/sqrt(K) < 0.05 here.
+  EXPECT_LT((gap - kl).abs().max().item<double>(), 0.05) << gap - kl;
+  EXPECT_GT(kl.min().item<double>(), 0.01);
+}
+
+TEST(Summary, PinskerBoundAndActiveUnits) {
+  testing::LinearGaussian model(testing::orthogonal_loadings(), torch::zeros({3}, torch::kDouble), 0.7, 0.3, 0.2);
+  data::Dataset data = ppca_data(40);
+  diag::Summary s = diag::summarize(diag::estimate_evidence(model, data, {.k = 2000}));
+  EXPECT_NEAR(s.gap, model.kl_to_posterior(data.x).mean().item<double>(), 0.05);
+  EXPECT_GE(s.pinsker_tv, 0.0);
+  EXPECT_LE(s.pinsker_tv, std::sqrt(std::max(s.gap, 0.0) / 2) + 1e-12);  // Jensen
+  EXPECT_EQ(s.activity.active_units, 2);  // both posterior means vary with x
+  EXPECT_EQ(s.activity.kl_per_dim.numel(), 2);
+}
+
+}  // namespace
+}  // namespace elbo

@@ -1,0 +1,84 @@
+#include "elbo/objective/elbo.h"
+#include "elbo/objective/iwae.h"
+#include "elbo/objective/schedules.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace elbo {
+namespace {
+
+/// Hand-made terms: K = 3 particles, B = 2 examples, D = 2 latent dims.
+model::Terms toy_terms() {
+  model::Terms t;
+  t.log_px_z = torch::tensor({{-10.0, -20.0}, {-12.0, -18.0}, {-11.0, -25.0}}, torch::kDouble);
+  model::LatentTerms g;
+  g.log_q = torch::tensor({{-1.0, -2.0}, {-1.5, -2.5}, {-0.5, -1.0}}, torch::kDouble);
+  g.log_p = torch::tensor({{-3.0, -2.0}, {-2.0, -4.0}, {-1.0, -1.5}}, torch::kDouble);
+  g.kl = torch::tensor({{{0.5, 1.5}, {0.05, 0.1}}}, torch::kDouble);  // [1, B, D]
+  t.latents.push_back(g);
+  return t;
+}
+
+TEST(Elbo, AnalyticKlAveragesParticles) {
+  model::Terms t = toy_terms();
+  objective::Value v = objective::Elbo()(t, 0);
+  // reconstruction per example: mean over K; KL per example: sum over D.
+  EXPECT_NEAR(v.reconstruction[0].item<double>(), -11.0, 1e-12);
+  EXPECT_NEAR(v.reconstruction[1].item<double>(), -21.0, 1e-12);
+  EXPECT_NEAR(v.kl[0].item<double>(), 2.0, 1e-12);
+  EXPECT_NEAR(v.kl[1].item<double>(), 0.15, 1e-12);
+  EXPECT_NEAR(v.loss.item<double>(), ((11.0 + 2.0) + (21.0 + 0.15)) / 2, 1e-12);
+  EXPECT_NEAR(v.bound[0].item<double>(), -13.0, 1e-12);
+}
+
+TEST(Elbo, MonteCarloKlIsLogQMinusLogP) {
+  objective::Value v = objective::Elbo(objective::ElboOptions().analytic_kl(false))(toy_terms(), 0);
+  EXPECT_NEAR(v.kl[0].item<double>(), (2.0 + 0.5 + 0.5) / 3, 1e-12);
+  EXPECT_NEAR(v.kl[1].item<double>(), (0.0 + 1.5 + 0.5) / 3, 1e-12);
+}
+
+TEST(Elbo, BetaWarmupAndFreeBits) {
+  EXPECT_DOUBLE_EQ(objective::kl_weight(4.0, 0, 0), 4.0);
+  EXPECT_DOUBLE_EQ(objective::kl_weight(4.0, 100, 25), 1.0);
+  EXPECT_DOUBLE_EQ(objective::kl_weight(4.0, 100, 1000), 4.0);
+  objective::Value v = objective::Elbo(objective::ElboOptions().beta(2.0).warmup_steps(10))(toy_terms(), 5);
+  EXPECT_DOUBLE_EQ(v.beta, 1.0);
+  EXPECT_NEAR(v.loss.item<double>(), 16.0 + 1.0 * 1.075, 1e-12);
+  // Free bits 0.5: the per-dimension batch means 0.275 and 0.8 become 0.5 and 0.8.
+  objective::Value fb = objective::Elbo(objective::ElboOptions().free_bits(0.5))(toy_terms(), 0);
+  EXPECT_NEAR(fb.loss.item<double>(), 16.0 + 0.5 + 0.8, 1e-12);
+  EXPECT_NEAR(fb.bound[0].item<double>(), -13.0, 1e-12) << "the reported bound is the true ELBO";
+}
+
+TEST(Elbo, FreeBitsPassNoGradientBelowTheFloor) {
+  torch::Tensor kl = torch::tensor({{0.1, 2.0}, {0.2, 3.0}}, torch::requires_grad());
+  objective::free_bits_kl(kl, 1.0).backward();
+  EXPECT_TRUE(torch::equal(kl.grad(), torch::tensor({{0.0f, 0.5f}, {0.0f, 0.5f}})));
+}
+
+TEST(Iwae, IsLogMeanExpOfTheWeights) {
+  model::Terms t = toy_terms();
+  objective::Value v = objective::Iwae(3)(t, 0);
+  for (int b = 0; b < 2; ++b) {
+    double sum = 0;
+    for (int k = 0; k < 3; ++k)
+      sum += std::exp(t.log_px_z[k][b].item<double>() + t.latents[0].log_p[k][b].item<double>() -
+                      t.latents[0].log_q[k][b].item<double>());
+    EXPECT_NEAR(v.bound[b].item<double>(), std::log(sum / 3), 1e-12);
+  }
+  EXPECT_NEAR(objective::log_mean_exp(torch::tensor({{-1000.0}, {-1000.0}}, torch::kDouble)).item<double>(), -1000.0,
+              1e-12) << "stable far below exp's range";
+}
+
+TEST(Objective, BadOptionsAreRefused) {
+  EXPECT_THROW(objective::Elbo(objective::ElboOptions().particles(0)), std::invalid_argument);
+  EXPECT_THROW(objective::Elbo(objective::ElboOptions().beta(-1)), std::invalid_argument);
+  EXPECT_THROW(objective::Elbo(objective::ElboOptions().free_bits(0.5).analytic_kl(false)), std::invalid_argument);
+  EXPECT_THROW(objective::Iwae(0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace elbo

@@ -13,6 +13,7 @@ class ContinuousBernoulli : public Distribution {
 
   std::string name() const override { return "ContinuousBernoulli"; }
   Tensor log_prob_elements(const Tensor& x) const override;
+  bool has_rsample() const override { return true; }
   Tensor rsample(int64_t k = 0) const override;
   Tensor mean() const override;
   Tensor entropy_elements() const override;

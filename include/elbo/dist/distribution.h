@@ -28,7 +28,11 @@ class Distribution {
 
   /// log p(x) summed over the event axis; masked-out elements (mask == 0)
   /// contribute exactly nothing. mask broadcasts against x; undefined = all observed.
+  /// Masked-out values of x are never read (NaN there is fine, gradients stay finite).
   Tensor log_prob(const Tensor& x, const Tensor& mask = {}) const;
+
+  /// True when rsample() is implemented (torch.distributions' has_rsample).
+  virtual bool has_rsample() const { return false; }
 
   /// Reparameterized sample (gradients flow to the parameters). k = 0 draws
   /// one sample of the parameters' shape; k > 0 prepends a particle axis [k, ...].

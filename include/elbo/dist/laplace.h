@@ -11,6 +11,7 @@ class Laplace : public Distribution {
 
   std::string name() const override { return "Laplace"; }
   Tensor log_prob_elements(const Tensor& x) const override;
+  bool has_rsample() const override { return true; }
   Tensor rsample(int64_t k = 0) const override;
   Tensor mean() const override { return loc_; }
   Tensor entropy_elements() const override;

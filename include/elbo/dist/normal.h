@@ -13,6 +13,7 @@ class Normal : public Distribution {
 
   std::string name() const override { return "Normal"; }
   Tensor log_prob_elements(const Tensor& x) const override;
+  bool has_rsample() const override { return true; }
   Tensor rsample(int64_t k = 0) const override;
   Tensor mean() const override { return loc_; }
   Tensor entropy_elements() const override;

@@ -1,0 +1,46 @@
+#include "elbo/dist/normal.h"
+
+#include <cmath>
+
+#include "elbo/core/check.h"
+#include "detail.h"
+
+namespace elbo::dist {
+namespace {
+const double kHalfLog2Pi = 0.5 * std::log(2.0 * M_PI);
+}
+
+Normal::Normal(Tensor loc, Tensor log_scale) {
+  const std::string who = "elbo::dist::Normal";
+  detail::check_parameter(loc, who, "loc");
+  detail::check_parameter(log_scale, who, "log_scale");
+  ELBO_CHECK(loc.device() == log_scale.device(), who, ": loc and log_scale are on different devices (",
+             loc.device(), " vs ", log_scale.device(), ")");
+  const auto shape = detail::broadcast_shapes(loc.sizes(), log_scale.sizes(), who, "loc and log_scale");
+  loc_ = loc.expand(shape);
+  log_scale_ = log_scale.expand(shape);
+}
+
+Normal Normal::with_scale(const Tensor& loc, double scale) {
+  ELBO_CHECK(scale > 0 && std::isfinite(scale),
+             "elbo::dist::Normal::with_scale: scale must be positive and finite (got ", scale, ")");
+  detail::check_parameter(loc, "elbo::dist::Normal::with_scale", "loc");
+  return Normal(loc, torch::full_like(loc, std::log(scale)));
+}
+
+Tensor Normal::log_prob_elements(const Tensor& x) const {
+  detail::check_value(x, loc_.sizes(), "elbo::dist::Normal");
+  const Tensor z = (x - loc_) * (-log_scale_).exp();
+  return -0.5 * z.square() - log_scale_ - kHalfLog2Pi;
+}
+
+Tensor Normal::rsample(int64_t k) const {
+  const Tensor eps = torch::randn(particle_shape(k), loc_.options());
+  return loc_ + log_scale_.exp() * eps;
+}
+
+Tensor Normal::entropy_elements() const { return log_scale_ + (0.5 + kHalfLog2Pi); }
+
+std::vector<int64_t> Normal::sample_shape() const { return loc_.sizes().vec(); }
+
+}  // namespace elbo::dist

@@ -21,7 +21,7 @@ Action add_evaluate(CLI::App& app) {
   app.add_option("--k", args->k, "importance samples K (default: eval.k of the run, 1000)")->check(CLI::PositiveNumber);
   app.add_option("--n", args->n, "test examples to evaluate (0 = all; default: eval.n of the run)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--batch", args->batch, "examples per pass", true)->check(CLI::PositiveNumber);
+  app.add_option("--batch", args->batch, "examples per pass")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_flag("--json", args->json, "print JSON instead of a table");
   return [args]() -> int {
     LoadedRun run = load_run(args->run);

@@ -30,10 +30,10 @@ Action add_sample(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   app.add_option("run", args->run, "run directory")->required();
-  app.add_option("--n", args->n, "number of samples", true)->check(CLI::PositiveNumber);
+  app.add_option("--n", args->n, "number of samples")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--out", args->out, "output .png (image grid) or .csv (default: RUN/samples.png or .csv)");
-  app.add_option("--seed", args->seed, "seed of the prior draws", true);
-  app.add_option("--columns", args->columns, "images per row", true)->check(CLI::PositiveNumber);
+  app.add_option("--seed", args->seed, "seed of the prior draws")->capture_default_str();
+  app.add_option("--columns", args->columns, "images per row")->capture_default_str()->check(CLI::PositiveNumber);
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
     torch::NoGradGuard no_grad;
@@ -53,7 +53,7 @@ Action add_reconstruct(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   app.add_option("run", args->run, "run directory")->required();
-  app.add_option("--n", args->n, "test examples to reconstruct", true)->check(CLI::PositiveNumber);
+  app.add_option("--n", args->n, "test examples to reconstruct")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--out", args->out, "output .png (inputs above reconstructions) or .csv (reconstructions)");
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
@@ -76,7 +76,7 @@ Action add_encode(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   app.add_option("run", args->run, "run directory")->required();
-  app.add_option("--n", args->n, "test examples to encode (0 = all)", true)->check(CLI::NonNegativeNumber);
+  app.add_option("--n", args->n, "test examples to encode (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--out", args->out, "output CSV (default: RUN/latents.csv)");
   return [args]() -> int {
     LoadedRun run = load_run(args->run);

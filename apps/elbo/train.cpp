@@ -3,6 +3,7 @@
 #include "run.h"
 
 #include "elbo/core/atomic_file.h"
+#include "elbo/core/check.h"
 #include "elbo/core/device.h"
 #include "elbo/core/rng.h"
 #include "elbo/data/load.h"
@@ -105,7 +106,7 @@ Action add_train(CLI::App& app) {
   app.add_option("config", args->config_path, "TOML run config (default: the built-in MLP VAE on Fashion-MNIST)")
       ->check(CLI::ExistingFile);
   app.add_option("--set", args->sets, "override a config key, e.g. --set train.epochs=3 (repeatable)");
-  app.add_option("--out", args->out, "run directory to write", true);
+  app.add_option("--out", args->out, "run directory to write")->capture_default_str();
   app.add_flag("--resume", args->resume, "continue from RUN/checkpoint.pt (same config)");
   app.footer("Run 'elbo config' for every key. The run directory gets config.toml, checkpoint.pt, metrics.jsonl,\n"
              "samples.png, reconstructions.png, interpolation.png, curves.svg, evaluation.json and report.html.");

@@ -38,7 +38,7 @@ Summary summarize(const Evidence& e, double threshold) {
   torch::Tensor gap = e.log_px - e.elbo;
   s.gap = gap.mean().item<double>();
   s.gap_se = mean_se(gap);
-  s.pinsker_tv = torch::sqrt(torch::clamp_min(gap, 0) / 2).mean().item<double>();
+  s.pinsker_tv = torch::clamp_max(torch::sqrt(torch::clamp_min(gap, 0) / 2), 1.0).mean().item<double>();
   if (e.q_mean.defined() && e.q_mean.size(0) >= 2) s.activity = latent_activity(e.q_mean, e.kl_per_dim, threshold);
   return s;
 }

@@ -28,24 +28,26 @@ TEST(Evidence, ElboWithTheExactPosteriorEqualsLogEvidence) {
 }
 
 TEST(Evidence, IwaeConvergesToLogEvidenceAsKGrows) {
-  // q is off: shifted mean, too narrow. The IWAE bound tightens with K.
+  // q is off: shifted mean, too wide (bounded weights). The IWAE bound tightens with K.
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.1, -0.2, 0.3}, torch::kDouble), 0.7,
-                                /*mean_shift=*/0.4, /*log_scale_shift=*/-0.4);
-  data::Dataset data = ppca_data(50);
+                                /*mean_shift=*/0.4, /*log_scale_shift=*/0.3);
+  data::Dataset data = ppca_data(400);
   const double exact = model.log_evidence(data.x).mean().item<double>();
-  double previous_gap = 1e9;
-  for (int64_t k : {1, 10, 100, 5000}) {
-    diag::Evidence e = diag::estimate_evidence(model, data, {.k = k, .batch_size = 50, .max_rows = 10000});
-    const double gap = exact - e.log_px.mean().item<double>();
-    EXPECT_GT(gap, -1e-3) << "K=" << k << ": L_K must not exceed log p(x)";
-    EXPECT_LT(gap, previous_gap) << "K=" << k;
-    previous_gap = gap;
-    if (k == 5000) {
-      // Delta-method Monte Carlo error of the mean over examples.
-      const double se = (e.log_px_mc_se.pow(2).sum().sqrt() / data.size()).item<double>();
-      EXPECT_LT(std::abs(gap), 5 * se + 1e-3) << "se=" << se;
-    }
+  std::vector<double> gaps, errors;
+  for (int64_t k : {1, 4, 16, 5000}) {
+    diag::Evidence e = diag::estimate_evidence(model, data, {.k = k, .batch_size = 100, .max_rows = 100000});
+    gaps.push_back(exact - e.log_px.mean().item<double>());
+    // Delta-method Monte Carlo error of the mean over examples.
+    errors.push_back((e.log_px_mc_se.pow(2).sum().sqrt() / data.size()).item<double>());
   }
+  for (size_t i = 0; i < gaps.size(); ++i)
+    EXPECT_GT(gaps[i], -5 * errors[i] - 1e-9) << "L_K exceeds log p(x) beyond Monte Carlo error, K-index " << i;
+
+  // The bias of L_K falls like 1/K; at K = 1, 4, 16 it dwarfs the noise of the estimate.
+  for (size_t i = 0; i + 2 < gaps.size(); ++i)
+    EXPECT_GT(gaps[i], gaps[i + 1]) << "the bound must tighten as K grows: K-index " << i << ", gaps "
+                                          << gaps[i] << " then " << gaps[i + 1];
+  EXPECT_LT(std::abs(gaps.back()), 5 * errors.back() + 1e-3) << "K=5000 within Monte Carlo error of log p(x)";
 }
 
 TEST(Evidence, ElboGapIsTheKlToTheTruePosterior) {
@@ -63,10 +65,13 @@ TEST(Evidence, ElboGapIsTheKlToTheTruePosterior) {
 TEST(Summary, PinskerBoundAndActiveUnits) {
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::zeros({3}, torch::kDouble), 0.7, 0.3, 0.2);
   data::Dataset data = ppca_data(40);
-  diag::Summary s = diag::summarize(diag::estimate_evidence(model, data, {.k = 2000}));
+  diag::Evidence e = diag::estimate_evidence(model, data, {.k = 2000});
+  diag::Summary s = diag::summarize(e);
   EXPECT_NEAR(s.gap, model.kl_to_posterior(data.x).mean().item<double>(), 0.05);
-  EXPECT_GE(s.pinsker_tv, 0.0);
-  EXPECT_LE(s.pinsker_tv, std::sqrt(std::max(s.gap, 0.0) / 2) + 1e-12);  // Jensen
+  // Jensen: the mean of min(1, sqrt(gap_x / 2)) is at most min(1, sqrt(mean gap_x / 2)).
+  const double mean_positive_gap = torch::clamp_min(e.log_px - e.elbo, 0).mean().item<double>();
+  EXPECT_GT(s.pinsker_tv, 0.0);
+  EXPECT_LE(s.pinsker_tv, std::min(1.0, std::sqrt(mean_positive_gap / 2)) + 1e-12);
   EXPECT_EQ(s.activity.active_units, 2);  // both posterior means vary with x
   EXPECT_EQ(s.activity.kl_per_dim.numel(), 2);
 }

@@ -38,7 +38,7 @@ class LinearGaussian : public model::Model {
     return -0.5 * (quad + torch::logdet(C) + D * std::log(2 * M_PI));
   }
   /// Closed-form KL(q || p(z|x)) [B] of this model's q (diagonal) against the exact posterior (full).
-  torch::Tensor kl_to_posterior(const torch::Tensor& x) const {
+  torch::Tensor kl_to_posterior(const torch::Tensor& x) {
     dist::Normal q = posterior(data::Batch{x});
     torch::Tensor S = posterior_covariance();
     torch::Tensor Sinv = torch::inverse(S);

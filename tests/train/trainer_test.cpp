@@ -1,5 +1,6 @@
 // End-to-end training on a slice of Fashion-MNIST: the ELBO improves, and a
 // resumed run reproduces an uninterrupted one exactly.
+#include "elbo/core/atomic_file.h"
 #include "elbo/core/rng.h"
 #include "elbo/data/load.h"
 #include "elbo/model/factory.h"
@@ -9,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -32,14 +34,14 @@ Config small_config() {
   return c;
 }
 
-struct Run {
+struct TrainingRun {
   std::shared_ptr<model::Model> model;
   std::unique_ptr<train::Trainer> trainer;
 };
 
-Run make_run(const Config& c, const std::string& checkpoint) {
+TrainingRun make_run(const Config& c, const std::string& checkpoint) {
   seed_stream(static_cast<uint64_t>(c.get_int("train.seed")), RngStream::init);
-  Run r;
+  TrainingRun r;
   r.model = model::make_model(c, 784, ImageShape{1, 28, 28});
   train::TrainerOptions o = train::TrainerOptions::from_config(c);
   o.checkpoint_path = checkpoint;
@@ -79,7 +81,7 @@ class TrainerTest : public ::testing::Test {
 TEST_F(TrainerTest, ElboImproves) {
   Config c = small_config();
   c.set("train.epochs=3");
-  Run run = make_run(c, "");
+  TrainingRun run = make_run(c, "");
   Recorder rec;
   run.trainer->fit(data_.train, data_.validation, &rec);
   ASSERT_EQ(rec.epochs.size(), 3u);
@@ -91,16 +93,16 @@ TEST_F(TrainerTest, ElboImproves) {
 TEST_F(TrainerTest, ResumeAfterAnEpochReproducesTheUninterruptedRun) {
   Config c = small_config();
   c.set("data.binarize=dynamic");  // random data draws must replay too
-  Run straight = make_run(c, "");
+  TrainingRun straight = make_run(c, "");
   straight.trainer->fit(data_.train, data_.validation);
 
   const std::string ckpt = (dir_ / "a.pt").string();
   Config one = c;
   one.set("train.epochs=1");
-  Run first = make_run(one, ckpt);
+  TrainingRun first = make_run(one, ckpt);
   first.trainer->fit(data_.train, data_.validation);
 
-  Run resumed = make_run(c, ckpt);
+  TrainingRun resumed = make_run(c, ckpt);
   resumed.trainer->resume(ckpt);
   EXPECT_EQ(resumed.trainer->epoch(), 1);
   resumed.trainer->fit(data_.train, data_.validation);
@@ -109,11 +111,11 @@ TEST_F(TrainerTest, ResumeAfterAnEpochReproducesTheUninterruptedRun) {
 
 TEST_F(TrainerTest, StopMidEpochThenResumeReproducesTheUninterruptedRun) {
   Config c = small_config();
-  Run straight = make_run(c, "");
+  TrainingRun straight = make_run(c, "");
   straight.trainer->fit(data_.train, data_.validation);
 
   const std::string ckpt = (dir_ / "b.pt").string();
-  Run stopped = make_run(c, ckpt);
+  TrainingRun stopped = make_run(c, ckpt);
   Recorder rec;
   rec.trainer = stopped.trainer.get();
   rec.stop_at_batch = 7;
@@ -121,7 +123,7 @@ TEST_F(TrainerTest, StopMidEpochThenResumeReproducesTheUninterruptedRun) {
   EXPECT_TRUE(stopped.trainer->stopped_early());
   EXPECT_EQ(stopped.trainer->step(), 7);
 
-  Run resumed = make_run(c, ckpt);
+  TrainingRun resumed = make_run(c, ckpt);
   resumed.trainer->resume(ckpt);
   resumed.trainer->fit(data_.train, data_.validation);
   expect_same_parameters(*straight.model, *resumed.model);
@@ -129,22 +131,27 @@ TEST_F(TrainerTest, StopMidEpochThenResumeReproducesTheUninterruptedRun) {
 
 TEST_F(TrainerTest, NonFiniteLossStopsNamingTheStepAndKeepsTheCheckpoint) {
   Config c = small_config();
-  c.set("train.lr=1e6");  // diverges within a few steps
-  c.set("train.epochs=50");
   const std::string ckpt = (dir_ / "c.pt").string();
-  Run run = make_run(c, ckpt);
+  Config one = c;
+  one.set("train.epochs=1");
+  TrainingRun first = make_run(one, ckpt);
+  first.trainer->fit(data_.train, data_.validation);
+  const std::string good = read_file(ckpt);
+
+  // Poison every training example: the first step after the checkpoint fails.
+  data::Dataset poisoned = data_.train;
+  poisoned.x = poisoned.x.clone();
+  poisoned.x.index_put_({torch::indexing::Slice(), 0}, std::nan(""));
+  TrainingRun resumed = make_run(c, ckpt);
+  resumed.trainer->resume(ckpt);
   try {
-    run.trainer->fit(data_.train, data_.validation);
-    FAIL() << "training with lr=1e6 should diverge";
+    resumed.trainer->fit(poisoned, data_.validation);
+    FAIL() << "a NaN input must stop training";
   } catch (const std::domain_error& e) {
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("non-finite"));
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("at step"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("non-finite loss (nan) at step 21 (epoch 2, batch 1 of 20)"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("the last good checkpoint '" + ckpt + "' is kept"));
   }
-  if (std::filesystem::exists(ckpt)) {
-    // Whatever was written is finite and loadable.
-    Run reload = make_run(c, "");
-    EXPECT_NO_THROW(reload.trainer->resume(ckpt));
-  }
+  EXPECT_EQ(read_file(ckpt), good) << "the checkpoint must be untouched";
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ struct Summary {
   double log_px_se = 0;    ///< standard error of that mean (spread over examples and MC error)
   double gap = 0;          ///< mean of log p̂(x) - ELBO ≈ E_x KL(q(z|x) || p(z|x)) (a lower estimate: L_K <= log p(x))
   double gap_se = 0;
-  /// Pinsker: TV(q(z|x), p(z|x)) <= sqrt(KL / 2); the mean over x of sqrt(max(gap_x, 0) / 2).
+  /// Pinsker: TV(q(z|x), p(z|x)) <= sqrt(KL / 2) (and TV <= 1); the mean over x of min(1, sqrt(max(gap_x, 0) / 2)).
   double pinsker_tv = 0;
   double seconds = 0;      ///< time the estimate took
   LatentActivity activity;  ///< active units and KL per dimension (when the model reports them)

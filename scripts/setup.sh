@@ -27,8 +27,7 @@ case "$blas" in
      exit 1 ;;
 esac
 
-export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
-export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"   # outside the clone: rebuilds of a fresh clone hit it
 ccache --max-size=5G > /dev/null 2>&1 || true
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${ELBO_CMAKE_ARGS:-} > build.log 2>&1 || { cat build.log; exit 1; }
 cmake --build build -j"$(nproc)" >> build.log 2>&1 || { tail -50 build.log; exit 1; }

@@ -2,6 +2,7 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
+#include "elbo/core/device.h"
 #include "elbo/core/rng.h"
 #include "elbo/dist/categorical.h"
 #include "elbo/model/factory.h"
@@ -31,6 +32,7 @@ LoadedRun load_run(const std::string& dir) {
   run.dir = dir;
   run.info = train::read_checkpoint_info(path);
   run.config = Config::from_toml(run.info.config_toml, path + " (stored config)");
+  set_threads(run.config.get_int("train.threads"));
   run.model = model::make_model(run.config, run.info.features, run.info.image);
   train::load_checkpoint(path, *run.model, nullptr);
   run.model->eval();
@@ -90,8 +92,9 @@ std::vector<MetricsLine> read_metrics(const std::string& path) {
       } else {
         char* stop = nullptr;
         const double value = std::strtod(line.c_str() + v, &stop);
-        m.values.emplace_back(key, value);
-        pos = static_cast<size_t>(stop - line.c_str());
+        const bool parsed = stop != line.c_str() + v;  // "null" (a non-finite metric) parses as nothing
+        m.values.emplace_back(key, parsed ? value : std::nan(""));
+        pos = parsed ? static_cast<size_t>(stop - line.c_str()) : v + 1;
       }
     }
     if (!m.type.empty()) lines.push_back(std::move(m));

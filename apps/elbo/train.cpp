@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -30,13 +31,20 @@ extern "C" void on_signal(int) {
   if (active_trainer) active_trainer->request_stop();
 }
 
+/// A JSON number, or null for NaN/Inf (which JSON cannot represent).
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  std::ostringstream out;
+  out << std::setprecision(8) << v;
+  return out.str();
+}
+
 /// Appends metrics to metrics.jsonl and shows progress on the terminal.
 class Reporter : public train::Callback {
  public:
   Reporter(const std::string& metrics_path, int64_t epochs)
       : out_(metrics_path, std::ios::app), epochs_(epochs), tty_(::isatty(STDERR_FILENO)) {
     ELBO_CHECK(out_, "cannot append to '", metrics_path, "'");
-    out_ << std::setprecision(8);
   }
 
   void on_batch(int64_t epoch, int64_t batch, int64_t batches) override {
@@ -55,22 +63,26 @@ class Reporter : public train::Callback {
   void on_step(const train::StepRecord& r) override {
     last_loss_ = r.loss;
     last_speed_ = r.examples_per_s;
-    out_ << "{\"type\": \"step\", \"step\": " << r.step << ", \"epoch\": " << r.epoch << ", \"loss\": " << r.loss
-         << ", \"elbo\": " << r.elbo << ", \"reconstruction\": " << r.reconstruction << ", \"kl\": " << r.kl
-         << ", \"beta\": " << r.beta << ", \"lr\": " << r.lr << ", \"examples_per_s\": " << r.examples_per_s << "}\n";
+    out_ << "{\"type\": \"step\", \"step\": " << r.step << ", \"epoch\": " << r.epoch << ", \"loss\": "
+         << json_number(r.loss) << ", \"elbo\": " << json_number(r.elbo) << ", \"reconstruction\": "
+         << json_number(r.reconstruction) << ", \"kl\": " << json_number(r.kl) << ", \"beta\": " << json_number(r.beta)
+         << ", \"lr\": " << json_number(r.lr) << ", \"examples_per_s\": " << json_number(r.examples_per_s) << "}\n";
   }
 
   void on_epoch(const train::EpochRecord& r) override {
-    out_ << "{\"type\": \"epoch\", \"step\": " << r.step << ", \"epoch\": " << r.epoch << ", \"loss\": " << r.loss
-         << ", \"elbo\": " << r.elbo << ", \"reconstruction\": " << r.reconstruction << ", \"kl\": " << r.kl
-         << ", \"valid_elbo\": " << r.valid_elbo << ", \"valid_reconstruction\": " << r.valid_reconstruction
-         << ", \"valid_kl\": " << r.valid_kl << ", \"seconds\": " << r.seconds
-         << ", \"examples_per_s\": " << r.examples_per_s << "}\n";
+    out_ << "{\"type\": \"epoch\", \"step\": " << r.step << ", \"epoch\": " << r.epoch << ", \"loss\": "
+         << json_number(r.loss) << ", \"elbo\": " << json_number(r.elbo) << ", \"reconstruction\": "
+         << json_number(r.reconstruction) << ", \"kl\": " << json_number(r.kl) << ", \"valid_elbo\": "
+         << json_number(r.valid_elbo) << ", \"valid_reconstruction\": " << json_number(r.valid_reconstruction)
+         << ", \"valid_kl\": " << json_number(r.valid_kl) << ", \"seconds\": " << json_number(r.seconds)
+         << ", \"examples_per_s\": " << json_number(r.examples_per_s) << "}\n";
     out_.flush();
     if (tty_) std::fprintf(stderr, "\r%100s\r", "");
-    std::fprintf(stderr, "  epoch %lld/%lld  train ELBO %.2f (rec %.2f, KL %.2f)  valid ELBO %.2f  %.1f s  %.0f ex/s\n",
+    char valid[64] = "";
+    if (std::isfinite(r.valid_elbo)) std::snprintf(valid, sizeof valid, "  valid ELBO %.2f", r.valid_elbo);
+    std::fprintf(stderr, "  epoch %lld/%lld  train ELBO %.2f (rec %.2f, KL %.2f)%s  %.1f s  %.0f ex/s\n",
                  static_cast<long long>(r.epoch), static_cast<long long>(epochs_), r.elbo, r.reconstruction, r.kl,
-                 r.valid_elbo, r.seconds, r.examples_per_s);
+                 valid, r.seconds, r.examples_per_s);
   }
 
  private:

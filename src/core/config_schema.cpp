@@ -59,7 +59,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"train.grad_clip", 0.0, "clip the global gradient norm to this value (0 = off)", 0.0, 1e12},
       {"train.seed", int64_t{1}, "seed of every random draw (same seed + machine = same numbers)", 0, 9.2e18},
       {"train.log_every", int64_t{50}, "steps between metric records", 1, 1e12},
-      {"train.threads", int64_t{0}, "CPU threads (0 = all cores)", 0, 4096},
+      {"train.threads", int64_t{0}, "LibTorch intra-op threads (0 = auto: 1, OpenBLAS uses all cores for matrix products)", 0, 4096},
       {"train.device", S("cpu"), "where to train", -1e300, 1e300, {"cpu", "cuda", "auto"}},
       // evaluation and report
       {"eval.k", int64_t{1000}, "importance samples K of the IWAE log-likelihood estimate", 1, 1e9},

@@ -10,6 +10,12 @@ Bernoulli::Bernoulli(Tensor logits) : logits_(std::move(logits)) {
 
 Tensor Bernoulli::log_prob_elements(const Tensor& x) const {
   detail::check_value(x, logits_.sizes(), "elbo::dist::Bernoulli");
+  if (logits_.scalar_type() == torch::kFloat && x.scalar_type() == torch::kFloat) {
+    // One fused kernel (forward and backward) for the training hot path; its
+    // log(1 + exp(-|l|)) is exact to float32 precision.
+    const auto shape = detail::broadcast_shapes(x.sizes(), logits_.sizes(), "elbo::dist::Bernoulli", "x and logits");
+    return -at::binary_cross_entropy_with_logits(logits_.expand(shape), x.expand(shape), {}, {}, at::Reduction::None);
+  }
   return x * logits_ - detail::softplus(logits_);
 }
 

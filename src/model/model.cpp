@@ -1,6 +1,20 @@
 #include "elbo/model/model.h"
 
+#include "elbo/dist/kl.h"
+
 namespace elbo::model {
+
+LatentTerms sample_latent(std::string name, const dist::Distribution& q, const dist::Distribution& p,
+                          int64_t particles) {
+  LatentTerms g;
+  g.name = std::move(name);
+  g.z = q.rsample(particles);
+  g.log_q = q.log_prob(g.z);
+  g.log_p = p.log_prob(g.z);
+  if (dist::has_analytic_kl(q, p)) g.kl = dist::kl_elements(q, p).unsqueeze(0);
+  g.q_mean = q.mean();
+  return g;
+}
 
 Tensor Terms::log_weights() const {
   Tensor w = log_px_z;

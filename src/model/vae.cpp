@@ -1,7 +1,6 @@
 #include "elbo/model/vae.h"
 
 #include "elbo/core/check.h"
-#include "elbo/dist/kl.h"
 #include "elbo/dist/prior.h"
 #include "elbo/nn/conv.h"
 #include "elbo/nn/mlp.h"
@@ -101,15 +100,7 @@ Tensor VaeImpl::sample_prior(int64_t n) {
 
 Terms VaeImpl::forward(const Batch& batch, int64_t particles) {
   ELBO_CHECK(particles >= 1, "elbo::model::Vae: particles must be >= 1 (got ", particles, ")");
-  dist::Normal q = posterior(batch);
-  dist::Normal p = prior();
-  LatentTerms g;
-  g.name = "z";
-  g.z = q.rsample(particles);
-  g.log_q = q.log_prob(g.z);
-  g.log_p = p.log_prob(g.z);
-  g.kl = dist::kl_elements(q, p).unsqueeze(0);
-  g.q_mean = q.loc();
+  LatentTerms g = sample_latent("z", posterior(batch), prior(), particles);
   Terms terms;
   terms.log_px_z = likelihood(g.z)->log_prob(batch.x, batch.mask);
   terms.latents.push_back(std::move(g));

@@ -6,7 +6,6 @@
 //   p(z|x) = N(S W^T (x - b) / s^2, S),  S = (I + W^T W / s^2)^-1
 // With orthogonal columns of W the posterior covariance S is diagonal, so a
 // diagonal Gaussian q can equal it exactly. Everything is float64.
-#include "elbo/dist/kl.h"
 #include "elbo/dist/normal.h"
 #include "elbo/model/model.h"
 
@@ -64,15 +63,8 @@ class LinearGaussian : public model::Model {
   int64_t features() const override { return W_.size(0); }
 
   model::Terms forward(const data::Batch& batch, int64_t k) override {
-    dist::Normal q = posterior(batch);
     dist::Normal p(torch::zeros({W_.size(1)}, torch::kDouble), torch::zeros({W_.size(1)}, torch::kDouble));
-    model::LatentTerms g;
-    g.name = "z";
-    g.z = q.rsample(k);
-    g.log_q = q.log_prob(g.z);
-    g.log_p = p.log_prob(g.z);
-    g.kl = dist::kl_elements(q, p).unsqueeze(0);
-    g.q_mean = q.loc();
+    model::LatentTerms g = model::sample_latent("z", posterior(batch), p, k);
     model::Terms t;
     t.log_px_z = likelihood(g.z)->log_prob(batch.x);
     t.latents.push_back(g);

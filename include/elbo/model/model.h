@@ -24,6 +24,11 @@ struct LatentTerms {
   Tensor q_mean;     ///< [B, D] E_q[z] (for active units); may be undefined
 };
 
+/// Draws K reparameterized particles z ~ q and scores them: log q(z), log p(z),
+/// the analytic KL per dimension (when q and p have one) and E_q[z].
+LatentTerms sample_latent(std::string name, const dist::Distribution& q, const dist::Distribution& p,
+                          int64_t particles);
+
 /// What a model returns for a batch and K particles: the terms of the joint
 /// it defines, never a loss. Every objective and diagnostic is written
 /// against this, so a new model family gets all of them unchanged.

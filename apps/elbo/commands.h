@@ -14,6 +14,7 @@ Action add_evaluate(CLI::App& app);
 Action add_sample(CLI::App& app);
 Action add_reconstruct(CLI::App& app);
 Action add_encode(CLI::App& app);
+Action add_refine(CLI::App& app);
 Action add_config(CLI::App& app);
 
 }  // namespace elbo::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   add("sample", "draw samples from the prior through the decoder", elbo::cli::add_sample);
   add("reconstruct", "reconstruct test examples (inputs above reconstructions)", elbo::cli::add_reconstruct);
   add("encode", "write posterior means and scales of test examples to CSV", elbo::cli::add_encode);
+  add("refine", "optimize q(z|x) per test example (non-amortized inference) and write the refined latents",
+      elbo::cli::add_refine);
   add("config", "print every config key with its default and meaning", elbo::cli::add_config);
   try {
     app.parse(argc, argv);

@@ -181,7 +181,7 @@ std::string summary_table(const diag::Summary& s) {
 }
 
 void write_report(const std::string& dir, model::Model& model, const data::Dataset& test, const Config& config,
-                  const diag::Summary& summary) {
+                  const diag::Summary& summary, const std::vector<report::Section>& extra) {
   std::vector<report::Section> sections;
   report::Section head;
   head.heading = "Test set";
@@ -261,6 +261,7 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
                             " latent units are active (Var_x E_q[z_i] > 0.01, Burda et al. 2016).",
                         {}, {}, {report::render_bar_svg("KL per latent dimension", values, "dimension", "nats")}});
   }
+  sections.insert(sections.end(), extra.begin(), extra.end());
   report::write_html_report(dir + "/report.html", "elbo run: " + dir, sections);
 }
 

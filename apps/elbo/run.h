@@ -4,6 +4,7 @@
 #include "elbo/data/dataset.h"
 #include "elbo/diag/summary.h"
 #include "elbo/model/model.h"
+#include "elbo/report/html.h"
 #include "elbo/train/checkpoint.h"
 
 #include <memory>
@@ -48,9 +49,10 @@ struct Pictures {
 Pictures make_pictures(model::Model& model, const data::Dataset& test, const Config& config);
 
 /// Writes samples.png, reconstructions.png, interpolation.png (images) or
-/// samples.csv (tables), curves.svg and the self-contained report.html.
+/// samples.csv (tables), curves.svg and the self-contained report.html;
+/// `extra` sections (e.g. the gaps and information of elbo evaluate) come last.
 void write_report(const std::string& dir, model::Model& model, const data::Dataset& test, const Config& config,
-                  const diag::Summary& summary);
+                  const diag::Summary& summary, const std::vector<report::Section>& extra = {});
 
 /// The summary as an aligned two-column table for the terminal.
 std::string summary_table(const diag::Summary& summary);

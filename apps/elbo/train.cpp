@@ -66,7 +66,16 @@ class Reporter : public train::Callback {
     out_ << "{\"type\": \"step\", \"step\": " << r.step << ", \"epoch\": " << r.epoch << ", \"loss\": "
          << json_number(r.loss) << ", \"elbo\": " << json_number(r.elbo) << ", \"reconstruction\": "
          << json_number(r.reconstruction) << ", \"kl\": " << json_number(r.kl) << ", \"beta\": " << json_number(r.beta)
-         << ", \"lr\": " << json_number(r.lr) << ", \"examples_per_s\": " << json_number(r.examples_per_s) << "}\n";
+         << ", \"lr\": " << json_number(r.lr) << ", \"examples_per_s\": " << json_number(r.examples_per_s)
+         << ", \"skipped\": " << r.skipped << "}\n";
+  }
+
+  // The metrics up to a checkpoint reach the disk with it (a killed run resumes from there).
+  void on_checkpoint(const std::string&, int64_t) override { out_.flush(); }
+
+  void on_skipped_step(int64_t, const std::string& reason) override {
+    if (tty_) std::fprintf(stderr, "\r%100s\r", "");
+    std::fprintf(stderr, "elbo train: warning: %s; step skipped (train.nonfinite = \"skip\")\n", reason.c_str());
   }
 
   void on_epoch(const train::EpochRecord& r) override {
@@ -129,8 +138,12 @@ Action add_train(CLI::App& app) {
     const std::string dir = args->out;
     ensure_writable_dir(dir);
     const std::string ckpt = checkpoint_path(dir);
+    train::CheckpointInfo resumed_info;
     if (args->resume) {
+      ELBO_CHECK(::access(ckpt.c_str(), F_OK) == 0, "--resume: no checkpoint to resume from: '", ckpt,
+                 "' does not exist (start the run without --resume)");
       const train::CheckpointInfo info = train::read_checkpoint_info(ckpt);
+      resumed_info = info;
       const bool given = !args->config_path.empty() || !args->sets.empty();
       ELBO_CHECK(!given || info.config_toml == config.to_toml(),
                  "--resume: the config differs from the one stored in '", ckpt,
@@ -145,6 +158,9 @@ Action add_train(CLI::App& app) {
                  static_cast<long long>(data.train.size()), static_cast<long long>(data.validation.size()),
                  static_cast<long long>(data.test.size()), static_cast<long long>(data.train.features()),
                  data.train.name.c_str());
+    ELBO_CHECK(!args->resume || resumed_info.features == data.train.features(), "--resume: checkpoint '", ckpt,
+               "' was trained on data with ", resumed_info.features, " features per example, but '", data.train.name,
+               "' has ", data.train.features(), " (the data changed since the run started?)");
     seed_stream(static_cast<uint64_t>(config.get_int("train.seed")), RngStream::init);
     auto model = model::make_model(config, data.train.features(), data.train.image);
     model->to(device);

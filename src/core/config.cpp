@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace elbo {
@@ -98,6 +99,47 @@ ConfigValue convert(const toml::node& node, const ConfigKey& key, const std::str
   }
 }
 
+/// toml++ 3.3 (Debian 12) reaches undefined behaviour (TOML_UNREACHABLE in
+/// is_non_ascii_horizontal_whitespace, e.g. for U+00A1..U+0499) when a non-ASCII
+/// character appears where it records a bare key or value; found by fuzz/config_fuzzer.
+/// TOML 1.0 allows non-ASCII text only in strings and comments, so anything else is
+/// refused here, before the parser sees it.
+void refuse_non_ascii_outside_strings(const std::string& text, const std::string& source) {
+  const size_t n = text.size();
+  size_t i = 0, line = 1;
+  while (i < n) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line, ++i;
+    } else if (c == '#') {
+      while (i < n && text[i] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      const std::string close(text.compare(i, 3, std::string(3, c)) == 0 ? 3 : 1, c);
+      for (i += close.size(); i < n;) {
+        if (text[i] == '\n') {
+          ++line;
+          if (close.size() == 1) break;  // unterminated: the parser reports it
+        }
+        if (c == '"' && text[i] == '\\' && i + 1 < n) {
+          if (text[i + 1] == '\n') ++line;
+          i += 2;
+        } else if (text.compare(i, close.size(), close) == 0) {
+          i += close.size();
+          break;
+        } else {
+          ++i;
+        }
+      }
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(c));
+      ELBO_CHECK(static_cast<unsigned char>(c) < 0x80, source, ":", line, ": non-ASCII byte ", hex,
+                 " outside a string or comment (TOML keys and non-string values are ASCII)");
+      ++i;
+    }
+  }
+}
+
 std::string line_of(const toml::node& node, const std::string& source) {
   const auto& begin = node.source().begin;
   return detail::concat(source, ":", begin.line, ": ");
@@ -138,6 +180,7 @@ Config Config::from_file(const std::string& path) {
 }
 
 Config Config::from_toml(const std::string& text, const std::string& source) {
+  refuse_non_ascii_outside_strings(text, source);
   Config config;
   toml::table table;
   try {
@@ -168,6 +211,7 @@ void Config::set(const std::string& assignment) {
                                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   }
   // Parse the value as TOML; a bare word is taken as a string.
+  refuse_non_ascii_outside_strings("v = " + text, "--set " + assignment);
   toml::table parsed;
   try {
     parsed = toml::parse("v = " + text);
@@ -242,6 +286,7 @@ std::string Config::to_toml() const {
 }
 
 std::string suggest_config_key(const std::string& name) {
+  if (name.size() > 64) return "";  // no key is that long; spares the quadratic edit distance
   std::string best;
   size_t best_distance = std::max<size_t>(3, name.size() / 3) + 1;
   const std::string leaf = name.substr(name.find('.') == std::string::npos ? 0 : name.find('.') + 1);

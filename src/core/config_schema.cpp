@@ -59,6 +59,11 @@ const std::vector<ConfigKey>& config_schema() {
       {"train.grad_clip", 0.0, "clip the global gradient norm to this value (0 = off)", 0.0, 1e12},
       {"train.seed", int64_t{1}, "seed of every random draw (same seed + machine = same numbers)", 0, 9.2e18},
       {"train.log_every", int64_t{50}, "steps between metric records", 1, 1e12},
+      {"train.checkpoint_every", int64_t{0}, "also write the checkpoint every N steps (0 = only after each epoch)", 0, 1e12},
+      {"train.nonfinite", S("stop"), "on a NaN/Inf loss or gradient: stop (the last checkpoint is kept) or skip the step",
+       -1e300, 1e300, {"stop", "skip"}},
+      {"train.max_skipped", int64_t{10}, "with train.nonfinite = \"skip\": stop once more steps than this were skipped", 0, 1e12},
+      {"train.inject_nan_step", int64_t{0}, "testing aid: the loss of this step (1-based) is made NaN (0 = off)", 0, 1e12},
       {"train.threads", int64_t{0}, "LibTorch intra-op threads (0 = auto: 1, OpenBLAS uses all cores for matrix products)", 0, 4096},
       {"train.device", S("cpu"), "where to train", -1e300, 1e300, {"cpu", "cuda", "auto"}},
       // evaluation and report

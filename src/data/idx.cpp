@@ -173,10 +173,24 @@ torch::Tensor read_idx(const std::string& path) {
     payload *= size;
   }
 
-  auto out = torch::empty(shape, torch::TensorOptions().dtype(type.dtype));
-  const uint64_t found = in.read(out.data_ptr(), payload);
+  // The buffer grows with the data actually read (at most doubling), so a corrupt header that
+  // declares a huge payload costs an error, not a huge allocation.
+  auto buffer = std::make_unique<std::vector<unsigned char>>();
+  uint64_t found = 0;
+  while (found < payload) {
+    const uint64_t want = std::min(payload, std::max<uint64_t>(2 * found, uint64_t{1} << 20));
+    buffer->resize(want);
+    const uint64_t got = in.read(buffer->data() + found, want - found);
+    found += got;
+    if (found < want) break;  // end of file
+  }
   ELBO_CHECK(found == payload, path, ": truncated: expected ", payload, " payload bytes after the ",
              header, "-byte header, found ", found);
+  void* bytes = buffer->data();
+  auto* owner = buffer.get();
+  auto out = torch::from_blob(bytes, shape, [owner](void*) { delete owner; },
+                              torch::TensorOptions().dtype(type.dtype));
+  buffer.release();  // owned by the tensor now
 
   std::array<unsigned char, 1 << 16> scratch{};
   uint64_t trailing = 0;

@@ -20,6 +20,17 @@ Dataset read_idx_images(const std::string& images_path, const std::string& label
   torch::Tensor raw = read_idx(images_path);
   ELBO_CHECK(raw.dim() == 3 || raw.dim() == 4, images_path, ": expected images [N, H, W] or [N, H, W, C], got ",
              raw.sizes());
+  ELBO_CHECK(raw.size(0) > 0, images_path, ": no images (shape ", raw.sizes(), ")");
+  ELBO_CHECK(raw.numel() > 0, images_path, ": empty images (shape ", raw.sizes(), ")");
+  if (raw.is_floating_point()) {
+    const torch::Tensor flat = raw.reshape({raw.size(0), -1});
+    const torch::Tensor bad = (~torch::isfinite(flat)).nonzero();  // [n_bad, 2]: example, feature
+    if (bad.size(0) > 0) {
+      const int64_t example = bad[0][0].item<int64_t>(), feature = bad[0][1].item<int64_t>();
+      ELBO_CHECK(false, images_path, ": non-finite value (", flat[example][feature].item<double>(), ") in example ",
+                 example + 1, ", element ", feature + 1, "; image data must be finite");
+    }
+  }
   if (raw.dim() == 3) raw = raw.unsqueeze(1);
   else raw = raw.permute({0, 3, 1, 2});
   Dataset d;

@@ -1,5 +1,6 @@
 #include "elbo/model/model.h"
 
+#include "elbo/core/check.h"
 #include "elbo/dist/kl.h"
 
 namespace elbo::model {
@@ -14,6 +15,11 @@ LatentTerms sample_latent(std::string name, const dist::Distribution& q, const d
   if (dist::has_analytic_kl(q, p)) g.kl = dist::kl_elements(q, p).unsqueeze(0);
   g.q_mean = q.mean();
   return g;
+}
+
+Terms Model::forward_with(const Batch&, const dist::Normal&, int64_t) {
+  ELBO_CHECK(false, name(), " does not support external posteriors (forward_with)");
+  return {};
 }
 
 Tensor Terms::log_weights() const {

@@ -98,9 +98,15 @@ Tensor VaeImpl::sample_prior(int64_t n) {
   return prior().sample(n);
 }
 
-Terms VaeImpl::forward(const Batch& batch, int64_t particles) {
+Terms VaeImpl::forward(const Batch& batch, int64_t particles) { return forward_with(batch, posterior(batch), particles); }
+
+Terms VaeImpl::forward_with(const Batch& batch, const dist::Normal& q, int64_t particles) {
   ELBO_CHECK(particles >= 1, "elbo::model::Vae: particles must be >= 1 (got ", particles, ")");
-  LatentTerms g = sample_latent("z", posterior(batch), prior(), particles);
+  ELBO_CHECK(batch.x.dim() == 2 && q.loc().dim() == 2 && q.loc().size(0) == batch.x.size(0) &&
+                 q.loc().size(1) == options_.latent_dim,
+             "elbo::model::Vae: an external posterior must be [B, ", options_.latent_dim, "] for data ",
+             batch.x.sizes(), ", got ", q.loc().sizes());
+  LatentTerms g = sample_latent("z", q, prior(), particles);
   Terms terms;
   terms.log_px_z = likelihood(g.z)->log_prob(batch.x, batch.mask);
   terms.latents.push_back(std::move(g));

@@ -5,7 +5,12 @@
 
 #include <torch/serialize.h>
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace elbo::train {
 namespace {
@@ -25,6 +30,30 @@ torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::st
   return t;
 }
 
+/// CRC-32 over names and bytes of the weights, the info block and the config: LibTorch's
+/// archive reader does not verify its own checksums, so a flipped byte would load silently.
+class Checksum {
+ public:
+  void add(const std::string& name, const torch::Tensor& t) {
+    update(name.data(), name.size());
+    const torch::Tensor c = t.detach().cpu().contiguous();
+    update(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size());
+  }
+  int64_t value() const { return static_cast<int64_t>(crc_); }
+
+ private:
+  void update(const void* data, size_t size) {
+    const auto* p = static_cast<const Bytef*>(data);
+    while (size > 0) {
+      const auto n = static_cast<uInt>(std::min<size_t>(size, 1u << 30));
+      crc_ = crc32(crc_, p, n);
+      p += n;
+      size -= n;
+    }
+  }
+  uLong crc_ = crc32(0L, Z_NULL, 0);
+};
+
 void open(torch::serialize::InputArchive& archive, const std::string& path) {
   std::string bytes = read_file(path);
   try {
@@ -37,7 +66,8 @@ void open(torch::serialize::InputArchive& archive, const std::string& path) {
 
 CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::string& path) {
   torch::Tensor ints = read_tensor(archive, "info", path);
-  ELBO_CHECK(ints.numel() == 7, "checkpoint '", path, "': info block has ", ints.numel(), " entries, expected 7");
+  ELBO_CHECK(ints.dim() == 1 && ints.numel() == 7 && ints.scalar_type() == torch::kLong, "checkpoint '", path,
+             "': info block has shape ", ints.sizes(), " and type ", ints.scalar_type(), ", expected 7 int64 entries");
   auto v = ints.accessor<int64_t, 1>();
   CheckpointInfo info;
   info.step = v[0];
@@ -46,6 +76,12 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::str
   info.features = v[3];
   info.image = ImageShape{v[4], v[5], v[6]};
   info.config_toml = tensor_string(read_tensor(archive, "config", path));
+  torch::Tensor skipped;  // optional: absent in checkpoints written before it existed
+  if (archive.try_read("skipped", skipped)) {
+    ELBO_CHECK(skipped.numel() == 1 && skipped.scalar_type() == torch::kLong, "checkpoint '", path,
+               "': entry 'skipped' must be one int64");
+    info.skipped = skipped.item<int64_t>();
+  }
   return info;
 }
 
@@ -54,15 +90,26 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::str
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
                      const CheckpointInfo& info) {
   torch::serialize::OutputArchive archive;
+  Checksum checksum;
   for (const auto& item : model.named_parameters()) {
     ELBO_CHECK_NUMERIC(torch::isfinite(item.value()).all().item<bool>(), "refusing to write checkpoint '", path,
                        "': parameter '", item.key(), "' has non-finite values");
     archive.write("model/" + item.key(), item.value().detach().cpu());
+    checksum.add(item.key(), item.value());
   }
-  for (const auto& item : model.named_buffers()) archive.write("model/" + item.key(), item.value().cpu(), true);
-  archive.write("info", torch::tensor({info.step, info.epoch, info.batch_in_epoch, info.features, info.image.channels,
-                                       info.image.height, info.image.width}));
-  archive.write("config", string_tensor(info.config_toml));
+  for (const auto& item : model.named_buffers()) {
+    archive.write("model/" + item.key(), item.value().cpu(), true);
+    checksum.add(item.key(), item.value());
+  }
+  const torch::Tensor ints = torch::tensor({info.step, info.epoch, info.batch_in_epoch, info.features,
+                                            info.image.channels, info.image.height, info.image.width});
+  const torch::Tensor config = string_tensor(info.config_toml);
+  archive.write("info", ints);
+  archive.write("config", config);
+  checksum.add("info", ints);
+  checksum.add("config", config);
+  archive.write("checksum", torch::tensor({checksum.value()}));
+  archive.write("skipped", torch::tensor({info.skipped}));
   if (optimizer) {
     torch::serialize::OutputArchive state;
     optimizer->save(state);
@@ -84,16 +131,30 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
   open(archive, path);
   CheckpointInfo info = read_info(archive, path);
   torch::NoGradGuard no_grad;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> restored;  // (target, saved): copied once all are checked
+  Checksum checksum;
   auto restore = [&](const std::string& name, torch::Tensor& target) {
     torch::Tensor saved;
     ELBO_CHECK(archive.try_read("model/" + name, saved), "checkpoint '", path,
                "' is from a different model: it has no parameter '", name, "'");
     ELBO_CHECK(saved.sizes() == target.sizes(), "checkpoint '", path, "' is from a different model: parameter '", name,
                "' has shape ", saved.sizes(), ", this model expects ", target.sizes());
-    target.copy_(saved);
+    ELBO_CHECK(saved.scalar_type() == target.scalar_type(), "checkpoint '", path, "': parameter '", name,
+               "' has type ", saved.scalar_type(), ", this model expects ", target.scalar_type());
+    checksum.add(name, saved);
+    restored.emplace_back(target, saved);
   };
   for (auto& item : model.named_parameters()) restore(item.key(), item.value());
   for (auto& item : model.named_buffers()) restore(item.key(), item.value());
+  torch::Tensor stored;
+  if (archive.try_read("checksum", stored)) {  // absent in checkpoints written before it existed
+    checksum.add("info", read_tensor(archive, "info", path));
+    checksum.add("config", read_tensor(archive, "config", path));
+    ELBO_CHECK(stored.numel() == 1 && stored.scalar_type() == torch::kLong &&
+                   stored.item<int64_t>() == checksum.value(),
+               "checkpoint '", path, "' is corrupt: its contents do not match the checksum stored when it was written");
+  }
+  for (auto& [target, saved] : restored) target.copy_(saved);
   if (optimizer) {
     torch::serialize::InputArchive state;
     ELBO_CHECK(archive.try_read("optimizer", state), "checkpoint '", path, "' has no optimizer state to resume from");

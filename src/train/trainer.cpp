@@ -16,6 +16,15 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+/// The global L2 norm of the gradients (NaN/Inf if any entry is), clipped to `clip` when clip > 0.
+double global_grad_norm(const std::vector<torch::Tensor>& parameters, double clip) {
+  if (clip > 0) return torch::nn::utils::clip_grad_norm_(parameters, clip);
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : parameters)
+    if (p.grad().defined()) norms.push_back(p.grad().norm());
+  return norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
+}
+
 data::Dataset to_device(const data::Dataset& d, const c10::Device& device) {
   data::Dataset out = d;
   if (d.x.defined()) out.x = d.x.to(device);
@@ -55,6 +64,10 @@ TrainerOptions TrainerOptions::from_config(const Config& c) {
   o.grad_clip = c.get_double("train.grad_clip");
   o.seed = static_cast<uint64_t>(c.get_int("train.seed"));
   o.log_every = c.get_int("train.log_every");
+  o.checkpoint_every = c.get_int("train.checkpoint_every");
+  o.nonfinite = c.get_string("train.nonfinite");
+  o.max_skipped = c.get_int("train.max_skipped");
+  o.inject_nan_step = c.get_int("train.inject_nan_step");
   o.checkpoint_info.config_toml = c.to_toml();
   return o;
 }
@@ -67,6 +80,10 @@ Trainer::Trainer(std::shared_ptr<model::Model> model, std::shared_ptr<objective:
   ELBO_CHECK(options_.batch_size >= 1, "train.batch_size must be >= 1 (got ", options_.batch_size, ")");
   ELBO_CHECK(options_.lr > 0, "train.lr must be > 0 (got ", options_.lr, ")");
   ELBO_CHECK(options_.log_every >= 1, "train.log_every must be >= 1 (got ", options_.log_every, ")");
+  ELBO_CHECK(options_.checkpoint_every >= 0, "train.checkpoint_every must be >= 0 (got ", options_.checkpoint_every, ")");
+  ELBO_CHECK(options_.nonfinite == "stop" || options_.nonfinite == "skip",
+             "train.nonfinite must be \"stop\" or \"skip\" (got \"", options_.nonfinite, "\")");
+  ELBO_CHECK(options_.max_skipped >= 0, "train.max_skipped must be >= 0 (got ", options_.max_skipped, ")");
   optimizer_ = std::make_unique<torch::optim::Adam>(
       model_->parameters(), torch::optim::AdamOptions(options_.lr)
                                 .betas({options_.beta1, options_.beta2})
@@ -80,6 +97,8 @@ void Trainer::resume(const std::string& path) {
   step_ = info.step;
   epoch_ = info.epoch;
   batch_in_epoch_ = info.batch_in_epoch;
+  skipped_ = info.skipped;
+  checkpoint_exists_ = path == options_.checkpoint_path;
 }
 
 void Trainer::save(const std::string& path) const {
@@ -87,7 +106,15 @@ void Trainer::save(const std::string& path) const {
   info.step = step_;
   info.epoch = epoch_;
   info.batch_in_epoch = batch_in_epoch_;
+  info.skipped = skipped_;
   save_checkpoint(path, *model_, optimizer_.get(), info);
+}
+
+void Trainer::checkpoint(Callback* callback) {
+  if (options_.checkpoint_path.empty()) return;
+  save(options_.checkpoint_path);
+  checkpoint_exists_ = true;
+  if (callback) callback->on_checkpoint(options_.checkpoint_path, step_);
 }
 
 void Trainer::validate(const data::Dataset& validation, EpochRecord& record) const {
@@ -136,27 +163,49 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
       const int64_t begin = b * options_.batch_size;
       data::Batch batch = train.batch(order.slice(0, begin, std::min(n, begin + options_.batch_size)));
       objective::Value v = (*objective_)(model_->forward(batch, objective_->particles()), step_);
+      if (step_ + 1 == options_.inject_nan_step) v.loss = v.loss * std::numeric_limits<double>::quiet_NaN();
       const double loss = v.loss.item<double>();
-      const std::string last_good = options_.checkpoint_path.empty()
-                                        ? std::string("no checkpoint was configured")
-                                        : "the last good checkpoint '" + options_.checkpoint_path + "' is kept";
-      ELBO_CHECK_NUMERIC(std::isfinite(loss), "non-finite loss (", loss, ") at step ", step_ + 1, " (epoch ",
-                         epoch_ + 1, ", batch ", b + 1, " of ", batches, "); training stopped and ", last_good,
-                         ". Try a smaller train.lr or train.grad_clip > 0");
-      optimizer_->zero_grad();
-      v.loss.backward();
-      if (options_.grad_clip > 0) {
-        const double norm = torch::nn::utils::clip_grad_norm_(parameters, options_.grad_clip);
-        ELBO_CHECK_NUMERIC(std::isfinite(norm), "non-finite gradient norm at step ", step_ + 1, " (epoch ", epoch_ + 1,
-                           "); training stopped and ", last_good);
+      // A non-finite loss or gradient: stop (the last checkpoint stays as it was) or skip the update.
+      std::string fault;
+      if (!std::isfinite(loss)) {
+        fault = detail::concat("non-finite loss (", loss, ") at step ", step_ + 1, " (epoch ", epoch_ + 1, ", batch ",
+                               b + 1, " of ", batches, ")");
+      } else {
+        optimizer_->zero_grad();
+        v.loss.backward();
+        if (step_ + 1 == options_.inject_nan_gradient_step) {
+          torch::NoGradGuard no_grad;
+          for (auto& p : parameters)
+            if (p.grad().defined()) p.grad().fill_(std::numeric_limits<float>::quiet_NaN());
+        }
+        const double norm = global_grad_norm(parameters, options_.grad_clip);
+        if (!std::isfinite(norm))
+          fault = detail::concat("non-finite gradient norm (", norm, ") at step ", step_ + 1, " (epoch ", epoch_ + 1,
+                                 ", batch ", b + 1, " of ", batches, ")");
       }
-      optimizer_->step();
+      if (!fault.empty()) {
+        const std::string last_good =
+            options_.checkpoint_path.empty() ? std::string("no checkpoint was configured")
+            : checkpoint_exists_             ? "the last good checkpoint '" + options_.checkpoint_path + "' is kept"
+                                             : "no checkpoint was written yet";
+        ELBO_CHECK_NUMERIC(options_.nonfinite == "skip", fault, "; training stopped and ", last_good,
+                           ". Try a smaller train.lr, train.grad_clip > 0, or train.nonfinite = \"skip\"");
+        ++skipped_;
+        ELBO_CHECK_NUMERIC(skipped_ <= options_.max_skipped, fault, ": ", skipped_,
+                           " steps with non-finite values were skipped, more than train.max_skipped = ",
+                           options_.max_skipped, "; training stopped and ", last_good,
+                           ". Try a smaller train.lr or train.grad_clip > 0");
+        optimizer_->zero_grad();
+        if (callback) callback->on_skipped_step(step_ + 1, fault);
+      } else {
+        optimizer_->step();
+        epoch_sums.add(v, loss);
+        window.add(v, loss);
+      }
       ++step_;
       batch_in_epoch_ = b + 1;
-      epoch_sums.add(v, loss);
-      window.add(v, loss);
       if (callback) callback->on_batch(epoch_ + 1, b + 1, batches);
-      if (step_ % options_.log_every == 0 || b + 1 == batches) {
+      if ((step_ % options_.log_every == 0 || b + 1 == batches) && window.examples > 0) {
         StepRecord r;
         r.step = step_;
         r.epoch = epoch_ + 1;
@@ -167,18 +216,18 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         r.beta = v.beta;
         r.lr = options_.lr;
         r.examples_per_s = window.examples / std::max(1e-9, seconds_since(window_start));
+        r.skipped = skipped_;
         if (callback) callback->on_step(r);
         window = Sums();
         window_start = Clock::now();
       }
       if (stop_requested_) {
-        if (!options_.checkpoint_path.empty()) {
-          save(options_.checkpoint_path);
-          if (callback) callback->on_checkpoint(options_.checkpoint_path, step_);
-        }
+        checkpoint(callback);
         stopped_early_ = true;
         return;
       }
+      if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0 && b + 1 < batches)
+        checkpoint(callback);  // the end of the epoch writes one below
     }
     ++epoch_;
     batch_in_epoch_ = 0;
@@ -194,11 +243,10 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
       record.examples_per_s = epoch_sums.examples / std::max(1e-9, record.seconds);
     }
     validate(validation, record);
-    if (!options_.checkpoint_path.empty()) {
-      save(options_.checkpoint_path);
-      if (callback) callback->on_checkpoint(options_.checkpoint_path, step_);
-    }
+    // The record goes out before the checkpoint: a run killed in between resumes from the previous
+    // checkpoint, which drops the record's metrics line (its step is later) and writes it again.
     if (callback) callback->on_epoch(record);
+    checkpoint(callback);
   }
 }
 

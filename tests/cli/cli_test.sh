@@ -35,6 +35,22 @@ check "evaluate --json" "$ELBO" evaluate "$RUN" --k 10 --n 30 --json
 grep -q '"log_px"' "$WORK/out" && grep -q '"active_units"' "$WORK/out" || { echo "FAIL evaluate json"; failures=$((failures + 1)); }
 check "evaluate table" "$ELBO" evaluate "$RUN" --k 10 --n 30
 grep -q "Pinsker" "$WORK/out" || { echo "FAIL evaluate table"; failures=$((failures + 1)); }
+check "evaluate --gaps --mi" "$ELBO" evaluate "$RUN" --k 10 --n 20 --gaps --mi --refine-steps 30
+for row in "approximation gap" "amortization gap" "total gap" "Pinsker bound TV, refined" "mutual information" "distortion"; do
+  grep -q "$row" "$WORK/out" || { echo "FAIL evaluate --gaps --mi: no '$row' row"; failures=$((failures + 1)); }
+done
+check "evaluate --gaps --mi --json" "$ELBO" evaluate "$RUN" --k 10 --n 20 --gaps --mi --refine-steps 30 --json
+for key in '"gaps"' '"approximation_gap"' '"amortization_gap"' '"pinsker_tv_bound_refined"' '"mutual_information"' '"rate"' '"distortion"' '"active_units"'; do
+  grep -qF "$key" "$WORK/out" || { echo "FAIL evaluate --json: no $key"; failures=$((failures + 1)); }
+done
+grep -q "Inference gaps" "$RUN/report.html" && grep -q "Information" "$RUN/report.html" || { echo "FAIL report has no gap/information sections"; failures=$((failures + 1)); }
+check "refine" "$ELBO" refine "$RUN" --n 5 --steps 20 --k 10 --out "$WORK/q.csv"
+[ "$(head -1 "$WORK/q.csv")" = "mu1,mu2,mu3,mu4,sigma1,sigma2,sigma3,sigma4,elbo_amortized,elbo_refined,label" ] || { echo "FAIL refine header"; failures=$((failures + 1)); }
+[ "$(wc -l < "$WORK/q.csv")" -eq 6 ] || { echo "FAIL refine rows"; failures=$((failures + 1)); }
+COLLAPSED="$WORK/collapsed"
+check "train collapsed (beta = 200)" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set objective.beta=200 --out "$COLLAPSED"
+check "evaluate collapsed" "$ELBO" evaluate "$COLLAPSED" --k 5 --n 20
+grep -q "posterior collapse" "$WORK/err" || { echo "FAIL no collapse warning on stderr"; cat "$WORK/err"; failures=$((failures + 1)); }
 check "sample png" "$ELBO" sample "$RUN" --n 8 --out "$WORK/s.png"
 check "sample csv" "$ELBO" sample "$RUN" --n 3 --out "$WORK/s.csv"
 [ "$(wc -l < "$WORK/s.csv")" -eq 4 ] || { echo "FAIL sample csv rows"; failures=$((failures + 1)); }
@@ -55,6 +71,8 @@ refuse "missing run" 2 "does not exist" "$ELBO" evaluate "$WORK/nope"
 refuse "missing config" 2 "config" "$ELBO" train "$WORK/nope.toml"
 refuse "unknown subcommand" 2 "" "$ELBO" frobnicate
 refuse "bad K" 2 "--k" "$ELBO" evaluate "$RUN" --k 0
+refuse "refine bad init" 2 "not in" "$ELBO" refine "$RUN" --init zero
+refuse "refine csv only" 2 ".csv" "$ELBO" refine "$RUN" --out "$WORK/q.png"
 refuse "bad output type" 2 ".png or .csv" "$ELBO" sample "$RUN" --out "$WORK/s.jpg"
 printf '[train]\nepochs = = 3\n' > "$WORK/bad.toml"
 refuse "toml syntax" 2 "bad.toml:2" "$ELBO" train "$WORK/bad.toml"

@@ -114,6 +114,28 @@ TEST(Vae, DiracPriorIsRefusedWithTheFix) {
   EXPECT_NEAR(narrow->prior().scale()[0].item<double>(), 0.01, 1e-9);
 }
 
+TEST(Vae, ForwardWithTheEncodersPosteriorIsForward) {
+  torch::manual_seed(4);
+  model::Vae vae(small());
+  data::Batch batch{torch::bernoulli(torch::full({4, 12}, 0.4))};
+  torch::manual_seed(5);
+  model::Terms a = vae->forward(batch, 3);
+  torch::manual_seed(5);
+  model::Terms b = vae->forward_with(batch, vae->posterior(batch), 3);
+  EXPECT_TRUE(torch::equal(a.log_weights(), b.log_weights()));
+  // An external q is used as given: its particles are its own.
+  dist::Normal external(torch::full({4, 3}, 7.0), torch::full({4, 3}, -20.0));
+  model::Terms t = vae->forward_with(batch, external, 2);
+  EXPECT_TRUE(torch::allclose(t.latents[0].z, torch::full({2, 4, 3}, 7.0), 0, 1e-6));
+  EXPECT_TRUE(torch::allclose(t.latents[0].kl[0], 0.5 * (49.0 + std::exp(-40.0) - 1) + torch::full({4, 3}, 20.0), 1e-5, 1e-4));
+  try {
+    vae->forward_with(batch, dist::Normal(torch::zeros({4, 2}), torch::zeros({4, 2})), 1);
+    FAIL() << "a q of the wrong shape must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("external posterior must be [B, 3]"));
+  }
+}
+
 TEST(Vae, ConvOnTablesIsAClearError) {
   Config c;
   c.set("model.encoder=conv");

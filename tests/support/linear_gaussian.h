@@ -37,8 +37,9 @@ class LinearGaussian : public model::Model {
     return -0.5 * (quad + torch::logdet(C) + D * std::log(2 * M_PI));
   }
   /// Closed-form KL(q || p(z|x)) [B] of this model's q (diagonal) against the exact posterior (full).
-  torch::Tensor kl_to_posterior(const torch::Tensor& x) {
-    dist::Normal q = posterior(data::Batch{x});
+  torch::Tensor kl_to_posterior(const torch::Tensor& x) { return kl_to_posterior(x, posterior(data::Batch{x})); }
+  /// Closed-form KL(q || p(z|x)) [B] of any diagonal Gaussian q [B, L].
+  torch::Tensor kl_to_posterior(const torch::Tensor& x, const dist::Normal& q) const {
     torch::Tensor S = posterior_covariance();
     torch::Tensor Sinv = torch::inverse(S);
     torch::Tensor var_q = q.scale().pow(2);                       // [B, L]
@@ -62,13 +63,34 @@ class LinearGaussian : public model::Model {
   int64_t latent_dim() const override { return W_.size(1); }
   int64_t features() const override { return W_.size(0); }
 
-  model::Terms forward(const data::Batch& batch, int64_t k) override {
+  model::Terms forward(const data::Batch& batch, int64_t k) override { return forward_with(batch, posterior(batch), k); }
+
+  model::Terms forward_with(const data::Batch& batch, const dist::Normal& q, int64_t k) override {
     dist::Normal p(torch::zeros({W_.size(1)}, torch::kDouble), torch::zeros({W_.size(1)}, torch::kDouble));
-    model::LatentTerms g = model::sample_latent("z", posterior(batch), p, k);
+    model::LatentTerms g = model::sample_latent("z", q, p, k);
     model::Terms t;
     t.log_px_z = likelihood(g.z)->log_prob(batch.x);
     t.latents.push_back(g);
     return t;
+  }
+
+  /// Posterior precision Λ = I + W^T W / s^2 (independent of x).
+  torch::Tensor posterior_precision() const {
+    return torch::eye(W_.size(1), torch::kDouble) + W_.t().mm(W_) / (s_ * s_);
+  }
+  /// The optimal mean-field (diagonal) Gaussian for the exact posterior: mean = posterior mean,
+  /// variances 1/Λ_ii (Bishop 2006, 10.1.2), and its KL to the posterior, 0.5 (Σ log Λ_ii - log det Λ).
+  torch::Tensor mean_field_log_scale() const { return -0.5 * torch::log(torch::diagonal(posterior_precision())); }
+  double mean_field_kl() const {
+    torch::Tensor P = posterior_precision();
+    return 0.5 * (torch::log(torch::diagonal(P)).sum() - torch::logdet(P)).item<double>();
+  }
+  /// Closed-form mutual information I(x; z) under the model: 0.5 log det(I + W^T W / s^2).
+  double mutual_information() const { return 0.5 * torch::logdet(posterior_precision()).item<double>(); }
+  /// n draws x ~ p(x) (ancestral: z ~ N(0, I), x = W z + b + s eps).
+  torch::Tensor sample_data(int64_t n) const {
+    torch::Tensor z = torch::randn({n, W_.size(1)}, torch::kDouble);
+    return z.mm(W_.t()) + b_ + s_ * torch::randn({n, W_.size(0)}, torch::kDouble);
   }
 
  private:
@@ -79,6 +101,11 @@ class LinearGaussian : public model::Model {
 /// A W [3, 2] with orthogonal columns (diagonal exact posterior).
 inline torch::Tensor orthogonal_loadings() {
   return torch::tensor({{1.5, 0.0}, {0.0, 0.8}, {0.5, 0.0}}, torch::kDouble);
+}
+
+/// A W [3, 2] with non-orthogonal columns (correlated exact posterior).
+inline torch::Tensor correlated_loadings() {
+  return torch::tensor({{1.0, 0.9}, {0.5, 1.0}, {0.3, -0.2}}, torch::kDouble);
 }
 
 }  // namespace elbo::testing

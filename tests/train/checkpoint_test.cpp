@@ -6,7 +6,10 @@
 
 #include <filesystem>
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 #include <fstream>
 
 using ::testing::HasSubstr;
@@ -100,6 +103,47 @@ TEST(Checkpoint, UnwritableDirectoryIsAClearError) {
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("/nonexistent/dir/ckpt.pt"));
   }
+}
+
+TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntact) {
+  // The disk "fills up" mid-write: RLIMIT_FSIZE caps file sizes below the checkpoint's
+  // size, and SIGXFSZ is ignored so write() fails with EFBIG instead of killing us.
+  const std::string path = temp_path("ckpt_full");
+  model::VaeOptions big = options(3);
+  big.hidden = {200};
+  model::Vae a(big);
+  train::save_checkpoint(path, *a, nullptr, {});
+  std::ifstream in(path, std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(good.size(), 16000u);
+  {
+    torch::NoGradGuard g;
+    a->parameters()[0].add_(1.0);
+  }
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit capped = old;
+  capped.rlim_cur = 8192;
+  auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &capped), 0);
+  std::string message;
+  try {
+    train::save_checkpoint(path, *a, nullptr, {});
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_THAT(message, HasSubstr("cannot write '" + path + "'"));
+  EXPECT_THAT(message, HasSubstr("File too large"));
+  std::ifstream again(path, std::ios::binary);
+  const std::string now((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(now == good) << "the previous checkpoint must be intact";
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+    EXPECT_EQ(entry.path().string().rfind(path + ".tmp", 0), std::string::npos) << "left behind: " << entry.path();
+  model::Vae b(big);
+  EXPECT_NO_THROW(train::load_checkpoint(path, *b, nullptr));
+  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -57,7 +57,20 @@ struct Recorder : train::Callback {
   void on_batch(int64_t, int64_t batch, int64_t) override {
     if (batch == stop_at_batch) trainer->request_stop();
   }
+  std::vector<int64_t> checkpoints, skipped;
+  int64_t crash_at_step = -1;  // throws after this step's checkpoint, like a SIGKILL
+  void on_checkpoint(const std::string&, int64_t step) override { checkpoints.push_back(step); }
+  void on_skipped_step(int64_t step, const std::string&) override { skipped.push_back(step); }
+  void on_step(const train::StepRecord& r) override {
+    if (r.step == crash_at_step) throw std::runtime_error("killed");
+  }
 };
+
+bool all_finite(model::Model& m) {
+  for (const auto& p : m.parameters())
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  return true;
+}
 
 void expect_same_parameters(model::Model& a, model::Model& b) {
   auto pa = a.named_parameters(), pb = b.named_parameters();
@@ -152,6 +165,109 @@ TEST_F(TrainerTest, NonFiniteLossStopsNamingTheStepAndKeepsTheCheckpoint) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("the last good checkpoint '" + ckpt + "' is kept"));
   }
   EXPECT_EQ(read_file(ckpt), good) << "the checkpoint must be untouched";
+}
+
+TEST_F(TrainerTest, PeriodicCheckpointsLetAKilledRunResumeExactly) {
+  Config c = small_config();  // 20 batches per epoch, 2 epochs
+  c.set("train.checkpoint_every=7");
+  TrainingRun straight = make_run(c, "");
+  straight.trainer->fit(data_.train, data_.validation);
+
+  const std::string ckpt = (dir_ / "p.pt").string();
+  TrainingRun killed = make_run(c, ckpt);
+  Recorder rec;
+  rec.crash_at_step = 25;  // 20 = end of epoch 1, log_every = 5
+  EXPECT_THROW(killed.trainer->fit(data_.train, data_.validation, &rec), std::runtime_error);
+  EXPECT_EQ(rec.checkpoints, (std::vector<int64_t>{7, 14, 20, 21}));  // 20 = end of epoch 1
+  EXPECT_EQ(train::read_checkpoint_info(ckpt).step, 21);
+
+  TrainingRun resumed = make_run(c, ckpt);
+  resumed.trainer->resume(ckpt);
+  Recorder rec2;
+  resumed.trainer->fit(data_.train, data_.validation, &rec2);
+  EXPECT_EQ(rec2.checkpoints, (std::vector<int64_t>{28, 35, 40}));
+  expect_same_parameters(*straight.model, *resumed.model);
+
+  // Killed later: resumes from the periodic checkpoint at step 28 (epoch 2, batch 8).
+  TrainingRun again = make_run(c, ckpt);
+  Recorder rec3;
+  rec3.crash_at_step = 30;
+  EXPECT_THROW(again.trainer->fit(data_.train, data_.validation, &rec3), std::runtime_error);
+  EXPECT_EQ(train::read_checkpoint_info(ckpt).step, 28);
+  EXPECT_EQ(train::read_checkpoint_info(ckpt).batch_in_epoch, 8);
+  TrainingRun resumed2 = make_run(c, ckpt);
+  resumed2.trainer->resume(ckpt);
+  resumed2.trainer->fit(data_.train, data_.validation);
+  expect_same_parameters(*straight.model, *resumed2.model);
+}
+
+TEST_F(TrainerTest, AnInjectedNanLossStopsAtThatStepByDefault) {
+  Config c = small_config();
+  c.set("train.inject_nan_step=13");
+  const std::string ckpt = (dir_ / "n.pt").string();
+  c.set("train.checkpoint_every=10");
+  TrainingRun run = make_run(c, ckpt);
+  try {
+    run.trainer->fit(data_.train, data_.validation);
+    FAIL() << "the injected NaN must stop training";
+  } catch (const std::domain_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("non-finite loss (nan) at step 13 (epoch 1, batch 13 of 20)"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("the last good checkpoint '" + ckpt + "' is kept"));
+  }
+  EXPECT_EQ(run.trainer->step(), 12);
+  EXPECT_EQ(train::read_checkpoint_info(ckpt).step, 10);
+}
+
+TEST_F(TrainerTest, ANonFiniteGradientIsDetectedAtItsStepWithoutClipping) {
+  Config c = small_config();
+  ASSERT_EQ(c.get_double("train.grad_clip"), 0.0);
+  TrainingRun run = make_run(c, "");
+  train::TrainerOptions o = train::TrainerOptions::from_config(c);
+  o.inject_nan_gradient_step = 9;
+  train::Trainer trainer(run.model, objective::make_objective(c), o);
+  try {
+    trainer.fit(data_.train, data_.validation);
+    FAIL() << "a NaN gradient must stop training";
+  } catch (const std::domain_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("non-finite gradient norm (nan) at step 9 (epoch 1, batch 9 of 20)"));
+  }
+  EXPECT_TRUE(all_finite(*run.model)) << "the NaN gradient must not reach the weights";
+}
+
+TEST_F(TrainerTest, TheSkipPolicySkipsNonFiniteStepsAndKeepsCount) {
+  Config c = small_config();
+  c.set("train.nonfinite=skip");
+  c.set("train.inject_nan_step=13");
+  const std::string ckpt = (dir_ / "s.pt").string();
+  TrainingRun run = make_run(c, ckpt);
+  train::TrainerOptions o = train::TrainerOptions::from_config(c);
+  o.checkpoint_path = ckpt;
+  o.inject_nan_gradient_step = 25;
+  train::Trainer trainer(run.model, objective::make_objective(c), o);
+  Recorder rec;
+  trainer.fit(data_.train, data_.validation, &rec);
+  EXPECT_EQ(rec.skipped, (std::vector<int64_t>{13, 25}));
+  EXPECT_EQ(trainer.skipped_steps(), 2);
+  EXPECT_EQ(trainer.step(), 40) << "a skipped step still consumes its batch";
+  ASSERT_EQ(rec.epochs.size(), 2u);
+  EXPECT_TRUE(std::isfinite(rec.epochs[1].elbo));
+  EXPECT_TRUE(all_finite(*run.model));
+  EXPECT_EQ(train::read_checkpoint_info(ckpt).skipped, 2) << "the count survives a resume";
+}
+
+TEST_F(TrainerTest, TheSkipPolicyStopsOnceMoreThanMaxSkippedStepsWereSkipped) {
+  Config c = small_config();
+  c.set("train.nonfinite=skip");
+  c.set("train.max_skipped=0");
+  c.set("train.inject_nan_step=4");
+  TrainingRun run = make_run(c, "");
+  try {
+    run.trainer->fit(data_.train, data_.validation);
+    FAIL() << "more skipped steps than train.max_skipped must stop training";
+  } catch (const std::domain_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("non-finite loss (nan) at step 4"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("1 steps with non-finite values were skipped, more than train.max_skipped = 0"));
+  }
 }
 
 }  // namespace

@@ -54,6 +54,13 @@ class Model : public torch::nn::Module {
   /// q(z | x) of the latent code used for encoding and interpolation, [B, D].
   virtual dist::Normal posterior(const Batch& batch) = 0;
 
+  /// Terms of the joint scored under an externally given Gaussian q over the
+  /// latent code ([B, D], e.g. refined per-example parameters) instead of the
+  /// encoder's: log p(x|z), log p(z), log q(z) for z ~ q. forward(batch, K) of
+  /// a model that supports it equals forward_with(batch, posterior(batch), K).
+  /// The default throws std::invalid_argument ("<model> does not support external posteriors").
+  virtual Terms forward_with(const Batch& batch, const dist::Normal& q, int64_t particles);
+
   /// p(x | z) for codes z [..., D].
   virtual dist::DistributionPtr likelihood(const Tensor& z) = 0;
 

@@ -39,6 +39,7 @@ class VaeImpl : public Model {
   explicit VaeImpl(const VaeOptions& options);
 
   Terms forward(const Batch& batch, int64_t particles) override;
+  Terms forward_with(const Batch& batch, const dist::Normal& q, int64_t particles) override;
   dist::Normal posterior(const Batch& batch) override;
   dist::DistributionPtr likelihood(const Tensor& z) override;
   Tensor sample_prior(int64_t n) override;

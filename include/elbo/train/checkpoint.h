@@ -13,6 +13,7 @@ struct CheckpointInfo {
   int64_t step = 0;             ///< optimizer steps taken
   int64_t epoch = 0;            ///< completed epochs
   int64_t batch_in_epoch = 0;   ///< batches done in the current epoch (mid-epoch checkpoints)
+  int64_t skipped = 0;          ///< steps skipped for non-finite values (train.nonfinite = "skip")
   int64_t features = 0;         ///< observed features per example
   ImageShape image{1, 0, 0};    ///< image shape of the data, if images
   std::string config_toml;      ///< the resolved run config

@@ -26,6 +26,15 @@ struct TrainerOptions {
   uint64_t seed = 1;
   int64_t log_every = 50;  ///< steps between StepRecords
   std::string checkpoint_path;  ///< "" = no checkpoints
+  int64_t checkpoint_every = 0;  ///< also checkpoint every N steps; 0 = only after each epoch
+  /// A step whose loss or global gradient norm is NaN/Inf: "stop" throws
+  /// std::domain_error naming the step; "skip" drops its update (gradients
+  /// zeroed, no optimizer step; the batch counts as done) and stops once more
+  /// than max_skipped steps of the run were skipped.
+  std::string nonfinite = "stop";
+  int64_t max_skipped = 10;
+  int64_t inject_nan_step = 0;           ///< testing aid: this step's (1-based) loss is made NaN; 0 = off
+  int64_t inject_nan_gradient_step = 0;  ///< testing aid: this step's gradients are made NaN; 0 = off
   CheckpointInfo checkpoint_info;  ///< features, image shape and config stored with each checkpoint
 
   static TrainerOptions from_config(const Config& config);
@@ -37,6 +46,7 @@ struct StepRecord {
   int64_t epoch = 0;  ///< 1-based epoch the step belongs to
   double loss = 0, elbo = 0, reconstruction = 0, kl = 0;
   double beta = 0, lr = 0, examples_per_s = 0;
+  int64_t skipped = 0;  ///< non-finite steps skipped so far in the run
 };
 
 /// Metrics of one finished epoch: training averages and the validation pass.
@@ -56,6 +66,8 @@ class Callback {
   virtual void on_step(const StepRecord& record) {}
   virtual void on_epoch(const EpochRecord& record) {}
   virtual void on_checkpoint(const std::string& path, int64_t step) {}
+  /// A step with a non-finite loss or gradient was skipped (train.nonfinite = "skip").
+  virtual void on_skipped_step(int64_t step, const std::string& reason) {}
 };
 
 /// Owns the training loop: Adam, KL schedules (through the objective),
@@ -84,12 +96,15 @@ class Trainer {
 
   int64_t step() const { return step_; }
   int64_t epoch() const { return epoch_; }
+  /// Steps skipped for a non-finite loss or gradient (kept across resume).
+  int64_t skipped_steps() const { return skipped_; }
   torch::optim::Adam& optimizer() { return *optimizer_; }
   /// Writes a checkpoint of the current state now.
   void save(const std::string& path) const;
 
  private:
   void validate(const data::Dataset& validation, EpochRecord& record) const;
+  void checkpoint(Callback* callback);
 
   std::shared_ptr<model::Model> model_;
   std::shared_ptr<objective::Objective> objective_;
@@ -98,6 +113,8 @@ class Trainer {
   int64_t step_ = 0;
   int64_t epoch_ = 0;           // completed epochs
   int64_t batch_in_epoch_ = 0;  // batches done in the epoch under way
+  int64_t skipped_ = 0;         // steps skipped for non-finite values
+  bool checkpoint_exists_ = false;  // options_.checkpoint_path holds a checkpoint of this run
   std::atomic<bool> stop_requested_{false};
   bool stopped_early_ = false;
 };

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# The bad-input corpus: every malformed file or argument in tests/bad_inputs/
+# (and the binary IDX files and damaged run directories this script makes in a
+# temporary directory) is fed to the real elbo binary, which must refuse it
+# with the exact message below and exit code (2 = bad input, 1 = internal or
+# system failure), and never crash, abort or print a LibTorch backtrace.
+# Needs no data set: the runs here train on tiny CSV/IDX files in seconds.
+#
+# usage: run_bad_inputs.sh path/to/elbo
+set -u
+ELBO="$1"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+CSV="$HERE/csv"
+TOML="$HERE/toml"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+failures=0
+cases=0
+
+# refuse NAME EXIT_CODE MESSAGE COMMAND...: must fail with that code and that substring on stderr.
+refuse() {
+  local name=$1 code=$2 message=$3; shift 3
+  cases=$((cases + 1))
+  "$@" > "$W/out" 2> "$W/err"
+  local got=$?
+  local bad=""
+  [ "$got" -eq "$code" ] || bad="expected exit $code, got $got"
+  grep -qF -- "$message" "$W/err" || bad="${bad:+$bad; }stderr lacks '$message'"
+  if grep -qE "terminate called|Exception raised from|Aborted|Segmentation|core dumped|internal error" "$W/err"; then
+    bad="${bad:+$bad; }crash, backtrace or internal error on stderr"
+  fi
+  if [ -z "$bad" ]; then echo "ok   $name"; else
+    echo "FAIL $name: $bad:"; sed 's/^/     /' "$W/err" | head -20; failures=$((failures + 1)); fi
+}
+
+# check NAME COMMAND...: must succeed (set-up steps).
+check() {
+  local name=$1; shift
+  if "$@" > "$W/out" 2> "$W/err"; then echo "ok   $name"; else
+    echo "FAIL $name (exit $?)"; cat "$W/out" "$W/err"; failures=$((failures + 1)); fi
+}
+
+# Small, fast settings; data.* keys of each case override them.
+FAST=(--set data.validation=4 --set model.hidden=[8] --set model.latent_dim=2 --set train.epochs=1
+      --set train.batch_size=8 --set eval.k=4 --set eval.n=4 --set report.samples=4)
+csv_run() {  # csv_run FILE_IN_DIR DIR: a CSV training run's data settings
+  echo --set data.format=csv --set "data.dir=$2" --set "data.train=$1" --set data.test= \
+       --set model.likelihood=gaussian
+}
+idx_run() {  # idx_run IMAGES LABELS: IDX images in $W (labels "" = none)
+  echo --set "data.dir=$W" --set "data.train=$1" --set "data.train_labels=$2" --set data.test=
+}
+
+# ---------------------------------------------------------------- CSV tables
+refuse "csv ragged row" 2 "ragged.csv: line 3 has 2 cells, expected 3 (from line 1)" \
+  "$ELBO" train "${FAST[@]}" $(csv_run ragged.csv "$CSV") --out "$W/r"
+refuse "csv non-numeric cell" 2 "non_numeric.csv: line 3, column 2: cannot parse 'five' as a number" \
+  "$ELBO" train "${FAST[@]}" $(csv_run non_numeric.csv "$CSV") --out "$W/r"
+refuse "csv empty file" 2 "empty.csv: empty file" \
+  "$ELBO" train "${FAST[@]}" $(csv_run empty.csv "$CSV") --out "$W/r"
+refuse "csv header only" 2 "header_only.csv: no data rows" \
+  "$ELBO" train "${FAST[@]}" $(csv_run header_only.csv "$CSV") --out "$W/r"
+refuse "csv infinite value" 2 "inf.csv: line 3, column 2: value 'inf' is not finite" \
+  "$ELBO" train "${FAST[@]}" $(csv_run inf.csv "$CSV") --out "$W/r"
+refuse "csv missing file" 2 "nope.csv: cannot open CSV file" \
+  "$ELBO" train "${FAST[@]}" $(csv_run nope.csv "$CSV") --out "$W/r"
+refuse "csv too few rows for validation" 2 "data.validation = 100 must be smaller than the number of training examples" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set data.validation=100 --out "$W/r"
+
+# ---------------------------------------------------------------- TOML configs
+refuse "toml syntax error" 2 "syntax.toml:2:" "$ELBO" train "$TOML/syntax.toml" --out "$W/r"
+refuse "toml syntax error names it" 2 "TOML syntax error" "$ELBO" train "$TOML/syntax.toml" --out "$W/r"
+refuse "toml unknown key" 2 "unknown_key.toml:2: unknown key 'train.epoch' (did you mean 'train.epochs'?)" \
+  "$ELBO" train "$TOML/unknown_key.toml" --out "$W/r"
+refuse "toml wrong type" 2 "wrong_type.toml:2: key 'train.epochs' must be an integer (got another type)" \
+  "$ELBO" train "$TOML/wrong_type.toml" --out "$W/r"
+refuse "toml negative beta" 2 "negative_beta.toml:2: key 'objective.beta' = -0.5 is out of range [0," \
+  "$ELBO" train "$TOML/negative_beta.toml" --out "$W/r"
+refuse "toml K < 1" 2 "zero_particles.toml:2: key 'objective.particles' = 0 is out of range [1," \
+  "$ELBO" train "$TOML/zero_particles.toml" --out "$W/r"
+refuse "toml batch size 0" 2 "zero_batch.toml:2: key 'train.batch_size' = 0 is out of range [1," \
+  "$ELBO" train "$TOML/zero_batch.toml" --out "$W/r"
+refuse "toml latent size 0" 2 "zero_latent.toml:2: key 'model.latent_dim' = 0 is out of range [1," \
+  "$ELBO" train "$TOML/zero_latent.toml" --out "$W/r"
+refuse "toml hidden width 0" 2 "zero_hidden.toml:2: key 'model.hidden' = 0 is out of range [1," \
+  "$ELBO" train "$TOML/zero_hidden.toml" --out "$W/r"
+refuse "toml learning rate 0" 2 "train.lr must be > 0 (got 0)" \
+  "$ELBO" train "$TOML/zero_lr.toml" "${FAST[@]}" $(csv_run good3.csv "$CSV") --out "$W/r"
+refuse "toml non-ASCII bare key" 2 "non_ascii_key.toml:1: non-ASCII byte 0xc3 outside a string or comment" \
+  "$ELBO" train "$TOML/non_ascii_key.toml" --out "$W/r"
+printf '# caf\xc3\xa9\n[data]\ndir = "/tmp/caf\xc3\xa9"\n[train]\nepochs = 0\n' > "$W/utf8.toml"
+refuse "toml UTF-8 in strings and comments is fine" 2 "utf8.toml:5: key 'train.epochs' = 0 is out of range" \
+  "$ELBO" train "$W/utf8.toml" --out "$W/r"
+printf '\x00\xff\xfe\x01[train' > "$W/binary.toml"
+refuse "toml binary garbage" 2 "binary.toml:1:" "$ELBO" train "$W/binary.toml" --out "$W/r"
+refuse "--set unknown key" 2 "--set train.epoch=3: unknown key 'train.epoch' (did you mean 'train.epochs'?)" \
+  "$ELBO" train --set train.epoch=3 --out "$W/r"
+refuse "--set without =" 2 "expected key=value" "$ELBO" train --set train.epochs --out "$W/r"
+refuse "--set wrong type" 2 "key 'model.hidden' must be a list of integers" \
+  "$ELBO" train --set 'model.hidden=[1.5]' --out "$W/r"
+
+# ---------------------------------------------------------------- IDX files (made here)
+# 20 grey 4x4 images, and helpers for headers: magic 00 00 <type> <ndim>, big-endian sizes.
+pixels() { head -c "$1" /dev/zero | tr '\0' '\200'; }
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x04\x00\x00\x00\x04'; pixels 320; } > "$W/good.idx"
+{ printf '\x00\x00\x08\x01\x00\x00\x00\x14'; head -c 20 /dev/zero; } > "$W/labels20.idx"
+{ printf '\x00\x00\x08\x01\x00\x00\x00\x13'; head -c 19 /dev/zero; } > "$W/labels19.idx"
+{ printf 'PK\x03\x04'; pixels 100; } > "$W/bad_magic.idx"
+{ printf '\x00\x00\x08\x09'; pixels 100; } > "$W/ndim9.idx"
+{ printf '\x00\x00\x08\x00'; } > "$W/ndim0.idx"
+{ printf '\x00\x00\x08\x02\x00\x00\x00\x14\x00\x00\x00\x10'; pixels 320; } > "$W/flat.idx"
+{ printf '\x00\x00\x07\x03\x00\x00\x00\x14\x00\x00\x00\x04\x00\x00\x00\x04'; pixels 320; } > "$W/type7.idx"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x04\x00\x00\x00\x04'; pixels 100; } > "$W/truncated.idx"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00'; } > "$W/short_header.idx"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x04\x00\x00\x00\x04'; pixels 330; } > "$W/trailing.idx"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x04'; } > "$W/no_images.idx"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x00\x00\x00\x00\x04'; } > "$W/zero_height.idx"
+{ printf '\x00\x00\x08\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff'; } > "$W/huge.idx"
+# float32 images holding a NaN (0x7fc00000) in the first pixel
+{ printf '\x00\x00\x0d\x03\x00\x00\x00\x14\x00\x00\x00\x02\x00\x00\x00\x02\x7f\xc0\x00\x00';
+  head -c 316 /dev/zero; } > "$W/nan_float.idx"
+gzip -n -c "$W/good.idx" > "$W/good.idx.gz"
+head -c 30 "$W/good.idx.gz" > "$W/truncated.idx.gz"
+cp "$W/good.idx.gz" "$W/corrupt.idx.gz"
+printf '\xde\xad\xbe\xef\xde\xad\xbe\xef' | dd of="$W/corrupt.idx.gz" bs=1 seek=12 conv=notrunc status=none
+
+check "idx good file trains" "$ELBO" train "${FAST[@]}" $(idx_run good.idx labels20.idx) --out "$W/idx_run"
+check "idx gzip file trains" "$ELBO" train "${FAST[@]}" $(idx_run good.idx.gz "") --out "$W/idx_run_gz"
+refuse "idx bad magic" 2 "bad_magic.idx: not an IDX file: bad magic 0x504b0304 at offset 0" \
+  "$ELBO" train "${FAST[@]}" $(idx_run bad_magic.idx "") --out "$W/r"
+refuse "idx 9 dimensions" 2 "ndim9.idx: bad IDX dimension count 9 at offset 3 (expected 1 to 8)" \
+  "$ELBO" train "${FAST[@]}" $(idx_run ndim9.idx "") --out "$W/r"
+refuse "idx 0 dimensions" 2 "ndim0.idx: bad IDX dimension count 0 at offset 3" \
+  "$ELBO" train "${FAST[@]}" $(idx_run ndim0.idx "") --out "$W/r"
+refuse "idx images of wrong rank" 2 "flat.idx: expected images [N, H, W] or [N, H, W, C], got [20, 16]" \
+  "$ELBO" train "${FAST[@]}" $(idx_run flat.idx "") --out "$W/r"
+refuse "idx unknown type code" 2 "type7.idx: unknown IDX type code 0x07 at offset 2" \
+  "$ELBO" train "${FAST[@]}" $(idx_run type7.idx "") --out "$W/r"
+refuse "idx truncated payload" 2 "truncated.idx: truncated: expected 320 payload bytes after the 16-byte header, found 100" \
+  "$ELBO" train "${FAST[@]}" $(idx_run truncated.idx "") --out "$W/r"
+refuse "idx truncated header" 2 "short_header.idx: truncated header: expected 16 bytes for 3 dimensions, found 10" \
+  "$ELBO" train "${FAST[@]}" $(idx_run short_header.idx "") --out "$W/r"
+refuse "idx trailing bytes" 2 "trailing.idx: 10 trailing bytes after the payload" \
+  "$ELBO" train "${FAST[@]}" $(idx_run trailing.idx "") --out "$W/r"
+refuse "idx no images" 2 "no_images.idx: no images (shape [0, 4, 4])" \
+  "$ELBO" train "${FAST[@]}" $(idx_run no_images.idx "") --out "$W/r"
+refuse "idx zero-sized images" 2 "zero_height.idx: empty images (shape [20, 0, 4])" \
+  "$ELBO" train "${FAST[@]}" $(idx_run zero_height.idx "") --out "$W/r"
+refuse "idx absurd declared size" 2 "huge.idx: declared size too large" \
+  "$ELBO" train "${FAST[@]}" $(idx_run huge.idx "") --out "$W/r"
+refuse "idx NaN pixel" 2 "nan_float.idx: non-finite value (nan) in example 1" \
+  "$ELBO" train "${FAST[@]}" $(idx_run nan_float.idx "") --out "$W/r"
+refuse "idx label count mismatch" 2 "labels19.idx: expected 20 labels (one per image in $W/good.idx), got shape [19]" \
+  "$ELBO" train "${FAST[@]}" $(idx_run good.idx labels19.idx) --out "$W/r"
+refuse "idx missing labels file" 2 "train-labels-idx1-ubyte.gz: cannot open IDX file" \
+  "$ELBO" train "${FAST[@]}" $(idx_run good.idx train-labels-idx1-ubyte.gz) --out "$W/r"
+refuse "idx truncated gzip" 2 "truncated.idx.gz: corrupt gzip stream" \
+  "$ELBO" train "${FAST[@]}" $(idx_run truncated.idx.gz "") --out "$W/r"
+refuse "idx corrupt gzip" 2 "corrupt.idx.gz: corrupt gzip stream" \
+  "$ELBO" train "${FAST[@]}" $(idx_run corrupt.idx.gz "") --out "$W/r"
+
+# ---------------------------------------------------------------- runs, checkpoints, output
+cp "$CSV/good3.csv" "$W/data.csv"
+RUN="$W/run3"
+check "csv run trains" "$ELBO" train "${FAST[@]}" $(csv_run data.csv "$W") --out "$RUN"
+check "csv run evaluates" "$ELBO" evaluate "$RUN" --k 4 --n 4 --json
+cp "$CSV/good4.csv" "$W/data.csv"   # the data file changes under the run: 4 columns instead of 3
+refuse "evaluate on data of another shape" 2 "data '$W/data.csv' has 4 features per example, the model expects 3" \
+  "$ELBO" evaluate "$RUN" --k 4 --n 4
+refuse "resume on data of another shape" 2 "was trained on data with 3 features per example, but '$W/data.csv' has 4" \
+  "$ELBO" train --out "$RUN" --resume
+cp "$CSV/good3.csv" "$W/data.csv"
+refuse "resume with another model's config" 2 "--resume: the config differs from the one stored in '$RUN/checkpoint.pt'" \
+  "$ELBO" train "${FAST[@]}" $(csv_run data.csv "$W") --set model.latent_dim=3 --out "$RUN" --resume
+
+mkdir -p "$W/trunc" "$W/empty" "$W/garbage"
+head -c 2000 "$RUN/checkpoint.pt" > "$W/trunc/checkpoint.pt"
+: > "$W/empty/checkpoint.pt"
+printf 'this is not a checkpoint\n' > "$W/garbage/checkpoint.pt"
+refuse "truncated checkpoint" 2 "checkpoint '$W/trunc/checkpoint.pt' is truncated or corrupt" "$ELBO" evaluate "$W/trunc"
+refuse "empty checkpoint" 2 "checkpoint '$W/empty/checkpoint.pt' is truncated or corrupt (0 bytes)" "$ELBO" evaluate "$W/empty"
+refuse "garbage checkpoint" 2 "checkpoint '$W/garbage/checkpoint.pt' is truncated or corrupt" "$ELBO" evaluate "$W/garbage"
+refuse "truncated checkpoint on resume" 2 "checkpoint '$W/trunc/checkpoint.pt' is truncated or corrupt" \
+  "$ELBO" train --out "$W/trunc" --resume
+refuse "resume without checkpoint" 2 "no checkpoint to resume from" "$ELBO" train --out "$W/nothing_here" --resume
+# A flipped byte inside a stored weight: the checksum written with the checkpoint catches it.
+mkdir -p "$W/flipped" && cp "$RUN/checkpoint.pt" "$W/flipped/"
+python3 - "$W/flipped/checkpoint.pt" <<'PY'
+import sys, zipfile
+path = sys.argv[1]
+with zipfile.ZipFile(path) as z:
+    info = next(i for i in z.infolist() if i.filename.endswith("/data/0"))
+raw = bytearray(open(path, "rb").read())
+name_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little")
+extra_len = int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+raw[info.header_offset + 30 + name_len + extra_len + 1] ^= 0x40
+open(path, "wb").write(raw)
+PY
+refuse "checkpoint with a flipped byte" 2 "checkpoint '$W/flipped/checkpoint.pt' is corrupt: its contents do not match the checksum" \
+  "$ELBO" evaluate "$W/flipped"
+
+# Numerical faults (exit 1): an injected NaN loss stops the run naming the step; with
+# train.nonfinite = "skip" the run goes on until more than train.max_skipped steps were skipped.
+refuse "NaN loss stops" 1 "numerical failure: non-finite loss (nan) at step 3 (epoch 1, batch 3 of 4); training stopped and no checkpoint was written yet" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set train.inject_nan_step=3 --out "$W/nan"
+refuse "NaN loss beyond max_skipped" 1 "1 steps with non-finite values were skipped, more than train.max_skipped = 0" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set train.inject_nan_step=3 --set train.nonfinite=skip \
+  --set train.max_skipped=0 --out "$W/nan"
+check "NaN loss skipped" "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set train.inject_nan_step=3 \
+  --set train.nonfinite=skip --out "$W/nan_skip"
+grep -q 'non-finite loss (nan) at step 3 (epoch 1, batch 3 of 4); step skipped' "$W/err" || {
+  echo "FAIL NaN loss skipped: no warning"; failures=$((failures + 1)); }
+
+# A full disk while writing the checkpoint (file size capped at 8 KiB, SIGXFSZ ignored): a clear error naming the path.
+refuse "full disk on checkpoint" 1 "cannot write '$W/full/checkpoint.pt': File too large" \
+  bash -c 'ulimit -f 8; trap "" XFSZ; exec "$@"' _ "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --out "$W/full"
+[ -z "$(ls "$W/full" | grep '\.tmp\.')" ] || { echo "FAIL full disk: temporary file left"; failures=$((failures + 1)); }
+
+refuse "evaluate a missing run" 2 "run directory '$W/nope' does not exist" "$ELBO" evaluate "$W/nope"
+
+printf 'x' > "$W/a_file"
+refuse "output dir under a file" 2 "cannot create output directory '$W/a_file/run'" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --out "$W/a_file/run"
+refuse "output dir in /proc" 2 "cannot create output directory '/proc/elbo/run'" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --out /proc/elbo/run
+if [ "$(id -u)" -ne 0 ]; then  # root can write anywhere
+  mkdir -p "$W/readonly" && chmod 555 "$W/readonly"
+  refuse "read-only output dir" 2 "output directory '$W/readonly' is not writable" \
+    "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --out "$W/readonly"
+fi
+
+echo "bad inputs: $cases cases, $failures failure(s)"
+[ "$failures" -eq 0 ]

@@ -15,6 +15,10 @@ std::vector<int64_t> broadcast_shapes(c10::IntArrayRef a, c10::IntArrayRef b,
 /// Checks that a parameter is a defined floating-point tensor.
 void check_parameter(const torch::Tensor& t, const std::string& who, const std::string& what);
 
+/// Checks a location-scale pair (defined floating tensors on one device whose
+/// shapes broadcast) and expands both to the common shape, in place.
+void broadcast_loc_scale(torch::Tensor& loc, torch::Tensor& log_scale, const std::string& who);
+
 /// Checks that x broadcasts against the parameter shape (for log_prob_elements).
 void check_value(const torch::Tensor& x, c10::IntArrayRef params, const std::string& who);
 

@@ -28,6 +28,16 @@ void check_parameter(const torch::Tensor& t, const std::string& who, const std::
              t.scalar_type(), ")");
 }
 
+void broadcast_loc_scale(torch::Tensor& loc, torch::Tensor& log_scale, const std::string& who) {
+  check_parameter(loc, who, "loc");
+  check_parameter(log_scale, who, "log_scale");
+  ELBO_CHECK(loc.device() == log_scale.device(), who, ": loc and log_scale are on different devices (",
+             loc.device(), " vs ", log_scale.device(), ")");
+  const auto shape = broadcast_shapes(loc.sizes(), log_scale.sizes(), who, "loc and log_scale");
+  loc = loc.expand(shape);
+  log_scale = log_scale.expand(shape);
+}
+
 void check_value(const torch::Tensor& x, c10::IntArrayRef params, const std::string& who) {
   ELBO_CHECK(x.defined(), who, "::log_prob: x is undefined");
   broadcast_shapes(x.sizes(), params, who + "::log_prob", "x and parameter");

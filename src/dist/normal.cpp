@@ -10,15 +10,8 @@ namespace {
 const double kHalfLog2Pi = 0.5 * std::log(2.0 * M_PI);
 }
 
-Normal::Normal(Tensor loc, Tensor log_scale) {
-  const std::string who = "elbo::dist::Normal";
-  detail::check_parameter(loc, who, "loc");
-  detail::check_parameter(log_scale, who, "log_scale");
-  ELBO_CHECK(loc.device() == log_scale.device(), who, ": loc and log_scale are on different devices (",
-             loc.device(), " vs ", log_scale.device(), ")");
-  const auto shape = detail::broadcast_shapes(loc.sizes(), log_scale.sizes(), who, "loc and log_scale");
-  loc_ = loc.expand(shape);
-  log_scale_ = log_scale.expand(shape);
+Normal::Normal(Tensor loc, Tensor log_scale) : loc_(std::move(loc)), log_scale_(std::move(log_scale)) {
+  detail::broadcast_loc_scale(loc_, log_scale_, "elbo::dist::Normal");
 }
 
 Normal Normal::with_scale(const Tensor& loc, double scale) {

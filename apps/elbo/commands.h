@@ -4,6 +4,14 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+
+namespace elbo {
+class Config;
+namespace train {
+struct CheckpointInfo;
+}
+}  // namespace elbo
 
 namespace elbo::cli {
 
@@ -16,5 +24,11 @@ Action add_reconstruct(CLI::App& app);
 Action add_encode(CLI::App& app);
 Action add_refine(CLI::App& app);
 Action add_config(CLI::App& app);
+Action add_sweep(CLI::App& app);
+
+/// Trains `config` into run directory `dir` (continuing from its checkpoint when
+/// `resumed` is given), evaluates and writes the report, as `elbo train` does.
+/// Returns the exit status (0, or 130 when interrupted by SIGINT/SIGTERM).
+int train_run(const Config& config, const std::string& dir, const train::CheckpointInfo* resumed = nullptr);
 
 }  // namespace elbo::cli

@@ -132,12 +132,9 @@ Action add_train(CLI::App& app) {
   app.footer("Run 'elbo config' for every key. The run directory gets config.toml, checkpoint.pt, metrics.jsonl,\n"
              "samples.png, reconstructions.png, interpolation.png, curves.svg, evaluation.json and report.html.");
   return [args]() -> int {
-    const auto start = std::chrono::steady_clock::now();
     Config config = args->config_path.empty() ? Config() : Config::from_file(args->config_path);
     for (const auto& s : args->sets) config.set(s);
-    const std::string dir = args->out;
-    ensure_writable_dir(dir);
-    const std::string ckpt = checkpoint_path(dir);
+    const std::string ckpt = checkpoint_path(args->out);
     train::CheckpointInfo resumed_info;
     if (args->resume) {
       ELBO_CHECK(::access(ckpt.c_str(), F_OK) == 0, "--resume: no checkpoint to resume from: '", ckpt,
@@ -150,66 +147,75 @@ Action add_train(CLI::App& app) {
                  "'; resume with the same config (or none: the stored one is used)");
       config = Config::from_toml(info.config_toml, ckpt + " (stored config)");
     }
-    set_threads(config.get_int("train.threads"));
-    const c10::Device device = resolve_device(config.get_string("train.device"));
-
-    data::Splits data = data::load_data(config);
-    std::fprintf(stderr, "elbo train: %lld training, %lld validation, %lld test examples of %lld features from %s\n",
-                 static_cast<long long>(data.train.size()), static_cast<long long>(data.validation.size()),
-                 static_cast<long long>(data.test.size()), static_cast<long long>(data.train.features()),
-                 data.train.name.c_str());
-    ELBO_CHECK(!args->resume || resumed_info.features == data.train.features(), "--resume: checkpoint '", ckpt,
-               "' was trained on data with ", resumed_info.features, " features per example, but '", data.train.name,
-               "' has ", data.train.features(), " (the data changed since the run started?)");
-    seed_stream(static_cast<uint64_t>(config.get_int("train.seed")), RngStream::init);
-    auto model = model::make_model(config, data.train.features(), data.train.image);
-    model->to(device);
-    auto objective = objective::make_objective(config);
-    train::TrainerOptions options = train::TrainerOptions::from_config(config);
-    options.checkpoint_path = ckpt;
-    options.checkpoint_info.image = data.train.image;
-    train::Trainer trainer(model, objective, options);
-    const std::string metrics = dir + "/metrics.jsonl";
-    if (args->resume) {
-      trainer.resume(ckpt);
-      truncate_metrics(metrics, trainer.step());
-      std::fprintf(stderr, "elbo train: resumed at step %lld (epoch %lld done)\n", static_cast<long long>(trainer.step()),
-                   static_cast<long long>(trainer.epoch()));
-    } else {
-      std::remove(metrics.c_str());
-    }
-    write_file_atomic(dir + "/config.toml", config.to_toml());
-
-    Reporter reporter(metrics, options.epochs);
-    active_trainer = &trainer;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    trainer.fit(data.train, data.validation, &reporter);
-    active_trainer = nullptr;
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    if (trainer.stopped_early()) {
-      std::fprintf(stderr, "\nelbo train: interrupted; checkpoint written at step %lld. Continue with: elbo train --out %s --resume\n",
-                   static_cast<long long>(trainer.step()), dir.c_str());
-      return 130;
-    }
-
-    diag::EvidenceOptions eo;
-    eo.k = config.get_int("eval.k");
-    eo.seed = static_cast<uint64_t>(config.get_int("train.seed"));
-    const int64_t n = config.get_int("eval.n");
-    data::Dataset test = n > 0 && n < data.test.size() ? data.test.subset(torch::arange(n, torch::kLong)) : data.test;
-    std::fprintf(stderr, "elbo train: evaluating %lld test examples with K=%lld importance samples\n",
-                 static_cast<long long>(test.size()), static_cast<long long>(eo.k));
-    const diag::Summary summary = diag::summarize(diag::estimate_evidence(*model, test, eo));
-    write_file_atomic(dir + "/evaluation.json", diag::to_json(summary) + "\n");
-    write_report(dir, *model, data.test, config, summary);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cout << "\nelbo train: done in " << std::fixed << std::setprecision(1) << seconds << " s; run directory "
-              << dir << "\n"
-              << summary_table(summary) << "  report: " << dir << "/report.html\n";
-    return 0;
+    return train_run(config, args->out, args->resume ? &resumed_info : nullptr);
   };
+}
+
+int train_run(const Config& config, const std::string& dir, const train::CheckpointInfo* resumed) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool resume = resumed != nullptr;
+  ensure_writable_dir(dir);
+  remove_stale_temporaries(dir);  // left by a run killed while writing its checkpoint
+  const std::string ckpt = checkpoint_path(dir);
+  set_threads(config.get_int("train.threads"));
+  const c10::Device device = resolve_device(config.get_string("train.device"));
+
+  data::Splits data = data::load_data(config);
+  std::fprintf(stderr, "elbo train: %lld training, %lld validation, %lld test examples of %lld features from %s\n",
+               static_cast<long long>(data.train.size()), static_cast<long long>(data.validation.size()),
+               static_cast<long long>(data.test.size()), static_cast<long long>(data.train.features()),
+               data.train.name.c_str());
+  ELBO_CHECK(!resume || resumed->features == data.train.features(), "--resume: checkpoint '", ckpt,
+             "' was trained on data with ", resumed->features, " features per example, but '", data.train.name,
+             "' has ", data.train.features(), " (the data changed since the run started?)");
+  seed_stream(static_cast<uint64_t>(config.get_int("train.seed")), RngStream::init);
+  auto model = model::make_model(config, data.train.features(), data.train.image);
+  model->to(device);
+  auto objective = objective::make_objective(config);
+  train::TrainerOptions options = train::TrainerOptions::from_config(config);
+  options.checkpoint_path = ckpt;
+  options.checkpoint_info.image = data.train.image;
+  train::Trainer trainer(model, objective, options);
+  const std::string metrics = dir + "/metrics.jsonl";
+  if (resume) {
+    trainer.resume(ckpt);
+    truncate_metrics(metrics, trainer.step());
+    std::fprintf(stderr, "elbo train: resumed at step %lld (epoch %lld done)\n", static_cast<long long>(trainer.step()),
+                 static_cast<long long>(trainer.epoch()));
+  } else {
+    std::remove(metrics.c_str());
+  }
+  write_file_atomic(dir + "/config.toml", config.to_toml());
+
+  Reporter reporter(metrics, options.epochs);
+  active_trainer = &trainer;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  trainer.fit(data.train, data.validation, &reporter);
+  active_trainer = nullptr;
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (trainer.stopped_early()) {
+    std::fprintf(stderr, "\nelbo train: interrupted; checkpoint written at step %lld. Continue with: elbo train --out %s --resume\n",
+                 static_cast<long long>(trainer.step()), dir.c_str());
+    return 130;
+  }
+
+  diag::EvidenceOptions eo;
+  eo.k = config.get_int("eval.k");
+  eo.seed = static_cast<uint64_t>(config.get_int("train.seed"));
+  const int64_t n = config.get_int("eval.n");
+  data::Dataset test = n > 0 && n < data.test.size() ? data.test.subset(torch::arange(n, torch::kLong)) : data.test;
+  std::fprintf(stderr, "elbo train: evaluating %lld test examples with K=%lld importance samples\n",
+               static_cast<long long>(test.size()), static_cast<long long>(eo.k));
+  const diag::Summary summary = diag::summarize(diag::estimate_evidence(*model, test, eo));
+  write_file_atomic(dir + "/evaluation.json", diag::to_json(summary) + "\n");
+  write_report(dir, *model, data.test, config, summary);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "\nelbo train: done in " << std::fixed << std::setprecision(1) << seconds << " s; run directory "
+            << dir << "\n"
+            << summary_table(summary) << "  report: " << dir << "/report.html\n";
+  return 0;
 }
 
 }  // namespace elbo::cli

@@ -237,7 +237,9 @@ void Config::set(const std::string& key, const ConfigValue& value, const std::st
   if (auto i = std::get_if<int64_t>(&value)) check_range(static_cast<double>(*i));
   if (auto d = std::get_if<double>(&value)) check_range(*d);
   if (auto list = std::get_if<std::vector<int64_t>>(&value)) {
-    ELBO_CHECK(!list->empty(), where, "key '", key, "' must not be empty");
+    // A list may be empty only where its default is (e.g. "[] = same as another key").
+    ELBO_CHECK(!list->empty() || std::get<std::vector<int64_t>>(schema_key->default_value).empty(), where, "key '",
+               key, "' must not be empty");
     for (int64_t v : *list) check_range(static_cast<double>(v));
   }
   if (auto s = std::get_if<std::string>(&value); s && !schema_key->choices.empty()) {

@@ -28,6 +28,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.encoder", S("mlp"), "encoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.decoder", S("mlp"), "decoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors)", 1, 1e6},
+      {"model.encoder_hidden", L{}, "hidden layer widths of the MLP encoder if not model.hidden ([] = model.hidden)",
+       1, 1e6},
       {"model.channels", L{32, 64}, "channels of the stride-2 conv layers (decoder mirrors)", 1, 1e5},
       {"model.latent_dim", int64_t{20}, "latent dimensions", 1, 1e5},
       {"model.activation", S("relu"), "hidden activation", -1e300, 1e300,

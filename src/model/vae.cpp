@@ -18,6 +18,7 @@ VaeOptions VaeOptions::from_config(const Config& c, int64_t features, const Imag
   o.encoder = c.get_string("model.encoder");
   o.decoder = c.get_string("model.decoder");
   o.hidden = c.get_ints("model.hidden");
+  o.encoder_hidden = c.get_ints("model.encoder_hidden");
   o.channels = c.get_ints("model.channels");
   o.activation = nn::parse_activation(c.get_string("model.activation"));
   o.likelihood = c.get_string("model.likelihood");
@@ -53,8 +54,9 @@ VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
         nn::ConvOptions(o.image, 2 * o.latent_dim).channels(o.channels).activation(o.activation)));
   } else {
     ELBO_CHECK(o.encoder == "mlp", "model.encoder '", o.encoder, "' is not one of: mlp, conv");
+    const auto& widths = o.encoder_hidden.empty() ? o.hidden : o.encoder_hidden;
     encoder_ = torch::nn::AnyModule(
-        nn::Mlp(nn::MlpOptions(o.features, 2 * o.latent_dim).hidden(o.hidden).activation(o.activation)));
+        nn::Mlp(nn::MlpOptions(o.features, 2 * o.latent_dim).hidden(widths).activation(o.activation)));
   }
   if (o.decoder == "conv") {
     needs_image("decoder");

@@ -51,6 +51,15 @@ COLLAPSED="$WORK/collapsed"
 check "train collapsed (beta = 200)" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set objective.beta=200 --out "$COLLAPSED"
 check "evaluate collapsed" "$ELBO" evaluate "$COLLAPSED" --k 5 --n 20
 grep -q "posterior collapse" "$WORK/err" || { echo "FAIL no collapse warning on stderr"; cat "$WORK/err"; failures=$((failures + 1)); }
+SWEEP="$WORK/sweep"
+check "sweep beta" "$ELBO" sweep --values 0.5,8 "${TINY[@]}" --set train.epochs=1 --set eval.k=5 --out "$SWEEP"
+exists "$SWEEP"/{sweep.json,rate_distortion.svg,report.html} "$SWEEP"/beta={0.5,8}/checkpoint.pt
+# Rows are sorted by rate: the heavier KL weight must buy the lower rate.
+[ "$(grep -A1 'rate  distortion' "$WORK/out" | tail -1 | awk '{print $1}')" = "8" ] || { echo "FAIL sweep: beta=8 should have the lowest rate"; cat "$WORK/out"; failures=$((failures + 1)); }
+check "sweep reuses finished runs" "$ELBO" sweep --values 0.5,8 "${TINY[@]}" --set train.epochs=1 --set eval.k=5 --out "$SWEEP"
+[ "$(grep -c 'reused' "$WORK/err")" -eq 2 ] || { echo "FAIL sweep did not reuse its runs"; failures=$((failures + 1)); }
+refuse "sweep unknown key" 2 "did you mean" "$ELBO" sweep --key objective.betta --values 1 --out "$WORK/sweep2"
+
 check "sample png" "$ELBO" sample "$RUN" --n 8 --out "$WORK/s.png"
 check "sample csv" "$ELBO" sample "$RUN" --n 3 --out "$WORK/s.csv"
 [ "$(wc -l < "$WORK/s.csv")" -eq 4 ] || { echo "FAIL sample csv rows"; failures=$((failures + 1)); }

@@ -66,6 +66,16 @@ TEST(Config, WrongTypeAndRangeNameTheKey) {
   EXPECT_THAT(error_of([] { Config().set("model.likelihood=gauss"); }), HasSubstr("is not one of: bernoulli"));
 }
 
+TEST(Config, ListsMayBeEmptyOnlyWhereTheDefaultIs) {
+  EXPECT_THAT(error_of([] { Config().set("model.hidden=[]"); }), HasSubstr("'model.hidden' must not be empty"));
+  Config c;
+  c.set("model.encoder_hidden=[1024, 512]");
+  EXPECT_EQ(c.get_ints("model.encoder_hidden"), std::vector<int64_t>({1024, 512}));
+  c.set("model.encoder_hidden=[]");
+  EXPECT_TRUE(c.get_ints("model.encoder_hidden").empty());
+  EXPECT_TRUE(Config::from_toml(c.to_toml()).get_ints("model.encoder_hidden").empty());
+}
+
 TEST(Config, SyntaxErrorNamesLineAndColumn) {
   EXPECT_THAT(error_of([] { Config::from_toml("[train]\nepochs = = 3\n", "bad.toml"); }),
               HasSubstr("bad.toml:2:"));

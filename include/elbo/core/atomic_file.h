@@ -10,6 +10,11 @@ namespace elbo {
 /// std::runtime_error names the path and the system error.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
+/// Removes the temporary files `NAME.tmp.<pid>` in `dir` that write_file_atomic
+/// left behind when its process was killed mid-write (the pid no longer runs);
+/// those of live processes are kept. Returns how many were removed.
+int remove_stale_temporaries(const std::string& dir);
+
 /// Reads a whole file; std::invalid_argument naming the path if it cannot be read.
 std::string read_file(const std::string& path);
 

@@ -17,6 +17,7 @@ struct VaeOptions {
   std::string encoder = "mlp";       ///< mlp | conv
   std::string decoder = "mlp";       ///< mlp | conv
   std::vector<int64_t> hidden{400};  ///< MLP widths (decoder mirrors)
+  std::vector<int64_t> encoder_hidden;  ///< MLP encoder widths when they differ (empty = hidden)
   std::vector<int64_t> channels{32, 64};
   nn::Activation activation = nn::Activation::relu;
   std::string likelihood = "bernoulli";

@@ -3,6 +3,7 @@
 #include "run.h"
 
 #include "elbo/core/atomic_file.h"
+#include "elbo/core/check.h"
 #include "elbo/core/rng.h"
 #include "elbo/data/load.h"
 
@@ -26,7 +27,7 @@ data::Dataset first(const data::Dataset& d, int64_t n) {
 Action add_sample(CLI::App& app) {
   struct Args {
     std::string run, out;
-    int64_t n = 64, seed = 1, columns = 8;
+    int64_t n = 64, seed = 1, columns = 8, condition = -1;
   };
   auto args = std::make_shared<Args>();
   app.add_option("run", args->run, "run directory")->required();
@@ -34,11 +35,19 @@ Action add_sample(CLI::App& app) {
   app.add_option("--out", args->out, "output .png (image grid) or .csv (default: RUN/samples.png or .csv)");
   app.add_option("--seed", args->seed, "seed of the prior draws")->capture_default_str();
   app.add_option("--columns", args->columns, "images per row")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--condition", args->condition,
+                 "class label every sample is drawn for (conditional models; default: labels cycle through the classes)")
+      ->check(CLI::NonNegativeNumber);
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
+    ELBO_CHECK(args->condition < 0 || run.model->classes() > 0, "elbo sample --condition: the model of '", run.dir,
+               "' is not conditional (train it with model.conditional = true)");
     torch::NoGradGuard no_grad;
     seed_stream(static_cast<uint64_t>(args->seed), RngStream::evaluation);
-    torch::Tensor x = run.model->likelihood(run.model->sample_prior(args->n))->mean();
+    torch::Tensor z = run.model->sample_prior(args->n);
+    torch::Tensor y = args->condition >= 0 ? torch::full({args->n}, args->condition, z.options().dtype(torch::kLong))
+                                           : torch::Tensor();
+    torch::Tensor x = run.model->likelihood(z, y)->mean();
     const std::string out = args->out.empty() ? default_out(run.dir, "samples", run.info.image) : args->out;
     write_examples(out, x, run.info.image, args->columns);
     std::cout << "wrote " << args->n << " samples to " << out << "\n";
@@ -60,7 +69,7 @@ Action add_reconstruct(CLI::App& app) {
     torch::NoGradGuard no_grad;
     data::Dataset test = first(data::load_test_data(run.config), args->n);
     data::Batch batch = test.slice(0, test.size());
-    torch::Tensor rec = run.model->likelihood(run.model->posterior(batch).loc())->mean();
+    torch::Tensor rec = run.model->likelihood(run.model->posterior(batch).loc(), batch.y)->mean();
     const std::string out = args->out.empty() ? default_out(run.dir, "reconstructions", run.info.image) : args->out;
     const bool png = out.size() >= 4 && out.substr(out.size() - 4) == ".png";
     write_examples(out, png ? torch::cat({batch.x, rec}) : rec, run.info.image, test.size());

@@ -104,25 +104,36 @@ std::vector<MetricsLine> read_metrics(const std::string& path) {
 
 namespace {
 
-/// What to show for p(x|z): the mean, or the most likely class for categorical data.
-torch::Tensor decoded(model::Model& model, const torch::Tensor& z) {
-  dist::DistributionPtr px = model.likelihood(z);
+/// What to show for p(x|z, y): the mean, or the most likely class for categorical data
+/// (y: labels of a conditional model; unconditional models ignore them).
+torch::Tensor decoded(model::Model& model, const torch::Tensor& z, const torch::Tensor& y = {}) {
+  dist::DistributionPtr px = model.likelihood(z, y);
   if (auto* cat = dynamic_cast<dist::Categorical*>(px.get())) return cat->logits().argmax(-1).to(torch::kFloat);
   return px->mean();
 }
 
 }  // namespace
 
-Pictures make_pictures(model::Model& model, const data::Dataset& test, const Config& config) {
+Pictures make_pictures(model::Model& model, const data::Dataset& test, const Config& config,
+                       const torch::Tensor& kl_per_dim) {
   torch::NoGradGuard no_grad;
   seed_stream(static_cast<uint64_t>(config.get_int("train.seed")), RngStream::evaluation, 1u << 30);
   Pictures p;
-  p.samples = decoded(model, model.sample_prior(config.get_int("report.samples"))).cpu();
+  const int64_t samples = config.get_int("report.samples");
+  if (const int64_t classes = model.classes(); classes > 0) {
+    // A conditional model: one row per class, the same number of prior draws in each.
+    p.sample_columns = std::max<int64_t>(1, samples / classes);
+    torch::Tensor z = model.sample_prior(classes * p.sample_columns);
+    torch::Tensor y = torch::arange(classes, z.options().dtype(torch::kLong)).repeat_interleave(p.sample_columns);
+    p.samples = decoded(model, z, y).cpu();
+  } else {
+    p.samples = decoded(model, model.sample_prior(samples)).cpu();
+  }
   const int64_t columns = 16;
   const int64_t n = std::min<int64_t>(32, test.size());
   if (n >= 1) {
     data::Batch batch = test.slice(0, n);
-    torch::Tensor rec = decoded(model, model.posterior(batch).loc()).cpu();
+    torch::Tensor rec = decoded(model, model.posterior(batch).loc(), batch.y).cpu();
     // Row pairs: inputs above their reconstructions.
     std::vector<torch::Tensor> rows;
     for (int64_t begin = 0; begin < n; begin += columns) {
@@ -141,12 +152,34 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
     torch::Tensor a = codes.slice(0, 0, pairs), b = codes.slice(0, pairs, 2 * pairs);
     torch::Tensor t = torch::linspace(0, 1, steps, codes.options()).view({1, steps, 1});
     torch::Tensor path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t;  // [pairs, steps, D]
-    torch::Tensor images = decoded(model, path.reshape({pairs * steps, -1})).cpu().view({pairs, steps, -1});
+    // A conditional model decodes each row with the label of its first image.
+    torch::Tensor labels =
+        ends.y.defined() ? ends.y.slice(0, 0, pairs).unsqueeze(1).expand({pairs, steps}).reshape({-1}) : torch::Tensor();
+    torch::Tensor images = decoded(model, path.reshape({pairs * steps, -1}), labels).cpu().view({pairs, steps, -1});
     // Each row: first input, the path between the two codes, second input.
     torch::Tensor x = ends.x.cpu();
     p.interpolation = torch::cat({x.slice(0, 0, pairs).unsqueeze(1), images, x.slice(0, pairs, 2 * pairs).unsqueeze(1)}, 1)
                           .reshape({pairs * (steps + 2), -1});
     p.interpolation_columns = steps + 2;
+  }
+  if (test.size() >= 1) {
+    // Latent traversal: the first test example's posterior mean with one dimension at a time swept
+    // over -3..3 prior standard deviations; at most 10 dimensions, largest KL first.
+    data::Batch first = test.slice(0, 1);
+    torch::Tensor code = model.posterior(first).loc();  // [1, D]
+    const int64_t d = code.size(1), values = 9, rows = std::min<int64_t>(10, d);
+    const torch::Tensor order = kl_per_dim.defined() && kl_per_dim.numel() == d
+                                    ? torch::argsort(kl_per_dim.cpu(), 0, /*descending=*/true)
+                                    : torch::arange(d, torch::kLong);
+    const double reach = 3 * config.get_double("model.prior_scale");
+    torch::Tensor z = code.repeat({rows * values, 1}).view({rows, values, d});
+    for (int64_t r = 0; r < rows; ++r) {
+      p.traversal_dims.push_back(order[r].item<int64_t>());
+      z[r].select(1, p.traversal_dims.back()).copy_(torch::linspace(-reach, reach, values, code.options()));
+    }
+    torch::Tensor labels = first.y.defined() ? first.y.expand({rows * values}) : torch::Tensor();
+    p.traversal = decoded(model, z.view({rows * values, d}), labels).cpu();
+    p.traversal_columns = values;
   }
   return p;
 }
@@ -170,6 +203,10 @@ std::string summary_table(const diag::Summary& s) {
   if (s.activity.activity.defined())
     row("active units (Var E_q[z] > 0.01)",
         std::to_string(s.activity.active_units) + " / " + std::to_string(s.activity.activity.numel()));
+  if (s.groups.size() > 1)
+    for (const auto& g : s.groups)
+      row("  KL " + g.name + " (" + std::to_string(g.dims) + " dims)",
+          num(g.kl) + (g.active_units >= 0 ? ", active units " + std::to_string(g.active_units) : std::string()));
   if (s.activity.kl_per_dim.defined()) {
     std::ostringstream kl;
     kl << std::fixed << std::setprecision(2);
@@ -193,7 +230,9 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
   head.table = {{"data", test.name},
                 {"model", config.get_string("model.type") + " (" + config.get_string("model.encoder") + " encoder, " +
                               config.get_string("model.decoder") + " decoder, " + config.get_string("model.likelihood") +
-                              " likelihood, " + std::to_string(config.get_int("model.latent_dim")) + " latent dims)"},
+                              " likelihood, " + std::to_string(model.latent_dim()) + " latent dims" +
+                              (model.classes() > 0 ? ", conditional on " + std::to_string(model.classes()) + " classes"
+                                                   : std::string()) + ")"},
                 {"test examples", std::to_string(summary.examples)},
                 {"ELBO (nats)", num(summary.elbo)},
                 {"reconstruction E_q log p(x|z)", num(summary.reconstruction)},
@@ -203,14 +242,22 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
                 {"Pinsker bound on TV(q(z|x), p(z|x))", num(summary.pinsker_tv)},
                 {"active units", std::to_string(summary.activity.active_units) + " / " +
                                      std::to_string(model.latent_dim())}};
+  if (summary.groups.size() > 1)
+    for (const auto& g : summary.groups)
+      head.table.push_back({"KL " + g.name + " (" + std::to_string(g.dims) + " dims), active units",
+                            num(g.kl) + ", " + (g.active_units >= 0 ? std::to_string(g.active_units) : "?") + " / " +
+                                std::to_string(g.dims)});
   sections.push_back(head);
 
-  Pictures p = make_pictures(model, test, config);
+  Pictures p = make_pictures(model, test, config, summary.activity.kl_per_dim);
   const ImageShape& image = test.image;
   if (image.is_image()) {
-    write_examples(dir + "/samples.png", p.samples, image, 8);
-    sections.push_back({"Samples from the prior", "z ~ p(z), shown as the mean of p(x|z).", {},
-                        {{"samples.png", dir + "/samples.png"}}, {}});
+    write_examples(dir + "/samples.png", p.samples, image, p.sample_columns);
+    sections.push_back({"Samples from the prior",
+                        model.classes() > 0 ? "Row c: z ~ p(z), shown as the mean of p(x|z, y = c) (classes 0.." +
+                                                  std::to_string(model.classes() - 1) + " top to bottom)."
+                                            : "z ~ p(z), shown as the mean of p(x|z).",
+                        {}, {{"samples.png", dir + "/samples.png"}}, {}});
     if (p.reconstructions.defined()) {
       write_examples(dir + "/reconstructions.png", p.reconstructions, image, p.reconstruction_columns);
       sections.push_back({"Reconstructions", "Test inputs (odd rows) above the mean of p(x|z = E_q[z|x]) (even rows).",
@@ -222,6 +269,17 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
                           "Each row: a test image, the decoded straight line between its posterior mean and another's, "
                           "the other image.",
                           {}, {{"interpolation.png", dir + "/interpolation.png"}}, {}});
+    }
+    if (p.traversal.defined()) {
+      write_examples(dir + "/traversal.png", p.traversal, image, p.traversal_columns);
+      std::string dims;
+      for (size_t i = 0; i < p.traversal_dims.size(); ++i) dims += (i ? ", " : "") + std::to_string(p.traversal_dims[i]);
+      sections.push_back({"Latent traversal",
+                          "The first test image's posterior mean with one latent dimension at a time set to " +
+                              std::to_string(p.traversal_columns) +
+                              " values from -3 to 3 prior standard deviations, decoded. Rows: dimensions " + dims +
+                              " (0-based as in the KL chart, by decreasing KL where the model reports it).",
+                          {}, {{"traversal.png", dir + "/traversal.png"}}, {}});
     }
   } else {
     write_examples(dir + "/samples.csv", p.samples, image, 1);

@@ -41,12 +41,18 @@ struct MetricsLine {
 };
 std::vector<MetricsLine> read_metrics(const std::string& path);
 
-/// Decoded means for the report: prior samples, reconstructions, interpolations.
+/// Decoded means for the report: prior samples (a conditional model: one row per class),
+/// reconstructions, interpolations.
 struct Pictures {
   torch::Tensor samples, reconstructions, interpolation;
-  int64_t reconstruction_columns = 0, interpolation_columns = 0;
+  int64_t sample_columns = 8, reconstruction_columns = 0, interpolation_columns = 0;
+  torch::Tensor traversal;             ///< one row per latent dimension in traversal_dims
+  std::vector<int64_t> traversal_dims;
+  int64_t traversal_columns = 0;
 };
-Pictures make_pictures(model::Model& model, const data::Dataset& test, const Config& config);
+/// `kl_per_dim` [D] (optional) orders the traversal rows: largest KL first.
+Pictures make_pictures(model::Model& model, const data::Dataset& test, const Config& config,
+                       const torch::Tensor& kl_per_dim = {});
 
 /// Writes samples.png, reconstructions.png, interpolation.png (images) or
 /// samples.csv (tables), curves.svg and the self-contained report.html;

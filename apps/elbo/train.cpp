@@ -67,7 +67,9 @@ class Reporter : public train::Callback {
          << json_number(r.loss) << ", \"elbo\": " << json_number(r.elbo) << ", \"reconstruction\": "
          << json_number(r.reconstruction) << ", \"kl\": " << json_number(r.kl) << ", \"beta\": " << json_number(r.beta)
          << ", \"lr\": " << json_number(r.lr) << ", \"examples_per_s\": " << json_number(r.examples_per_s)
-         << ", \"skipped\": " << r.skipped << "}\n";
+         << ", \"skipped\": " << r.skipped;
+    for (const auto& [name, value] : r.objective_metrics) out_ << ", \"" << name << "\": " << json_number(value);
+    out_ << "}\n";
   }
 
   // The metrics up to a checkpoint reach the disk with it (a killed run resumes from there).
@@ -171,7 +173,7 @@ int train_run(const Config& config, const std::string& dir, const train::Checkpo
   seed_stream(static_cast<uint64_t>(config.get_int("train.seed")), RngStream::init);
   auto model = model::make_model(config, data.train.features(), data.train.image);
   model->to(device);
-  auto objective = objective::make_objective(config);
+  auto objective = objective::make_objective(config, data.train.size());
   train::TrainerOptions options = train::TrainerOptions::from_config(config);
   options.checkpoint_path = ckpt;
   options.checkpoint_info.image = data.train.image;

@@ -26,6 +26,7 @@
 #include "elbo/dist/poisson.h"
 #include "elbo/dist/prior.h"
 #include "elbo/model/factory.h"
+#include "elbo/model/hierarchical_vae.h"
 #include "elbo/model/model.h"
 #include "elbo/model/vae.h"
 #include "elbo/nn/conv.h"

@@ -7,7 +7,12 @@ const std::vector<ConfigKey>& config_schema() {
   using L = std::vector<int64_t>;
   static const std::vector<ConfigKey> schema = {
       // data
-      {"data.format", S("idx"), "file format of the data set", -1e300, 1e300, {"idx", "csv"}},
+      {"data.format", S("idx"), "file format of the data set (dsprites: built-in synthetic images with known factors)",
+       -1e300, 1e300, {"idx", "csv", "dsprites"}},
+      {"data.dsprites_size", int64_t{20000}, "dsprites: training examples (validation included), distinct factor "
+       "combinations of the 73728", 1, 73728},
+      {"data.dsprites_test", int64_t{5000}, "dsprites: test examples, combinations no training example has", 1, 73728},
+      {"data.dsprites_seed", int64_t{0}, "dsprites: seed of the factor draw (the same data for every train.seed)", 0, 9.2e18},
       {"data.dir", S("/usr/share/datasets/fashion-mnist"), "directory the file names below are relative to"},
       {"data.train", S("train-images-idx3-ubyte.gz"), "training examples (IDX images or CSV table)"},
       {"data.train_labels", S("train-labels-idx1-ubyte.gz"), "IDX labels of the training examples (\"\" = none)"},
@@ -24,7 +29,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"data.header", S("auto"), "CSV header row", -1e300, 1e300, {"auto", "yes", "no"}},
       {"data.label_column", int64_t{0}, "CSV label column: 0 = none, k = k-th (1-based), -1 = last", -1e9, 1e9},
       // model
-      {"model.type", S("vae"), "model family", -1e300, 1e300, {"vae"}},
+      {"model.type", S("vae"), "model family (hvae: hierarchical VAE with model.latent_dims layers)", -1e300, 1e300,
+       {"vae", "hvae"}},
       {"model.encoder", S("mlp"), "encoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.decoder", S("mlp"), "decoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors)", 1, 1e6},
@@ -32,6 +38,11 @@ const std::vector<ConfigKey>& config_schema() {
        1, 1e6},
       {"model.channels", L{32, 64}, "channels of the stride-2 conv layers (decoder mirrors)", 1, 1e5},
       {"model.latent_dim", int64_t{20}, "latent dimensions", 1, 1e5},
+      {"model.latent_dims", L{32, 16}, "hvae: sizes of z1 (next to x) ... zL (top), at least 2 layers", 1, 1e5},
+      {"model.inference", S("mean_field"), "hvae: q(z1|x) q(z2|x) ... (mean_field) or q(z1|x) q(z2|z1) ... (structured)",
+       -1e300, 1e300, {"mean_field", "structured"}},
+      {"model.conditional", false, "conditional VAE: encoder and decoder also read onehot(label) (needs labels)"},
+      {"model.classes", int64_t{10}, "label classes 0..classes-1 of a conditional model", 2, 1e6},
       {"model.activation", S("relu"), "hidden activation", -1e300, 1e300,
        {"relu", "elu", "tanh", "softplus", "leaky_relu"}},
       {"model.likelihood", S("bernoulli"), "p(x|z)", -1e300, 1e300,
@@ -44,12 +55,19 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.prior_scale", 1.0, "standard deviation of the normal prior", 1e-12, 1e12},
       {"model.decoder_init_scale", 1.0, "multiplies the decoder's output-layer initial weights (small = remedy for posterior collapse)", 0.0, 1e3},
       // objective
-      {"objective.type", S("elbo"), "training objective", -1e300, 1e300, {"elbo", "iwae"}},
+      {"objective.type", S("elbo"), "training objective (geco: distortion constraint; tcvae: beta weights the total correlation)",
+       -1e300, 1e300, {"elbo", "iwae", "geco", "tcvae"}},
       {"objective.particles", int64_t{1}, "samples z per example (K)", 1, 1e6},
       {"objective.kl", S("analytic"), "KL term of the ELBO", -1e300, 1e300, {"analytic", "mc"}},
       {"objective.beta", 1.0, "weight of the KL term (beta-VAE)", 0.0, 1e6},
       {"objective.warmup_steps", int64_t{0}, "linear KL warm-up from 0 to beta over this many steps", 0, 1e12},
       {"objective.free_bits", 0.0, "per-dimension KL floor in nats (Kingma et al. 2016)", 0.0, 1e6},
+      {"objective.geco_target", 0.0, "GECO: bound on the distortion -E log p(x|z), nats per example", -1e12, 1e12},
+      {"objective.geco_alpha", 0.99, "GECO: moving-average factor of the constraint", 0.0, 0.999999},
+      {"objective.geco_rate", 1e-3, "GECO: multiplier step nu, lambda *= exp(nu * constraint average)", 1e-12, 1e3},
+      {"objective.geco_initial", 1.0, "GECO: initial Lagrange multiplier lambda (beta = 1 / lambda)", 1e-12, 1e12},
+      {"objective.geco_min", 1e-3, "GECO: lower clamp of lambda", 1e-12, 1e12},
+      {"objective.geco_max", 1e3, "GECO: upper clamp of lambda", 1e-12, 1e12},
       // train
       {"train.epochs", int64_t{10}, "passes over the training set", 1, 1e9},
       {"train.batch_size", int64_t{128}, "examples per step", 1, 1e9},

@@ -63,6 +63,7 @@ Dataset Dataset::subset(const torch::Tensor& index) const {
   out.x = x.index_select(0, idx);
   if (mask.defined()) out.mask = mask.index_select(0, idx);
   if (y.defined()) out.y = y.index_select(0, idx);
+  if (factors.defined()) out.factors = factors.index_select(0, idx.to(factors.device()));
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include "elbo/core/check.h"
 #include "elbo/core/rng.h"
 #include "elbo/data/csv.h"
+#include "elbo/data/dsprites.h"
 #include "elbo/data/idx.h"
 
 namespace elbo::data {
@@ -75,18 +76,29 @@ Dataset head(const Dataset& d, int64_t max) {
 Splits load_data(const Config& c) {
   const uint64_t seed = static_cast<uint64_t>(c.get_int("train.seed"));
   Splits s;
-  Dataset all = read_split(c, "data.train", "data.train_labels");
-  if (c.get_string("data.test").empty()) {
-    const int64_t held = static_cast<int64_t>(c.get_double("data.test_fraction") * static_cast<double>(all.size()));
-    ELBO_CHECK(held >= 1, "data.test is \"\" but data.test_fraction = ", c.get_double("data.test_fraction"), " of ",
-               all.size(), " examples holds out no test example");
-    TrainValidation tt = split_validation(all, held, mix_seed(seed, RngStream::data, 1));
-    all = tt.train;
-    s.test = tt.validation;
+  Dataset all;
+  if (c.get_string("data.format") == "dsprites") {
+    // Training examples are the first, test examples the last cells of one seeded order: disjoint.
+    const int64_t n = c.get_int("data.dsprites_size"), n_test = c.get_int("data.dsprites_test");
+    ELBO_CHECK(n + n_test <= kDspritesCells, "data.dsprites_size (", n, ") + data.dsprites_test (", n_test,
+               ") exceeds the ", kDspritesCells, " distinct dsprites factor combinations");
+    const uint64_t data_seed = static_cast<uint64_t>(c.get_int("data.dsprites_seed"));
+    all = make_dsprites(0, n, data_seed);
+    s.test = make_dsprites(kDspritesCells - n_test, kDspritesCells, data_seed);
   } else {
-    s.test = read_split(c, "data.test", "data.test_labels");
-    ELBO_CHECK(s.test.features() == all.features(), "test data '", s.test.name, "' has ", s.test.features(),
-               " features per example, training data '", all.name, "' has ", all.features());
+    all = read_split(c, "data.train", "data.train_labels");
+    if (c.get_string("data.test").empty()) {
+      const int64_t held = static_cast<int64_t>(c.get_double("data.test_fraction") * static_cast<double>(all.size()));
+      ELBO_CHECK(held >= 1, "data.test is \"\" but data.test_fraction = ", c.get_double("data.test_fraction"), " of ",
+                 all.size(), " examples holds out no test example");
+      TrainValidation tt = split_validation(all, held, mix_seed(seed, RngStream::data, 1));
+      all = tt.train;
+      s.test = tt.validation;
+    } else {
+      s.test = read_split(c, "data.test", "data.test_labels");
+      ELBO_CHECK(s.test.features() == all.features(), "test data '", s.test.name, "' has ", s.test.features(),
+                 " features per example, training data '", all.name, "' has ", all.features());
+    }
   }
   all = head(all, c.get_int("data.max_train"));
   s.test = head(s.test, c.get_int("data.max_test"));

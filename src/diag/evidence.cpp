@@ -19,6 +19,16 @@ Tensor cat_groups(const model::Terms& t, Tensor model::LatentTerms::*field, bool
   return torch::cat(parts, -1);
 }
 
+/// Each group's KL term summed over the kc particles of a chunk, [b, G]: the analytic KL
+/// when `analytic` (every group has one), else log q - log p.
+Tensor group_kl_sums(const model::Terms& t, bool analytic, int64_t kc) {
+  std::vector<Tensor> columns;
+  for (const auto& g : t.latents)
+    columns.push_back(analytic ? g.kl.sum(-1).to(torch::kDouble).mean(0) * kc
+                               : (g.log_q - g.log_p).to(torch::kDouble).sum(0));
+  return columns.empty() ? torch::zeros({t.log_px_z.size(1), 0}, torch::kDouble) : torch::stack(columns, -1);
+}
+
 }  // namespace
 
 Evidence estimate_evidence(model::Model& model, const data::Dataset& data, const EvidenceOptions& o) {
@@ -33,7 +43,8 @@ Evidence estimate_evidence(model::Model& model, const data::Dataset& data, const
   const auto params = model.parameters();
   const c10::Device device = params.empty() ? c10::Device(c10::kCPU) : params.front().device();
   const int64_t n = data.size();
-  std::vector<Tensor> log_px, se, elbo, rec, kl, kl_dim, q_mean;
+  std::vector<Tensor> log_px, se, elbo, rec, kl, kl_dim, q_mean, group_kl;
+  Evidence e;
   int64_t counter = 0;
   for (int64_t begin = 0; begin < n; begin += o.batch_size) {
     data::Batch batch = data.slice(begin, std::min(n, begin + o.batch_size));
@@ -42,7 +53,7 @@ Evidence estimate_evidence(model::Model& model, const data::Dataset& data, const
     const int64_t b = batch.size();
     const int64_t chunk = std::max<int64_t>(1, std::min(o.k, o.max_rows / b));
     // Running sums in log space: log sum w, log sum w^2; plain sums for the ELBO parts.
-    Tensor lse, lse2, sum_w, sum_rec, sum_kl, dims, means;
+    Tensor lse, lse2, sum_w, sum_rec, sum_kl, sum_groups, dims, means;
     for (int64_t done = 0; done < o.k; done += chunk) {
       const int64_t kc = std::min(chunk, o.k - done);
       seed_stream(o.seed, RngStream::evaluation, counter++);
@@ -58,6 +69,13 @@ Evidence estimate_evidence(model::Model& model, const data::Dataset& data, const
       sum_w = sum_w.defined() ? sum_w + ws : ws;
       sum_rec = sum_rec.defined() ? sum_rec + rs : rs;
       sum_kl = sum_kl.defined() ? sum_kl + ks : ks;
+      Tensor gs = group_kl_sums(t, analytic.defined(), kc);
+      sum_groups = sum_groups.defined() ? sum_groups + gs : gs;
+      if (e.groups.empty())
+        for (const auto& g : t.latents) {
+          e.groups.push_back(g.name);
+          e.group_dims.push_back(g.z.size(-1));
+        }
       if (done == 0) {
         dims = cat_groups(t, &model::LatentTerms::kl, true);
         means = cat_groups(t, &model::LatentTerms::q_mean, false);
@@ -71,12 +89,12 @@ Evidence estimate_evidence(model::Model& model, const data::Dataset& data, const
     elbo.push_back(sum_w / k);
     rec.push_back(sum_rec / k);
     kl.push_back(sum_kl / k);
+    group_kl.push_back(sum_groups / k);
     if (dims.defined()) kl_dim.push_back(dims.to(torch::kDouble));
     if (means.defined()) q_mean.push_back(means.to(torch::kDouble));
     if (o.progress) o.progress(std::min(n, begin + o.batch_size), n);
   }
   auto cat = [](const std::vector<Tensor>& v) { return v.empty() ? Tensor() : torch::cat(v).cpu(); };
-  Evidence e;
   e.k = o.k;
   e.log_px = cat(log_px);
   e.log_px_mc_se = cat(se);
@@ -85,6 +103,7 @@ Evidence estimate_evidence(model::Model& model, const data::Dataset& data, const
   e.kl = cat(kl);
   e.kl_per_dim = cat(kl_dim);
   e.q_mean = cat(q_mean);
+  e.group_kl = cat(group_kl);
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   model.train();
   return e;

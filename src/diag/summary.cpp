@@ -40,6 +40,15 @@ Summary summarize(const Evidence& e, double threshold) {
   s.gap_se = mean_se(gap);
   s.pinsker_tv = torch::clamp_max(torch::sqrt(torch::clamp_min(gap, 0) / 2), 1.0).mean().item<double>();
   if (e.q_mean.defined() && e.q_mean.size(0) >= 2) s.activity = latent_activity(e.q_mean, e.kl_per_dim, threshold);
+  int64_t offset = 0;
+  for (size_t i = 0; i < e.groups.size(); ++i) {
+    GroupSummary g{e.groups[i], e.group_dims[i]};
+    if (e.group_kl.defined()) g.kl = e.group_kl.select(1, static_cast<int64_t>(i)).mean().item<double>();
+    if (s.activity.activity.defined())
+      g.active_units = (s.activity.activity.narrow(0, offset, g.dims) > threshold).sum().item<int64_t>();
+    offset += g.dims;
+    s.groups.push_back(std::move(g));
+  }
   return s;
 }
 
@@ -55,7 +64,11 @@ std::string to_json(const Summary& s) {
   json_array(out, s.activity.kl_per_dim);
   out << ", \"activity\": ";
   json_array(out, s.activity.activity);
-  out << "}";
+  out << ", \"groups\": [";
+  for (size_t i = 0; i < s.groups.size(); ++i)
+    out << (i ? ", " : "") << "{\"name\": \"" << s.groups[i].name << "\", \"dims\": " << s.groups[i].dims
+        << ", \"kl\": " << s.groups[i].kl << ", \"active_units\": " << s.groups[i].active_units << "}";
+  out << "]}";
   return out.str();
 }
 

@@ -14,6 +14,7 @@ LatentTerms sample_latent(std::string name, const dist::Distribution& q, const d
   g.log_p = p.log_prob(g.z);
   if (dist::has_analytic_kl(q, p)) g.kl = dist::kl_elements(q, p).unsqueeze(0);
   g.q_mean = q.mean();
+  if (const auto* gaussian = dynamic_cast<const dist::Normal*>(&q)) g.q_log_scale = gaussian->log_scale();
   return g;
 }
 

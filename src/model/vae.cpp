@@ -28,12 +28,16 @@ VaeOptions VaeOptions::from_config(const Config& c, int64_t features, const Imag
   o.prior = c.get_string("model.prior");
   o.prior_scale = c.get_double("model.prior_scale");
   o.decoder_init_scale = c.get_double("model.decoder_init_scale");
+  o.classes = c.get_bool("model.conditional") ? c.get_int("model.classes") : 0;
   return o;
 }
 
 VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
   ELBO_CHECK(o.features > 0 && o.latent_dim > 0, "elbo::model::Vae: features and latent_dim must be positive (got ",
              o.features, ", ", o.latent_dim, ")");
+  ELBO_CHECK(o.classes >= 0, "elbo::model::Vae: classes must be >= 0 (got ", o.classes, ")");
+  ELBO_CHECK(o.classes == 0 || o.encoder == "mlp", "model.conditional = true needs model.encoder = \"mlp\" (got \"",
+             o.encoder, "\")");
   prior_log_scale_ = register_buffer("prior_log_scale", dist::make_prior(o.prior, o.latent_dim, o.prior_scale).log_scale());
   likelihood_ = register_module(
       "likelihood", nn::Likelihood(nn::LikelihoodOptions(o.likelihood, o.features)
@@ -56,12 +60,12 @@ VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
     ELBO_CHECK(o.encoder == "mlp", "model.encoder '", o.encoder, "' is not one of: mlp, conv");
     const auto& widths = o.encoder_hidden.empty() ? o.hidden : o.encoder_hidden;
     encoder_ = torch::nn::AnyModule(
-        nn::Mlp(nn::MlpOptions(o.features, 2 * o.latent_dim).hidden(widths).activation(o.activation)));
+        nn::Mlp(nn::MlpOptions(o.features + o.classes, 2 * o.latent_dim).hidden(widths).activation(o.activation)));
   }
   if (o.decoder == "conv") {
     needs_image("decoder");
     ELBO_CHECK(o.likelihood != "categorical", "model.decoder = \"conv\" does not support the categorical likelihood");
-    decoder_ = torch::nn::AnyModule(nn::ConvDecoder(nn::ConvOptions(o.image, o.latent_dim)
+    decoder_ = torch::nn::AnyModule(nn::ConvDecoder(nn::ConvOptions(o.image, o.latent_dim + o.classes)
                                                         .channels(o.channels)
                                                         .activation(o.activation)
                                                         .params_per_pixel(likelihood_->params_per_feature())
@@ -70,7 +74,7 @@ VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
     ELBO_CHECK(o.decoder == "mlp", "model.decoder '", o.decoder, "' is not one of: mlp, conv");
     std::vector<int64_t> hidden(o.hidden.rbegin(), o.hidden.rend());
     decoder_ = torch::nn::AnyModule(nn::Mlp(
-        nn::MlpOptions(o.latent_dim, raw).hidden(hidden).activation(o.activation).output_init_scale(o.decoder_init_scale)));
+        nn::MlpOptions(o.latent_dim + o.classes, raw).hidden(hidden).activation(o.activation).output_init_scale(o.decoder_init_scale)));
   }
   register_module("encoder", encoder_.ptr());
   register_module("decoder", decoder_.ptr());
@@ -85,14 +89,38 @@ dist::Normal VaeImpl::posterior(const Batch& batch) {
              options_.features, "], got ", batch.x.sizes());
   // Missing entries (mask == 0) are presented to the encoder as zeros.
   Tensor x = batch.mask.defined() ? batch.x * batch.mask : batch.x;
-  auto raw = encoder_.forward(x).chunk(2, -1);
+  auto raw = encoder_.forward(with_label(x, batch.y)).chunk(2, -1);
   return dist::Normal(raw[0], raw[1]);
 }
 
-dist::DistributionPtr VaeImpl::likelihood(const Tensor& z) {
+dist::DistributionPtr VaeImpl::likelihood(const Tensor& z) { return likelihood(z, Tensor()); }
+
+dist::DistributionPtr VaeImpl::likelihood(const Tensor& z, const Tensor& y) {
   ELBO_CHECK(z.dim() >= 1 && z.size(-1) == options_.latent_dim, "elbo::model::Vae: expected codes [..., ",
              options_.latent_dim, "], got ", z.sizes());
-  return likelihood_->forward(decoder_.forward(z));
+  Tensor labels = y;
+  if (options_.classes > 0 && !labels.defined())  // unlabelled codes: labels cycle through the classes
+    labels = torch::arange(z.numel() / options_.latent_dim, z.options().dtype(torch::kLong))
+                 .remainder(options_.classes)
+                 .view(z.sizes().slice(0, z.dim() - 1));
+  return likelihood_->forward(decoder_.forward(with_label(z, labels)));
+}
+
+Tensor VaeImpl::with_label(const Tensor& v, const Tensor& y) const {
+  if (options_.classes == 0) return v;
+  ELBO_CHECK(y.defined(), "elbo::model::Vae: model.conditional = true needs labels, and this batch has none "
+             "(IDX: data.train_labels / data.test_labels; CSV: data.label_column)");
+  ELBO_CHECK(y.scalar_type() == torch::kLong, "elbo::model::Vae: labels must be int64, got ", y.scalar_type());
+  Tensor labels = y.to(v.device());
+  if (labels.numel() > 0) {
+    const int64_t lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
+    ELBO_CHECK(lo >= 0 && hi < options_.classes, "elbo::model::Vae: label ", lo < 0 ? lo : hi, " is outside 0..",
+               options_.classes - 1, " (model.classes = ", options_.classes, ")");
+  }
+  std::vector<int64_t> shape = v.sizes().vec();
+  shape.back() = options_.classes;
+  Tensor onehot = torch::one_hot(labels, options_.classes).to(v.scalar_type()).expand(shape);
+  return torch::cat({v, onehot}, -1);
 }
 
 Tensor VaeImpl::sample_prior(int64_t n) {
@@ -110,7 +138,8 @@ Terms VaeImpl::forward_with(const Batch& batch, const dist::Normal& q, int64_t p
              batch.x.sizes(), ", got ", q.loc().sizes());
   LatentTerms g = sample_latent("z", q, prior(), particles);
   Terms terms;
-  terms.log_px_z = likelihood(g.z)->log_prob(batch.x, batch.mask);
+  // A conditional model decodes with the batch's labels (with_label refuses a batch without).
+  terms.log_px_z = likelihood_->forward(decoder_.forward(with_label(g.z, batch.y)))->log_prob(batch.x, batch.mask);
   terms.latents.push_back(std::move(g));
   return terms;
 }

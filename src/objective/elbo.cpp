@@ -13,30 +13,35 @@ Elbo::Elbo(const ElboOptions& options) : options_(options) {
              "objective.free_bits needs the analytic KL per dimension (objective.kl = \"analytic\")");
 }
 
-Value Elbo::operator()(const model::Terms& terms, int64_t step) const {
+Value beta_elbo(const model::Terms& terms, double beta, bool analytic_kl, double free_bits) {
   Value v;
-  v.beta = kl_weight(options_.beta(), options_.warmup_steps(), step);
+  v.beta = beta;
   Tensor reconstruction = terms.log_px_z.mean(0);  // [B]
-  Tensor kl_analytic = options_.analytic_kl() ? terms.analytic_kl() : Tensor();
-  ELBO_CHECK(!options_.analytic_kl() || kl_analytic.defined(),
+  Tensor kl_analytic = analytic_kl ? terms.analytic_kl() : Tensor();
+  ELBO_CHECK(!analytic_kl || kl_analytic.defined(),
              "objective.kl = \"analytic\" but the model has no closed-form KL for some latent group; use \"mc\"");
   Tensor kl = kl_analytic.defined() ? kl_analytic.mean(0) : terms.monte_carlo_kl().mean(0);  // [B]
   Tensor penalty;
-  if (options_.free_bits() > 0) {
+  if (free_bits > 0) {
     Tensor per_dim;
     for (const auto& g : terms.latents) {
       Tensor d = g.kl.mean(0);  // [B, D]
       per_dim = per_dim.defined() ? torch::cat({per_dim, d}, -1) : d;
     }
-    penalty = free_bits_kl(per_dim, options_.free_bits());
+    penalty = free_bits_kl(per_dim, free_bits);
   } else {
     penalty = kl.mean();
   }
-  v.loss = -reconstruction.mean() + v.beta * penalty;
+  v.loss = -reconstruction.mean() + beta * penalty;
   v.reconstruction = reconstruction.detach();
   v.kl = kl.detach();
   v.bound = (reconstruction - kl).detach();
   return v;
+}
+
+Value Elbo::operator()(const model::Terms& terms, int64_t step) const {
+  return beta_elbo(terms, kl_weight(options_.beta(), options_.warmup_steps(), step), options_.analytic_kl(),
+                   options_.free_bits());
 }
 
 }  // namespace elbo::objective

@@ -82,6 +82,17 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::str
                "': entry 'skipped' must be one int64");
     info.skipped = skipped.item<int64_t>();
   }
+  torch::Tensor state;  // optional: only objectives with state write it
+  if (archive.try_read("objective_state", state)) {
+    const std::string names = tensor_string(read_tensor(archive, "objective_state_names", path));
+    std::istringstream split(names);
+    std::string name;
+    for (int64_t i = 0; std::getline(split, name, '\n'); ++i) {
+      ELBO_CHECK(i < state.numel() && state.scalar_type() == torch::kDouble, "checkpoint '", path,
+                 "': objective state has ", state.numel(), " values for more names");
+      info.objective_state.emplace_back(name, state[i].item<double>());
+    }
+  }
   return info;
 }
 
@@ -108,6 +119,18 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
   archive.write("config", config);
   checksum.add("info", ints);
   checksum.add("config", config);
+  if (!info.objective_state.empty()) {
+    std::string names;
+    std::vector<double> values;
+    for (const auto& [name, value] : info.objective_state) {
+      names += (names.empty() ? "" : "\n") + name;
+      values.push_back(value);
+    }
+    const torch::Tensor state = torch::tensor(values, torch::kDouble);
+    archive.write("objective_state", state);
+    checksum.add("objective_state", state);
+    archive.write("objective_state_names", string_tensor(names));
+  }
   archive.write("checksum", torch::tensor({checksum.value()}));
   archive.write("skipped", torch::tensor({info.skipped}));
   if (optimizer) {
@@ -150,6 +173,8 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
   if (archive.try_read("checksum", stored)) {  // absent in checkpoints written before it existed
     checksum.add("info", read_tensor(archive, "info", path));
     checksum.add("config", read_tensor(archive, "config", path));
+    torch::Tensor state;
+    if (archive.try_read("objective_state", state)) checksum.add("objective_state", state);
     ELBO_CHECK(stored.numel() == 1 && stored.scalar_type() == torch::kLong &&
                    stored.item<int64_t>() == checksum.value(),
                "checkpoint '", path, "' is corrupt: its contents do not match the checksum stored when it was written");

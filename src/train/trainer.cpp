@@ -98,6 +98,7 @@ void Trainer::resume(const std::string& path) {
   epoch_ = info.epoch;
   batch_in_epoch_ = info.batch_in_epoch;
   skipped_ = info.skipped;
+  objective_->load_state(info.objective_state);
   checkpoint_exists_ = path == options_.checkpoint_path;
 }
 
@@ -107,6 +108,7 @@ void Trainer::save(const std::string& path) const {
   info.epoch = epoch_;
   info.batch_in_epoch = batch_in_epoch_;
   info.skipped = skipped_;
+  info.objective_state = objective_->state();
   save_checkpoint(path, *model_, optimizer_.get(), info);
 }
 
@@ -199,6 +201,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         if (callback) callback->on_skipped_step(step_ + 1, fault);
       } else {
         optimizer_->step();
+        objective_->after_step(v, step_);
         epoch_sums.add(v, loss);
         window.add(v, loss);
       }
@@ -217,6 +220,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         r.lr = options_.lr;
         r.examples_per_s = window.examples / std::max(1e-9, seconds_since(window_start));
         r.skipped = skipped_;
+        for (const auto& [name, value] : v.metrics) r.objective_metrics.emplace_back(name, value.item<double>());
         if (callback) callback->on_step(r);
         window = Sums();
         window_start = Clock::now();

@@ -96,6 +96,11 @@ refuse "toml binary garbage" 2 "binary.toml:1:" "$ELBO" train "$W/binary.toml" -
 refuse "--set unknown key" 2 "--set train.epoch=3: unknown key 'train.epoch' (did you mean 'train.epochs'?)" \
   "$ELBO" train --set train.epoch=3 --out "$W/r"
 refuse "--set without =" 2 "expected key=value" "$ELBO" train --set train.epochs --out "$W/r"
+refuse "dsprites more examples than factor combinations" 2 \
+  "data.dsprites_size (70000) + data.dsprites_test (5000) exceeds the 73728 distinct dsprites factor combinations" \
+  "$ELBO" train --set data.format=dsprites --set data.dsprites_size=70000 --out "$W/r"
+refuse "dsprites size 0" 2 "key 'data.dsprites_size' = 0 is out of range [1, 73728]" \
+  "$ELBO" train --set data.format=dsprites --set data.dsprites_size=0 --out "$W/r"
 refuse "--set wrong type" 2 "key 'model.hidden' must be a list of integers" \
   "$ELBO" train --set 'model.hidden=[1.5]' --out "$W/r"
 

@@ -27,7 +27,7 @@ TINY=(--set data.max_train=1500 --set data.max_test=100 --set data.validation=20
       --set model.latent_dim=4 --set train.epochs=2 --set eval.k=20 --set eval.n=50)
 check "train" "$ELBO" train "${TINY[@]}" --out "$RUN"
 grep -q "log p(x), IWAE K=20" "$WORK/out" || { echo "FAIL train summary table"; failures=$((failures + 1)); }
-exists "$RUN"/{config.toml,checkpoint.pt,metrics.jsonl,samples.png,reconstructions.png,interpolation.png,curves.svg,report.html,evaluation.json}
+exists "$RUN"/{config.toml,checkpoint.pt,metrics.jsonl,samples.png,reconstructions.png,interpolation.png,traversal.png,curves.svg,report.html,evaluation.json}
 grep -q '"type": "epoch"' "$RUN/metrics.jsonl" || { echo "FAIL metrics.jsonl has no epoch line"; failures=$((failures + 1)); }
 grep -q 'data:image/png;base64' "$RUN/report.html" || { echo "FAIL report has no embedded images"; failures=$((failures + 1)); }
 
@@ -60,6 +60,22 @@ check "sweep reuses finished runs" "$ELBO" sweep --values 0.5,8 "${TINY[@]}" --s
 [ "$(grep -c 'reused' "$WORK/err")" -eq 2 ] || { echo "FAIL sweep did not reuse its runs"; failures=$((failures + 1)); }
 refuse "sweep unknown key" 2 "did you mean" "$ELBO" sweep --key objective.betta --values 1 --out "$WORK/sweep2"
 
+# dsprites (built-in images with known factors): evaluate reports the MIG, the report a latent traversal.
+DSPRITES="$WORK/dsprites"
+check "train dsprites" "$ELBO" train --set data.format=dsprites --set data.dsprites_size=600 --set data.dsprites_test=200 \
+  --set data.validation=100 --set model.hidden=[64] --set model.latent_dim=4 --set train.epochs=1 --set eval.k=5 \
+  --set eval.n=200 --out "$DSPRITES"
+exists "$DSPRITES"/{traversal.png,report.html}
+check "evaluate dsprites" "$ELBO" evaluate "$DSPRITES" --k 5
+for row in "MIG (20 bins)" "gap of factor shape" "gap of factor pos_y"; do
+  grep -qF "$row" "$WORK/out" || { echo "FAIL evaluate dsprites: no '$row' row"; cat "$WORK/out"; failures=$((failures + 1)); }
+done
+check "evaluate dsprites --json" "$ELBO" evaluate "$DSPRITES" --k 5 --json
+grep -qF '"disentanglement": {"mig": ' "$WORK/out" && grep -qF '"name": "orientation"' "$WORK/out" \
+  || { echo "FAIL evaluate dsprites json"; cat "$WORK/out"; failures=$((failures + 1)); }
+grep -q "Disentanglement (MIG)" "$DSPRITES/report.html" && grep -q "Latent traversal" "$DSPRITES/report.html" \
+  || { echo "FAIL dsprites report sections"; failures=$((failures + 1)); }
+
 check "sample png" "$ELBO" sample "$RUN" --n 8 --out "$WORK/s.png"
 check "sample csv" "$ELBO" sample "$RUN" --n 3 --out "$WORK/s.csv"
 [ "$(wc -l < "$WORK/s.csv")" -eq 4 ] || { echo "FAIL sample csv rows"; failures=$((failures + 1)); }
@@ -68,6 +84,25 @@ check "encode" "$ELBO" encode "$RUN" --n 5 --out "$WORK/z.csv"
 [ "$(head -1 "$WORK/z.csv")" = "mu1,mu2,mu3,mu4,sigma1,sigma2,sigma3,sigma4,label" ] || { echo "FAIL encode header"; failures=$((failures + 1)); }
 [ "$(wc -l < "$WORK/z.csv")" -eq 6 ] || { echo "FAIL encode rows"; failures=$((failures + 1)); }
 exists "$WORK"/{s.png,s.csv,r.png,z.csv}
+
+# Conditional VAE: class-conditional samples; labels are required and checked.
+COND="$WORK/cond"
+check "train conditional" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set model.conditional=true --out "$COND"
+check "sample --condition" "$ELBO" sample "$COND" --condition 3 --n 4 --out "$WORK/c.csv"
+[ "$(wc -l < "$WORK/c.csv")" -eq 5 ] || { echo "FAIL sample --condition rows"; failures=$((failures + 1)); }
+refuse "sample --condition out of range" 2 "outside 0..9" "$ELBO" sample "$COND" --condition 10 --out "$WORK/c.png"
+refuse "sample --condition unconditional" 2 "not conditional" "$ELBO" sample "$RUN" --condition 3 --out "$WORK/c.png"
+refuse "conditional without labels" 2 "needs labels" "$ELBO" train "${TINY[@]}" --set model.conditional=true \
+  --set 'data.train_labels=""' --set 'data.test_labels=""' --out "$WORK/x"
+# Hierarchical VAE: KL and active units per layer.
+HIER="$WORK/hier"
+check "train hvae" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set model.type=hvae --set 'model.latent_dims=[4, 2]' \
+  --set model.inference=structured --set objective.kl=mc --out "$HIER"
+grep -q "KL z2 (2 dims)" "$WORK/out" || { echo "FAIL hvae: no per-layer row"; cat "$WORK/out"; failures=$((failures + 1)); }
+check "evaluate hvae --gaps --json" "$ELBO" evaluate "$HIER" --k 10 --n 10 --gaps --refine-steps 20 --json
+grep -qF '"name": "z2", "dims": 2' "$WORK/out" && grep -qF '"approximation_gap"' "$WORK/out" \
+  || { echo "FAIL evaluate hvae json"; cat "$WORK/out"; failures=$((failures + 1)); }
+
 check "resume of a finished run" "$ELBO" train --out "$RUN" --resume
 check "config listing" "$ELBO" config
 check "help" "$ELBO" --help

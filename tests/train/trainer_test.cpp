@@ -36,6 +36,7 @@ Config small_config() {
 
 struct TrainingRun {
   std::shared_ptr<model::Model> model;
+  std::shared_ptr<objective::Objective> objective;
   std::unique_ptr<train::Trainer> trainer;
 };
 
@@ -45,7 +46,8 @@ TrainingRun make_run(const Config& c, const std::string& checkpoint) {
   r.model = model::make_model(c, 784, ImageShape{1, 28, 28});
   train::TrainerOptions o = train::TrainerOptions::from_config(c);
   o.checkpoint_path = checkpoint;
-  r.trainer = std::make_unique<train::Trainer>(r.model, objective::make_objective(c), o);
+  r.objective = objective::make_objective(c, 1000);
+  r.trainer = std::make_unique<train::Trainer>(r.model, r.objective, o);
   return r;
 }
 
@@ -140,6 +142,31 @@ TEST_F(TrainerTest, StopMidEpochThenResumeReproducesTheUninterruptedRun) {
   resumed.trainer->resume(ckpt);
   resumed.trainer->fit(data_.train, data_.validation);
   expect_same_parameters(*straight.model, *resumed.model);
+}
+
+TEST_F(TrainerTest, GecoMultiplierIsCheckpointedAndResumesExactly) {
+  Config c = small_config();
+  c.set("objective.type=geco");
+  c.set("objective.geco_target=230");
+  c.set("objective.geco_rate=0.01");
+  TrainingRun straight = make_run(c, "");
+  straight.trainer->fit(data_.train, data_.validation);
+  const double lambda = straight.objective->state().at(0).second;
+  EXPECT_NE(lambda, 1.0) << "the multiplier must move";
+
+  const std::string ckpt = (dir_ / "g.pt").string();
+  TrainingRun stopped = make_run(c, ckpt);
+  Recorder rec;
+  rec.trainer = stopped.trainer.get();
+  rec.stop_at_batch = 13;
+  stopped.trainer->fit(data_.train, data_.validation, &rec);
+  ASSERT_EQ(train::read_checkpoint_info(ckpt).objective_state, stopped.objective->state());
+
+  TrainingRun resumed = make_run(c, ckpt);
+  resumed.trainer->resume(ckpt);
+  resumed.trainer->fit(data_.train, data_.validation);
+  expect_same_parameters(*straight.model, *resumed.model);
+  EXPECT_EQ(resumed.objective->state(), straight.objective->state());
 }
 
 TEST_F(TrainerTest, NonFiniteLossStopsNamingTheStepAndKeepsTheCheckpoint) {

@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <string>
+#include <vector>
 
 namespace elbo::data {
 
@@ -33,6 +34,11 @@ struct Dataset {
   ImageShape image;    ///< set when examples are images
   std::string name;    ///< where it came from (file name), for messages and reports
   bool dynamic_binarize = false;  ///< draw Bernoulli(x) in every batch()
+  /// Known generative factors (synthetic data, e.g. dsprites): [N, F] int64 with
+  /// factors[:, k] in [0, factor_sizes[k]); undefined when the data have none.
+  torch::Tensor factors;
+  std::vector<std::string> factor_names;  ///< one per column of `factors`
+  std::vector<int64_t> factor_sizes;      ///< values each factor takes
 
   int64_t size() const { return x.defined() ? x.size(0) : 0; }
   int64_t features() const { return x.defined() ? x.size(1) : 0; }

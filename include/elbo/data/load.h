@@ -12,8 +12,10 @@ struct Splits {
 };
 
 /// Loads the data a run config describes (data.* keys): IDX images (scaled to
-/// [0, 1], optionally binarized) or a CSV table (optionally standardized with
-/// training statistics), a test split (from its own file or held out), and a
+/// [0, 1], optionally binarized), a CSV table (optionally standardized with
+/// training statistics) or the built-in dsprites images with their factors
+/// (data/dsprites.h; data.dsprites_*), a test split (from its own file, held out,
+/// or for dsprites its own factor combinations), and a
 /// validation split held out of the training examples. Deterministic in train.seed.
 Splits load_data(const Config& config);
 

@@ -3,6 +3,8 @@
 #include "elbo/model/model.h"
 
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace elbo::diag {
 
@@ -27,6 +29,9 @@ struct Evidence {
   Tensor kl;              ///< [N] KL(q || p) (analytic where available, else Monte Carlo)
   Tensor kl_per_dim;      ///< [N, D] analytic KL per latent dimension (all groups concatenated), if available
   Tensor q_mean;          ///< [N, D] E_q[z] (all groups concatenated), if the model reports it
+  std::vector<std::string> groups;  ///< latent group names (model::LatentTerms::name), in the model's order
+  std::vector<int64_t> group_dims;  ///< dimensions of each group: the column blocks of kl_per_dim and q_mean
+  Tensor group_kl;        ///< [N, G] each group's KL term, on the footing of kl (the columns sum to it)
   int64_t k = 0;
   double seconds = 0;      ///< wall time of the estimate
 };

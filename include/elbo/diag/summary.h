@@ -3,8 +3,17 @@
 #include "elbo/diag/evidence.h"
 
 #include <string>
+#include <vector>
 
 namespace elbo::diag {
+
+/// One latent group's share of a summary (a hierarchical model has one group per layer).
+struct GroupSummary {
+  std::string name;           ///< model::LatentTerms::name, e.g. "z1"
+  int64_t dims = 0;
+  double kl = 0;              ///< mean over x of the group's KL term
+  int64_t active_units = -1;  ///< active units among its dims; -1 when the model reports no posterior means
+};
 
 /// Data-set averages of an evidence estimate, with what follows from them.
 struct Summary {
@@ -19,11 +28,13 @@ struct Summary {
   double pinsker_tv = 0;
   double seconds = 0;      ///< time the estimate took
   LatentActivity activity;  ///< active units and KL per dimension (when the model reports them)
+  std::vector<GroupSummary> groups;  ///< per latent group, in the model's order (the KLs sum to kl)
 };
 
 Summary summarize(const Evidence& evidence, double activity_threshold = 0.01);
 
-/// The summary as a JSON object (KL per dimension and activity as arrays).
+/// The summary as a JSON object (KL per dimension and activity as arrays, "groups" as
+/// [{"name", "dims", "kl", "active_units"}, ...]).
 std::string to_json(const Summary& summary);
 
 }  // namespace elbo::diag

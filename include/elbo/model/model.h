@@ -22,6 +22,7 @@ struct LatentTerms {
   Tensor log_p;      ///< [K, B] log p(z | parents), summed over D
   Tensor kl;         ///< [K or 1, B, D] analytic KL(q || p) per dimension; undefined if none exists
   Tensor q_mean;     ///< [B, D] E_q[z] (for active units); may be undefined
+  Tensor q_log_scale;  ///< [B, D] log sigma of a Gaussian q (with q_mean its parameters); undefined otherwise
 };
 
 /// Draws K reparameterized particles z ~ q and scores them: log q(z), log p(z),
@@ -45,7 +46,7 @@ struct Terms {
 };
 
 /// A latent-variable model p(x, z) with an inference network q(z | x).
-/// Implementations: Vae (and further families behind the same interface).
+/// Implementations: Vae (also conditional), HierarchicalVae (further families behind the same interface).
 class Model : public torch::nn::Module {
  public:
   /// Terms for a batch and K >= 1 reparameterized particles per example.
@@ -61,8 +62,16 @@ class Model : public torch::nn::Module {
   /// The default throws std::invalid_argument ("<model> does not support external posteriors").
   virtual Terms forward_with(const Batch& batch, const dist::Normal& q, int64_t particles);
 
-  /// p(x | z) for codes z [..., D].
+  /// p(x | z) for codes z [..., D]. A conditional model decodes unlabelled
+  /// codes with labels cycling 0, 1, ..., classes()-1 along the flattened leading axes.
   virtual dist::DistributionPtr likelihood(const Tensor& z) = 0;
+
+  /// p(x | z, y) with int64 labels y broadcastable to z's leading shape (undefined = as likelihood(z)).
+  /// Unconditional models ignore y: the default is likelihood(z).
+  virtual dist::DistributionPtr likelihood(const Tensor& z, const Tensor& y) { return likelihood(z); }
+
+  /// Classes of the label y a conditional model sees (q(z | x, y), p(x | z, y)); 0 = unconditional.
+  virtual int64_t classes() const { return 0; }
 
   /// n codes drawn from the prior, [n, D].
   virtual Tensor sample_prior(int64_t n) = 0;

@@ -27,6 +27,7 @@ struct VaeOptions {
   std::string prior = "normal";      ///< normal | dirac (refused: support mismatch)
   double prior_scale = 1.0;
   double decoder_init_scale = 1.0;   ///< "small decoder init" remedy for posterior collapse
+  int64_t classes = 0;               ///< > 0: conditional VAE on labels 0..classes-1 (MLP encoder); 0 = unconditional
 
   /// The model.* keys of a run config, for data with `features` and `image`.
   static VaeOptions from_config(const Config& config, int64_t features, const ImageShape& image);
@@ -35,6 +36,9 @@ struct VaeOptions {
 /// Gaussian encoder q(z|x) = N(mu(x), diag sigma(x)^2) (one fused head for
 /// mu and log sigma), prior p(z) = N(0, s^2 I), decoder p(x|z) of any
 /// likelihood. z = mu + sigma * eps (reparameterization trick).
+/// Conditional (options.classes > 0; Sohn, Lee & Yan 2015): q(z | x, y) and
+/// p(x | z, y) with p(z) = N(0, s^2 I): the encoder reads [x, onehot(y)], the
+/// decoder [z, onehot(y)]; every batch needs labels Batch.y in 0..classes-1.
 class VaeImpl : public Model {
  public:
   explicit VaeImpl(const VaeOptions& options);
@@ -43,6 +47,8 @@ class VaeImpl : public Model {
   Terms forward_with(const Batch& batch, const dist::Normal& q, int64_t particles) override;
   dist::Normal posterior(const Batch& batch) override;
   dist::DistributionPtr likelihood(const Tensor& z) override;
+  dist::DistributionPtr likelihood(const Tensor& z, const Tensor& y) override;
+  int64_t classes() const override { return options_.classes; }
   Tensor sample_prior(int64_t n) override;
   int64_t latent_dim() const override { return options_.latent_dim; }
   int64_t features() const override { return options_.features; }
@@ -52,6 +58,9 @@ class VaeImpl : public Model {
   dist::Normal prior() const;
 
  private:
+  /// [v, onehot(y)] for a conditional model (y checked, broadcast to v's leading shape); v otherwise.
+  Tensor with_label(const Tensor& v, const Tensor& y) const;
+
   VaeOptions options_;
   torch::nn::AnyModule encoder_;
   torch::nn::AnyModule decoder_;

@@ -5,6 +5,11 @@
 
 namespace elbo::objective {
 
+/// The beta-ELBO of a batch with KL weight `beta`: loss = -mean_b E_q[log p(x|z)] + beta * KL
+/// (the KL analytic where the model has it, or log q - log p; with free_bits > 0 each
+/// dimension's batch-mean KL is floored, see free_bits_kl). Shared by the objectives below.
+Value beta_elbo(const model::Terms& terms, double beta, bool analytic_kl, double free_bits = 0.0);
+
 /// Options of the (beta-)ELBO.
 struct ElboOptions {
   TORCH_ARG(int64_t, particles) = 1;

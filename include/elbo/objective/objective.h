@@ -1,6 +1,10 @@
 #pragma once
 #include "elbo/model/model.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace elbo::objective {
 
 using torch::Tensor;
@@ -12,7 +16,13 @@ struct Value {
   Tensor reconstruction;  ///< [B] E_q[log p(x|z)], detached
   Tensor kl;              ///< [B] KL(q || p) (analytic where available), detached
   double beta = 1.0;      ///< KL weight in force at this step
+  /// Further detached scalars for the training log (e.g. GECO's multiplier, beta-TCVAE's total correlation).
+  std::vector<std::pair<std::string, Tensor>> metrics;
 };
+
+/// Named numbers an objective carries from step to step (GECO's Lagrange
+/// multiplier); the trainer stores them in every checkpoint.
+using State = std::vector<std::pair<std::string, double>>;
 
 /// A training objective: a small strategy over a model's Terms.
 class Objective {
@@ -21,7 +31,14 @@ class Objective {
   /// Particles K the objective needs per example.
   virtual int64_t particles() const = 0;
   /// The value at global training step `step` (schedules depend on it).
+  /// Evaluating it changes nothing (validation and diagnostics call it too).
   virtual Value operator()(const model::Terms& terms, int64_t step) const = 0;
+  /// Called by the trainer after each applied optimizer step with that step's
+  /// value: objectives with state update it here. Default: nothing.
+  virtual void after_step(const Value& /*value*/, int64_t /*step*/) {}
+  /// The state to checkpoint, and its restoration on resume (same names). Default: none.
+  virtual State state() const { return {}; }
+  virtual void load_state(const State& /*state*/) {}
 };
 
 }  // namespace elbo::objective

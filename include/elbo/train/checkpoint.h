@@ -17,6 +17,7 @@ struct CheckpointInfo {
   int64_t features = 0;         ///< observed features per example
   ImageShape image{1, 0, 0};    ///< image shape of the data, if images
   std::string config_toml;      ///< the resolved run config
+  std::vector<std::pair<std::string, double>> objective_state;  ///< e.g. GECO's multiplier (objective::State)
 };
 
 /// Writes weights (and optimizer state, if given) atomically: serialized in

@@ -47,6 +47,7 @@ struct StepRecord {
   double loss = 0, elbo = 0, reconstruction = 0, kl = 0;
   double beta = 0, lr = 0, examples_per_s = 0;
   int64_t skipped = 0;  ///< non-finite steps skipped so far in the run
+  std::vector<std::pair<std::string, double>> objective_metrics;  ///< the objective's extras at this step
 };
 
 /// Metrics of one finished epoch: training averages and the validation pass.

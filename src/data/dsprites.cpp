@@ -55,17 +55,23 @@ Tensor render_dsprites(const Tensor& factors) {
     ELBO_CHECK(lo >= 0 && hi < kDspritesFactorSizes[k], "elbo::data::render_dsprites: factor '", kDspritesFactorNames[k],
                "' must be in [0, ", kDspritesFactorSizes[k], ") (got ", lo < 0 ? lo : hi, ")");
   }
-  auto column = [&](int64_t k) { return f.select(1, k).to(torch::kFloat64).view({-1, 1, 1}); };
-  const Tensor shape = f.select(1, 0).view({-1, 1, 1});
-  const Tensor radius = (0.5 + 0.1 * column(1)) * 6.0;                   // half-size in pixels
-  const Tensor angle = column(2) * (2 * kPi / 16);
-  const Tensor cx = 8 + column(3) * (16.0 / 15), cy = 8 + column(4) * (16.0 / 15);
   const Tensor centres = torch::arange(kDspritesSide, torch::kFloat64) + 0.5;  // pixel centres
-  const Tensor dx = centres.view({1, 1, -1}) - cx, dy = centres.view({1, -1, 1}) - cy;  // [N, H, W]
-  const Tensor c = torch::cos(angle), s = torch::sin(angle);
-  const Tensor u = (c * dx + s * dy) / radius, v = (c * dy - s * dx) / radius;  // shape-local, rotated
-  const Tensor d = torch::where(shape == 0, square_sdf(u, v), torch::where(shape == 1, ellipse_sdf(u, v), heart_sdf(u, v)));
-  return (0.5 - d * radius).clamp(0, 1).to(torch::kFloat32).reshape({f.size(0), kDspritesSide * kDspritesSide});
+  Tensor images = torch::empty({f.size(0), kDspritesSide, kDspritesSide}, torch::kFloat32);
+  for (int64_t shape = 0; shape < 3; ++shape) {
+    const Tensor rows = (f.select(1, 0) == shape).nonzero().view({-1});
+    if (rows.numel() == 0) continue;
+    const Tensor g = f.index_select(0, rows);
+    auto column = [&](int64_t k) { return g.select(1, k).to(torch::kFloat64).view({-1, 1, 1}); };
+    const Tensor radius = (0.5 + 0.1 * column(1)) * 6.0;  // half-size in pixels
+    const Tensor angle = column(2) * (2 * kPi / 16);
+    const Tensor cx = 8 + column(3) * (16.0 / 15), cy = 8 + column(4) * (16.0 / 15);
+    const Tensor dx = centres.view({1, 1, -1}) - cx, dy = centres.view({1, -1, 1}) - cy;  // [n, H, W]
+    const Tensor c = torch::cos(angle), s = torch::sin(angle);
+    const Tensor u = (c * dx + s * dy) / radius, v = (c * dy - s * dx) / radius;  // shape-local, rotated
+    const Tensor d = shape == 0 ? square_sdf(u, v) : shape == 1 ? ellipse_sdf(u, v) : heart_sdf(u, v);
+    images.index_copy_(0, rows, (0.5 - d * radius).clamp(0, 1).to(torch::kFloat32));
+  }
+  return images.view({f.size(0), kDspritesSide * kDspritesSide});
 }
 
 Dataset make_dsprites(int64_t begin, int64_t end, uint64_t seed) {

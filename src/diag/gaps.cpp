@@ -78,6 +78,12 @@ ElboEstimate estimate_elbo(model::Model& model, const data::Dataset& data, const
   return {torch::cat(elbos), torch::cat(ses), torch::cat(log_pxs), torch::cat(log_px_ses)};
 }
 
+Tensor prefer_second_estimate(const Tensor& a, const Tensor& a_se, const Tensor& b, const Tensor& b_se) {
+  const Tensor margin = 2 * torch::sqrt(a_se.pow(2) + b_se.pow(2));
+  const Tensor diff = b - a;
+  return (diff > margin) | ((diff.abs() <= margin) & (b_se < a_se));
+}
+
 Gaps estimate_gaps(model::Model& model, const data::Dataset& data, const GapOptions& o, const Evidence* evidence) {
   ELBO_CHECK(o.elbo_particles >= 2, "diag::estimate_gaps: elbo_particles must be >= 2 (got ", o.elbo_particles, ")");
   const auto start = std::chrono::steady_clock::now();
@@ -119,14 +125,9 @@ Gaps estimate_gaps(model::Model& model, const data::Dataset& data, const GapOpti
   g.elbo_amortized_mc_se = a.mc_se;
   g.elbo_refined = r.elbo;
   g.elbo_refined_mc_se = r.mc_se;
-  // log p(x): per example one of the IWAE estimates with q and with q* as proposal: the larger
-  // where it is larger by more than 2 combined standard errors (a significantly tighter bound),
-  // else the one of smaller Monte Carlo error. Selecting on the value only beyond 2 SE keeps the
-  // upward selection bias to a small fraction of the Monte Carlo error.
+  // log p(x): per example the IWAE estimate with q or with q* as proposal.
   const Tensor e_px = e.log_px.to(torch::kDouble), e_se = e.log_px_mc_se.to(torch::kDouble);
-  const Tensor margin = 2 * torch::sqrt(r.log_px_mc_se.pow(2) + e_se.pow(2));
-  const Tensor diff = r.log_px - e_px;
-  const Tensor use_refined = (diff > margin) | ((diff.abs() <= margin) & (r.log_px_mc_se < e_se));
+  const Tensor use_refined = prefer_second_estimate(e_px, e_se, r.log_px, r.log_px_mc_se);
   g.log_px = torch::where(use_refined, r.log_px, e.log_px.to(torch::kDouble));
   g.log_px_mc_se = torch::where(use_refined, r.log_px_mc_se, e.log_px_mc_se.to(torch::kDouble));
 

@@ -17,14 +17,19 @@ Value beta_elbo(const model::Terms& terms, double beta, bool analytic_kl, double
   Value v;
   v.beta = beta;
   Tensor reconstruction = terms.log_px_z.mean(0);  // [B]
-  Tensor kl_analytic = analytic_kl ? terms.analytic_kl() : Tensor();
-  ELBO_CHECK(!analytic_kl || kl_analytic.defined(),
-             "objective.kl = \"analytic\" but the model has no closed-form KL for some latent group; use \"mc\"");
-  Tensor kl = kl_analytic.defined() ? kl_analytic.mean(0) : terms.monte_carlo_kl().mean(0);  // [B]
+  // Analytic KL for every group that has one, log q - log p (Monte Carlo) for the others.
+  Tensor kl;
+  for (const auto& g : terms.latents) {
+    Tensor k = analytic_kl && g.kl.defined() ? g.kl.sum(-1) : g.log_q - g.log_p;
+    kl = kl.defined() ? kl + k : k;
+  }
+  kl = kl.mean(0);  // [B]
   Tensor penalty;
   if (free_bits > 0) {
     Tensor per_dim;
     for (const auto& g : terms.latents) {
+      ELBO_CHECK(g.kl.defined(), "objective.free_bits needs the analytic KL per dimension of every latent group; '",
+                 g.name, "' has none");
       Tensor d = g.kl.mean(0);  // [B, D]
       per_dim = per_dim.defined() ? torch::cat({per_dim, d}, -1) : d;
     }

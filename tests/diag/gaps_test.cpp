@@ -133,3 +133,24 @@ TEST(Gaps, PinskerBoundIsNeverBelowTheTotalVariationOnAGrid) {
 
 }  // namespace
 }  // namespace elbo
+
+namespace elbo {
+namespace {
+
+TEST(Gaps, LogEvidenceProposalChoiceRule) {
+  // Margin 2 sqrt(0.3^2 + 0.4^2) = 1.0 for every pair below.
+  auto t = [](std::vector<double> v) { return torch::tensor(v, torch::kDouble); };
+  const auto a = t({-100, -100, -100, -100, -100});
+  const auto a_se = t({0.3, 0.3, 0.4, 0.3, 0.4});
+  const auto b = t({-98.9, -99.1, -99.5, -100.8, -101.2});
+  const auto b_se = t({0.4, 0.4, 0.3, 0.4, 0.3});
+  // b larger beyond the margin: b; within the margin: the smaller SE (ties keep a);
+  // a larger beyond the margin: a, even where b is more precise.
+  const auto chosen = diag::prefer_second_estimate(a, a_se, b, b_se);
+  EXPECT_TRUE(torch::equal(chosen, torch::tensor({true, false, true, false, false})));
+  EXPECT_TRUE(diag::prefer_second_estimate(a, a_se, t({-99.5, -99.5, -99.5, -100.5, -100.5}), a_se.flip(0)).equal(
+      torch::tensor({false, false, false, false, true})));
+}
+
+}  // namespace
+}  // namespace elbo

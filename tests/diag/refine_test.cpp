@@ -80,6 +80,23 @@ TEST(Refine, FromThePriorAndOnACorrelatedPosteriorReachesTheMeanFieldOptimum) {
   EXPECT_NEAR(model.kl_to_posterior(data.x, r.q()).mean().item<double>(), model.mean_field_kl(), 3e-3);
 }
 
+TEST(Refine, EachPlateauDecaysTheStepSizeUntilTheLastStops) {
+  // A plateau is at least `window` steps, so lr_decays = d means at least (d + 1) windows.
+  testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.1, -0.2, 0.3}, torch::kDouble), 0.7,
+                                /*mean_shift=*/0.4, /*log_scale_shift=*/0.3);
+  data::Dataset data = ppca_data(model, 40);
+  diag::RefineOptions none = precise();
+  none.lr_decays = 0;
+  none.lr = 0.1;
+  diag::RefineOptions two = none;
+  two.lr_decays = 2;
+  diag::Refined r0 = diag::refine(model, data, none), r2 = diag::refine(model, data, two);
+  EXPECT_TRUE(r0.converged && r2.converged);
+  EXPECT_GE(r0.steps, none.window);
+  EXPECT_GE(r2.steps, r0.steps + 2 * none.window);
+  EXPECT_LT(max_errors(model, data, r2).first, kTolerance);
+}
+
 TEST(Refine, LeavesTheModelUnchangedAndChecksItsInput) {
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::zeros({3}, torch::kDouble), 0.7, 0.2);
   data::Dataset data = ppca_data(model, 5);

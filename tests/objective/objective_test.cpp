@@ -40,6 +40,19 @@ TEST(Elbo, MonteCarloKlIsLogQMinusLogP) {
   EXPECT_NEAR(v.kl[1].item<double>(), (0.0 + 1.5 + 0.5) / 3, 1e-12);
 }
 
+TEST(Elbo, AnalyticKlWhereAGroupHasItMonteCarloElsewhere) {
+  model::Terms t = toy_terms();
+  model::LatentTerms upper = t.latents[0];
+  upper.name = "z2";
+  upper.kl = torch::Tensor();  // e.g. a structured layer whose q reads the particle below
+  t.latents.push_back(upper);
+  objective::Value v = objective::Elbo()(t, 0);
+  // group 1 analytic (2.0, 0.15) + group 2 Monte Carlo mean_k(log q - log p) = (1.0, 0.6667)
+  EXPECT_NEAR(v.kl[0].item<double>(), 2.0 + 1.0, 1e-12);
+  EXPECT_NEAR(v.kl[1].item<double>(), 0.15 + 2.0 / 3, 1e-12);
+  EXPECT_THROW(objective::Elbo(objective::ElboOptions().free_bits(0.1))(t, 0), std::invalid_argument);
+}
+
 TEST(Elbo, BetaWarmupAndFreeBits) {
   EXPECT_DOUBLE_EQ(objective::kl_weight(4.0, 0, 0), 4.0);
   EXPECT_DOUBLE_EQ(objective::kl_weight(4.0, 100, 25), 1.0);

@@ -16,6 +16,13 @@ struct GapOptions {
 /// Pinsker's inequality: TV(q, p) <= sqrt(KL(q || p) / 2), and TV <= 1 always; elementwise, KL < 0 read as 0.
 Tensor pinsker_bound(const Tensor& kl);
 
+/// The choice between two per-example estimates a and b of log p(x) (IWAE-K with
+/// different proposals) with Monte Carlo standard errors: true where b is used,
+/// i.e. where b - a > 2 sqrt(a_se^2 + b_se^2) (b significantly tighter), or where
+/// |b - a| is within that margin and b_se < a_se (equally tight, b more precise).
+/// Choosing on the value only beyond 2 SE keeps the upward selection bias small.
+Tensor prefer_second_estimate(const Tensor& a, const Tensor& a_se, const Tensor& b, const Tensor& b_se);
+
 /// One gap: its data-set mean with the standard error over examples (how well
 /// the mean estimates the population mean; includes the Monte Carlo noise) and
 /// the Monte Carlo standard error alone (how precisely the gap of these

@@ -6,7 +6,8 @@
 namespace elbo::objective {
 
 /// The beta-ELBO of a batch with KL weight `beta`: loss = -mean_b E_q[log p(x|z)] + beta * KL
-/// (the KL analytic where the model has it, or log q - log p; with free_bits > 0 each
+/// (with analytic_kl the closed form for each latent group that has one and log q - log p
+/// for the others, else log q - log p throughout; with free_bits > 0 each
 /// dimension's batch-mean KL is floored, see free_bits_kl). Shared by the objectives below.
 Value beta_elbo(const model::Terms& terms, double beta, bool analytic_kl, double free_bits = 0.0);
 

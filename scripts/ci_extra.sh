@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# libFuzzer and the sanitizer runtimes come with clang.
+ELBO_EXTRA_PACKAGES="clang libclang-rt-14-dev" bash scripts/setup.sh
 
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 

@@ -154,12 +154,7 @@ Action add_evaluate(CLI::App& app) {
     const diag::Summary summary = diag::summarize(evidence);
     std::string json = diag::to_json(summary);
     std::string table = summary_table(summary);
-    const int64_t dims = summary.activity.activity.defined() ? summary.activity.activity.numel() : 0;
-    if (dims > 0 && 2 * summary.activity.active_units < dims)
-      std::cerr << "elbo: warning: posterior collapse: only " << summary.activity.active_units << " of " << dims
-                << " latent units are active (Var_x E_q[z_i] > 0.01); the code carries little information. "
-                   "Remedies: objective.warmup_steps (KL warm-up), objective.free_bits, model.decoder_init_scale "
-                   "(small decoder init), a lower objective.beta or a weaker decoder.\n";
+    warn_if_collapsed(summary);
     std::vector<report::Section> extra;
     if (args->gaps) {
       diag::GapOptions go;

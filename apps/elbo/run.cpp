@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 namespace elbo::cli {
@@ -321,6 +322,15 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
   }
   sections.insert(sections.end(), extra.begin(), extra.end());
   report::write_html_report(dir + "/report.html", "elbo run: " + dir, sections);
+}
+
+void warn_if_collapsed(const diag::Summary& summary) {
+  const int64_t dims = summary.activity.activity.defined() ? summary.activity.activity.numel() : 0;
+  if (dims > 0 && 2 * summary.activity.active_units < dims)
+    std::cerr << "elbo: warning: posterior collapse: only " << summary.activity.active_units << " of " << dims
+              << " latent units are active (Var_x E_q[z_i] > 0.01); the code carries little information. "
+                 "Remedies: objective.warmup_steps (KL warm-up), objective.free_bits, model.decoder_init_scale "
+                 "(small decoder init), a lower objective.beta or a weaker decoder.\n";
 }
 
 }  // namespace elbo::cli

@@ -60,6 +60,9 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
 void write_report(const std::string& dir, model::Model& model, const data::Dataset& test, const Config& config,
                   const diag::Summary& summary, const std::vector<report::Section>& extra = {});
 
+/// Warns on stderr when fewer than half of the latent units are active, naming the remedies.
+void warn_if_collapsed(const diag::Summary& summary);
+
 /// The summary as an aligned two-column table for the terminal.
 std::string summary_table(const diag::Summary& summary);
 

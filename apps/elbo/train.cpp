@@ -212,6 +212,7 @@ int train_run(const Config& config, const std::string& dir, const train::Checkpo
                static_cast<long long>(test.size()), static_cast<long long>(eo.k));
   const diag::Summary summary = diag::summarize(diag::estimate_evidence(*model, test, eo));
   write_file_atomic(dir + "/evaluation.json", diag::to_json(summary) + "\n");
+  warn_if_collapsed(summary);
   write_report(dir, *model, data.test, config, summary);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "\nelbo train: done in " << std::fixed << std::setprecision(1) << seconds << " s; run directory "

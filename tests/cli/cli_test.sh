@@ -49,6 +49,7 @@ check "refine" "$ELBO" refine "$RUN" --n 5 --steps 20 --k 10 --out "$WORK/q.csv"
 [ "$(wc -l < "$WORK/q.csv")" -eq 6 ] || { echo "FAIL refine rows"; failures=$((failures + 1)); }
 COLLAPSED="$WORK/collapsed"
 check "train collapsed (beta = 200)" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set objective.beta=200 --out "$COLLAPSED"
+grep -q "posterior collapse" "$WORK/err" || { echo "FAIL train: no collapse warning on stderr"; failures=$((failures + 1)); }
 check "evaluate collapsed" "$ELBO" evaluate "$COLLAPSED" --k 5 --n 20
 grep -q "posterior collapse" "$WORK/err" || { echo "FAIL no collapse warning on stderr"; cat "$WORK/err"; failures=$((failures + 1)); }
 SWEEP="$WORK/sweep"

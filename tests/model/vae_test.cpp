@@ -114,6 +114,22 @@ TEST(Vae, DiracPriorIsRefusedWithTheFix) {
   EXPECT_NEAR(narrow->prior().scale()[0].item<double>(), 0.01, 1e-9);
 }
 
+TEST(Vae, NarrowingTheGaussianPriorTowardsDiracGrowsTheKlWithoutBound) {
+  // Same encoder (same seed), prior N(0, s^2): KL(q || p) = sum log(s/sigma) + (sigma^2 + mu^2)/(2 s^2) - 1/2
+  // grows as s -> 0 (the Dirac limit), like 1/s^2 once s is below the encoder's scales.
+  data::Batch batch{torch::rand({8, 12})};
+  std::vector<double> kls;
+  for (double s : {1.0, 0.3, 0.1, 0.03, 0.01}) {
+    model::VaeOptions o = small();
+    o.prior_scale = s;
+    torch::manual_seed(6);
+    model::Vae vae(o);
+    kls.push_back(vae->forward(batch, 1).analytic_kl().mean().item<double>());
+  }
+  for (size_t i = 1; i < kls.size(); ++i) EXPECT_GT(kls[i], kls[i - 1]) << "scale step " << i;
+  EXPECT_GT(kls.back(), 50 * kls[2]) << "at s = 0.01 the KL is ~100x that at s = 0.1 (1/s^2 regime)";
+}
+
 TEST(Vae, ForwardWithTheEncodersPosteriorIsForward) {
   torch::manual_seed(4);
   model::Vae vae(small());

@@ -9,14 +9,6 @@
 namespace elbo {
 namespace {
 
-data::Dataset ppca_data(const testing::LinearGaussian& model, int64_t n, uint64_t seed = 21) {
-  torch::manual_seed(seed);
-  data::Dataset d;
-  d.x = model.sample_data(n);
-  d.name = "ppca";
-  return d;
-}
-
 diag::GapOptions options() {
   diag::GapOptions o;
   o.evidence.k = 5000;
@@ -60,7 +52,7 @@ double grid_total_variation(const torch::Tensor& loc, const torch::Tensor& scale
 TEST(Gaps, DiagonalPosteriorHasNoApproximationGapAndTheAmortizationGapIsTheKl) {
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.1, -0.2, 0.3}, torch::kDouble), 0.7,
                                 /*mean_shift=*/0.4, /*log_scale_shift=*/0.3);
-  data::Dataset data = ppca_data(model, 30);
+  data::Dataset data = testing::ppca_data(model, 30, 21);
   diag::Gaps g = diag::estimate_gaps(model, data, options());
   const torch::Tensor exact = model.log_evidence(data.x);
   const double kl_amortized = model.kl_to_posterior(data.x).mean().item<double>();
@@ -84,7 +76,7 @@ TEST(Gaps, DiagonalPosteriorHasNoApproximationGapAndTheAmortizationGapIsTheKl) {
 
 TEST(Gaps, MeanFieldOnACorrelatedPosteriorHasTheClosedFormApproximationGap) {
   testing::LinearGaussian model(testing::correlated_loadings(), torch::zeros({3}, torch::kDouble), 0.8);
-  data::Dataset data = ppca_data(model, 30);
+  data::Dataset data = testing::ppca_data(model, 30, 21);
   diag::Gaps g = diag::estimate_gaps(model, data, options());
   // KL(q* || p) = 0.5 (sum log Λ_ii - log det Λ) for the optimal mean-field q*: ≈ 0.227 here.
   const double closed = model.mean_field_kl();
@@ -107,7 +99,7 @@ TEST(Gaps, PinskerBoundIsNeverBelowTheTotalVariationOnAGrid) {
                                                              torch::zeros({3}, torch::kDouble), 0.8, 0.3, -0.2));
   for (auto& pointer : models) {
     testing::LinearGaussian& model = *pointer;
-    data::Dataset data = ppca_data(model, 6, 5);
+    data::Dataset data = testing::ppca_data(model, 6, 5);
     diag::Gaps g = diag::estimate_gaps(model, data, options());
     const torch::Tensor mean = model.posterior_mean(data.x), cov = model.posterior_covariance();
     const dist::Normal amortized = model.posterior(data::Batch{data.x});

@@ -10,19 +10,11 @@
 namespace elbo {
 namespace {
 
-data::Dataset ppca_data(const testing::LinearGaussian& model, int64_t n) {
-  torch::manual_seed(31);
-  data::Dataset d;
-  d.x = model.sample_data(n);
-  d.name = "ppca";
-  return d;
-}
-
 TEST(Information, MutualInformationOfTheExactPosteriorIsTheClosedForm) {
   // q = p(z|x) and x ~ p(x): the aggregate posterior is the prior, so
   // I(x; z) = 0.5 log det(I + W^T W / s^2) = rate, and KL(q(z) || p(z)) = 0.
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.1, -0.2, 0.3}, torch::kDouble), 0.7);
-  data::Dataset data = ppca_data(model, 2000);
+  data::Dataset data = testing::ppca_data(model, 2000, 31);
   diag::Information info = diag::estimate_information(model, data, {.particles = 2});
   const double exact = model.mutual_information();  // ≈ 1.32 nats
   // Stated error: 4 standard errors of the mean over the N x particles terms, plus the
@@ -42,7 +34,7 @@ TEST(Information, TheEstimatorNeverExceedsLogN) {
   // A nearly noiseless model carries I ≈ 6.2 nats, more than log 50 ≈ 3.9: the
   // dataset estimator saturates at log N (its documented bias) and says so.
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::zeros({3}, torch::kDouble), 0.05);
-  data::Dataset data = ppca_data(model, 50);
+  data::Dataset data = testing::ppca_data(model, 50, 31);
   diag::Information info = diag::estimate_information(model, data, {.particles = 4});
   ASSERT_GT(model.mutual_information(), 6.0);
   EXPECT_LE(info.mutual_information, info.log_n + 1e-9);
@@ -57,7 +49,7 @@ TEST(Information, WrongInputIsRefused) {
   one.x = torch::zeros({1, 3}, torch::kDouble);
   one.name = "one";
   test::expect_invalid_argument([&] { diag::estimate_information(model, one); }, {"at least 2 examples", "'one'"});
-  data::Dataset two = ppca_data(model, 4);
+  data::Dataset two = testing::ppca_data(model, 4, 31);
   test::expect_invalid_argument([&] { diag::estimate_information(model, two, {.particles = 0}); },
                                 {"particles must be >= 1", "0"});
 }

@@ -8,14 +8,6 @@
 namespace elbo {
 namespace {
 
-data::Dataset ppca_data(const testing::LinearGaussian& model, int64_t n) {
-  torch::manual_seed(11);
-  data::Dataset d;
-  d.x = model.sample_data(n);
-  d.name = "ppca";
-  return d;
-}
-
 /// Every example's refined q against the closed-form optimum (loc = posterior
 /// mean, log-scale = -0.5 log Λ_ii); returns the largest errors.
 std::pair<double, double> max_errors(const testing::LinearGaussian& model, const data::Dataset& data,
@@ -48,7 +40,7 @@ diag::RefineOptions precise(const std::string& init = "encoder", int64_t batch_s
 TEST(Refine, FromAnOffEncoderReachesTheExactDiagonalPosterior) {
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.1, -0.2, 0.3}, torch::kDouble), 0.7,
                                 /*mean_shift=*/0.4, /*log_scale_shift=*/0.3);
-  data::Dataset data = ppca_data(model, 40);
+  data::Dataset data = testing::ppca_data(model, 40, 11);
   diag::Refined r = diag::refine(model, data, precise());
   EXPECT_TRUE(r.converged);
   const auto [loc, log_scale] = max_errors(model, data, r);
@@ -66,7 +58,7 @@ TEST(Refine, FromThePriorAndOnACorrelatedPosteriorReachesTheMeanFieldOptimum) {
   // Non-orthogonal W: p(z|x) is correlated; the best diagonal Gaussian has the
   // posterior mean and variances 1/Λ_ii (not the marginal variances S_ii).
   testing::LinearGaussian model(testing::correlated_loadings(), torch::zeros({3}, torch::kDouble), 0.8);
-  data::Dataset data = ppca_data(model, 40);
+  data::Dataset data = testing::ppca_data(model, 40, 11);
   diag::Refined r = diag::refine(model, data, precise("prior", 16));
   EXPECT_TRUE(r.converged);
   EXPECT_EQ(r.traces.size(), 3u);  // 16 + 16 + 8
@@ -84,7 +76,7 @@ TEST(Refine, EachPlateauDecaysTheStepSizeUntilTheLastStops) {
   // A plateau is at least `window` steps, so lr_decays = d means at least (d + 1) windows.
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::tensor({0.1, -0.2, 0.3}, torch::kDouble), 0.7,
                                 /*mean_shift=*/0.4, /*log_scale_shift=*/0.3);
-  data::Dataset data = ppca_data(model, 40);
+  data::Dataset data = testing::ppca_data(model, 40, 11);
   diag::RefineOptions none = precise();
   none.lr_decays = 0;
   none.lr = 0.1;
@@ -99,7 +91,7 @@ TEST(Refine, EachPlateauDecaysTheStepSizeUntilTheLastStops) {
 
 TEST(Refine, LeavesTheModelUnchangedAndChecksItsInput) {
   testing::LinearGaussian model(testing::orthogonal_loadings(), torch::zeros({3}, torch::kDouble), 0.7, 0.2);
-  data::Dataset data = ppca_data(model, 5);
+  data::Dataset data = testing::ppca_data(model, 5, 11);
   test::expect_invalid_argument([&] { diag::refine(model, data, {.init = "zero"}); },
                                 {"diag::refine", "'zero'", "encoder, prior"});
   test::expect_invalid_argument([&] { diag::refine(model, data, {.lr = -1}); }, {"lr must be positive", "-1"});

@@ -6,6 +6,7 @@
 //   p(z|x) = N(S W^T (x - b) / s^2, S),  S = (I + W^T W / s^2)^-1
 // With orthogonal columns of W the posterior covariance S is diagonal, so a
 // diagonal Gaussian q can equal it exactly. Everything is float64.
+#include "elbo/data/dataset.h"
 #include "elbo/dist/normal.h"
 #include "elbo/model/model.h"
 
@@ -106,6 +107,15 @@ inline torch::Tensor orthogonal_loadings() {
 /// A W [3, 2] with non-orthogonal columns (correlated exact posterior).
 inline torch::Tensor correlated_loadings() {
   return torch::tensor({{1.0, 0.9}, {0.5, 1.0}, {0.3, -0.2}}, torch::kDouble);
+}
+
+/// n examples drawn from the model's p(x) with a fixed seed, as a data set.
+inline data::Dataset ppca_data(const LinearGaussian& model, int64_t n, uint64_t seed) {
+  torch::manual_seed(seed);
+  data::Dataset d;
+  d.x = model.sample_data(n);
+  d.name = "ppca";
+  return d;
 }
 
 }  // namespace elbo::testing

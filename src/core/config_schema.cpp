@@ -70,7 +70,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"objective.geco_max", 1e3, "GECO: upper clamp of lambda", 1e-12, 1e12},
       // train
       {"train.epochs", int64_t{10}, "passes over the training set", 1, 1e9},
-      {"train.batch_size", int64_t{128}, "examples per step", 1, 1e9},
+      {"train.batch_size", int64_t{128}, "examples per step and process (data-parallel: the global batch is N times this)", 1, 1e9},
       {"train.lr", 1e-3, "Adam learning rate", 0.0, 1e3},
       {"train.beta1", 0.9, "Adam beta1", 0.0, 0.999999},
       {"train.beta2", 0.999, "Adam beta2", 0.0, 0.99999999},
@@ -84,8 +84,12 @@ const std::vector<ConfigKey>& config_schema() {
        -1e300, 1e300, {"stop", "skip"}},
       {"train.max_skipped", int64_t{10}, "with train.nonfinite = \"skip\": stop once more steps than this were skipped", 0, 1e12},
       {"train.inject_nan_step", int64_t{0}, "testing aid: the loss of this step (1-based) is made NaN (0 = off)", 0, 1e12},
+      {"train.fused", true, "hand-written training step for MLP VAEs (ReLU, Bernoulli, normal prior, one particle, "
+       "analytic KL) when the model fits it; false = the autograd path"},
       {"train.threads", int64_t{0}, "LibTorch intra-op threads (0 = auto: 1, OpenBLAS uses all cores for matrix products)", 0, 4096},
       {"train.device", S("cpu"), "where to train", -1e300, 1e300, {"cpu", "cuda", "auto"}},
+      {"train.dist_timeout", 120.0, "data-parallel training: seconds a rank waits for the others (rendezvous, each "
+       "all-reduce) before failing with an error", 0.1, 1e6},
       // evaluation and report
       {"eval.k", int64_t{1000}, "importance samples K of the IWAE log-likelihood estimate", 1, 1e9},
       {"eval.n", int64_t{1000}, "test examples evaluated (0 = all)", 0, 1e12},

@@ -61,7 +61,7 @@ double epsilon(const torch::Tensor& x) {
 }  // namespace detail
 
 Tensor Distribution::log_prob(const Tensor& x, const Tensor& mask) const {
-  if (!mask.defined()) return log_prob_elements(x).sum(-1);
+  if (!mask.defined()) return log_prob_sum(x);
   const std::string who = "elbo::dist::" + name() + "::log_prob";
   ELBO_CHECK(x.defined(), who, ": x is undefined");
   detail::broadcast_shapes(x.sizes(), mask.sizes(), who, "x and mask");

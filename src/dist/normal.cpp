@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "elbo/core/batch_shard.h"
 #include "elbo/core/check.h"
 #include "detail.h"
 
@@ -28,7 +29,8 @@ Tensor Normal::log_prob_elements(const Tensor& x) const {
 }
 
 Tensor Normal::rsample(int64_t k) const {
-  const Tensor eps = torch::randn(particle_shape(k), loc_.options());
+  // randn_batch: in a data-parallel step, this rank's rows of the global batch's noise.
+  const Tensor eps = randn_batch(particle_shape(k), loc_.options());
   return loc_ + log_scale_.exp() * eps;
 }
 

@@ -1,13 +1,22 @@
 #include "elbo/train/trainer.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/fast_math.h"
+#include "elbo/core/batch_shard.h"
 #include "elbo/core/rng.h"
+#include "elbo/objective/elbo.h"
+#include "elbo/objective/schedules.h"
+#include "elbo/train/adam_step.h"
 
 #include <torch/nn/utils/clip_grad.h>
 
 #include <chrono>
 #include <cmath>
 #include <limits>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"  // 8-float vectors stay inside squared_norm
+#endif
 
 namespace elbo::train {
 namespace {
@@ -16,13 +25,47 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+/// sum_i v_i^2 in one vectorized pass (8 float lanes, summed in double at the end).
+ELBO_VECTOR_CLONES double squared_norm(const float* v, int64_t n) {
+  fast::Vec lanes{};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const fast::Vec x = fast::load(v + i);
+    lanes += x * x;
+  }
+  double sum = 0;
+  for (int k = 0; k < 8; ++k) sum += lanes[k];
+  for (; i < n; ++i) sum += static_cast<double>(v[i]) * v[i];
+  return sum;
+}
+
 /// The global L2 norm of the gradients (NaN/Inf if any entry is), clipped to `clip` when clip > 0.
 double global_grad_norm(const std::vector<torch::Tensor>& parameters, double clip) {
   if (clip > 0) return torch::nn::utils::clip_grad_norm_(parameters, clip);
-  std::vector<torch::Tensor> norms;
-  for (const auto& p : parameters)
-    if (p.grad().defined()) norms.push_back(p.grad().norm());
-  return norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
+  double sum = 0;
+  for (const auto& p : parameters) {
+    if (!p.grad().defined()) continue;
+    const torch::Tensor g = p.grad();
+    if (g.scalar_type() != torch::kFloat || !g.device().is_cpu() || !g.is_contiguous()) {
+      sum += g.to(torch::kDouble).square().sum().item<double>();
+      continue;
+    }
+    sum += squared_norm(g.data_ptr<float>(), g.numel());
+  }
+  return std::sqrt(sum);
+}
+
+/// The hand-written step when `model` and `objective` fit it (the unit ELBO with one
+/// particle, analytic KL and no free bits, data without mask), else nullptr.
+std::unique_ptr<FusedVaeStep> make_fused_step(model::Model& model, const objective::Objective& objective,
+                                              const data::Dataset& train) {
+  auto* vae = dynamic_cast<model::VaeImpl*>(&model);
+  const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
+  if (!vae || !elbo || train.mask.defined() || !train.x.device().is_cpu() || !FusedVaeStep::unsupported(*vae).empty())
+    return nullptr;
+  const auto& o = elbo->options();
+  if (o.particles() != 1 || !o.analytic_kl() || o.free_bits() > 0) return nullptr;
+  return std::make_unique<FusedVaeStep>(*vae);
 }
 
 data::Dataset to_device(const data::Dataset& d, const c10::Device& device) {
@@ -40,15 +83,29 @@ struct Sums {
   int64_t examples = 0;
 
   void add(const objective::Value& v, double loss_value) {
-    torch::Tensor b = v.bound.sum(), r = v.reconstruction.sum(), k = v.kl.sum();
+    add(v.bound.sum(), v.reconstruction.sum(), v.kl.sum(), loss_value, v.bound.size(0));
+  }
+  void add(const torch::Tensor& b, const torch::Tensor& r, const torch::Tensor& k, double loss_value, int64_t count) {
     bound = bound.defined() ? bound + b : b;
     reconstruction = reconstruction.defined() ? reconstruction + r : r;
     kl = kl.defined() ? kl + k : k;
-    loss += loss_value * v.bound.size(0);
-    examples += v.bound.size(0);
+    loss += loss_value * count;
+    examples += count;
   }
   double mean(const torch::Tensor& t) const { return t.defined() ? t.item<double>() / examples : 0.0; }
 };
+
+/// All parameters (or, with `grads`, their gradients times `weight`; zeros where
+/// a parameter has none) as one flat tensor.
+torch::Tensor flatten(const std::vector<torch::Tensor>& parameters, bool grads, double weight = 1.0) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& p : parameters) {
+    if (!grads) parts.push_back(p.detach().reshape(-1));
+    else if (p.grad().defined()) parts.push_back((p.grad() * weight).reshape(-1));
+    else parts.push_back(torch::zeros({p.numel()}, p.options()));
+  }
+  return torch::cat(parts);
+}
 
 }  // namespace
 
@@ -68,6 +125,7 @@ TrainerOptions TrainerOptions::from_config(const Config& c) {
   o.nonfinite = c.get_string("train.nonfinite");
   o.max_skipped = c.get_int("train.max_skipped");
   o.inject_nan_step = c.get_int("train.inject_nan_step");
+  o.fused = c.get_bool("train.fused");
   o.checkpoint_info.config_toml = c.to_toml();
   return o;
 }
@@ -113,7 +171,7 @@ void Trainer::save(const std::string& path) const {
 }
 
 void Trainer::checkpoint(Callback* callback) {
-  if (options_.checkpoint_path.empty()) return;
+  if (options_.checkpoint_path.empty() || rank() != 0) return;
   save(options_.checkpoint_path);
   checkpoint_exists_ = true;
   if (callback) callback->on_checkpoint(options_.checkpoint_path, step_);
@@ -138,6 +196,99 @@ void Trainer::validate(const data::Dataset& validation, EpochRecord& record) con
   model_->train();
 }
 
+void Trainer::synchronize_start(int64_t examples, const std::vector<torch::Tensor>& parameters) {
+  Distributed& d = *options_.distributed;
+  ELBO_CHECK(objective_->state().empty(), "elbo::train::Trainer: objectives with state (GECO) are not supported in "
+             "data-parallel training: the state would follow each rank's batch");
+  const c10::Device device = parameters.empty() ? c10::Device(c10::kCPU) : parameters.front().device();
+  const std::vector<double> mine = {static_cast<double>(examples), static_cast<double>(model_->features()),
+                                    static_cast<double>(step_),    static_cast<double>(epoch_),
+                                    static_cast<double>(batch_in_epoch_), static_cast<double>(skipped_)};
+  const char* names[] = {"training examples", "features per example", "as step", "as epoch", "as batch of the epoch",
+                         "as skipped steps"};
+  torch::Tensor theirs = torch::tensor(mine, torch::kDouble).to(device);
+  d.broadcast(theirs, "rank 0's data size and position");
+  theirs = theirs.cpu();
+  std::string mismatch;
+  for (size_t i = 0; i < mine.size() && mismatch.empty(); ++i)
+    if (theirs[static_cast<int64_t>(i)].item<double>() != mine[i])
+      mismatch = detail::concat("rank ", d.rank(), " has ", static_cast<int64_t>(mine[i]), " ", names[i], ", rank 0 has ",
+                                static_cast<int64_t>(theirs[static_cast<int64_t>(i)].item<double>()));
+  torch::Tensor bad = torch::tensor({mismatch.empty() ? 0.0 : 1.0}, torch::kDouble).to(device);
+  d.all_reduce_sum(bad, "the start check");
+  ELBO_CHECK(mismatch.empty(), mismatch, ": every rank must train on the same data (and resume the same checkpoint)");
+  ELBO_CHECK(bad.item<double>() == 0, "rank ", d.rank(), " of ", d.world_size(),
+             ": another rank's data or position differs from rank 0's (see that rank's error)");
+  if (parameters.empty()) return;
+  torch::NoGradGuard no_grad;
+  torch::Tensor flat = flatten(parameters, false).contiguous();
+  d.broadcast(flat, "rank 0's parameters");
+  int64_t offset = 0;
+  for (const auto& p : parameters) {
+    p.copy_(flat.narrow(0, offset, p.numel()).view_as(p));
+    offset += p.numel();
+  }
+}
+
+Trainer::StepTotals Trainer::all_reduce_step(const std::vector<torch::Tensor>& parameters,
+                                             const objective::Value& value, double local_loss, const Shard& shard) {
+  Distributed& d = *options_.distributed;
+  torch::NoGradGuard no_grad;
+  const int64_t rows = shard.rows();
+  const bool have = rows > 0;
+  // One buffer, one all-reduce (each costs a round trip): rank r's gradient of its mean loss over
+  // rows_r examples times rows_r / G, which sum to the gradient of the mean loss over the G examples
+  // of the global batch; then whether it has each parameter's gradient; then the loss and metric
+  // sums and whether it was asked to stop. The scalars travel in the gradients' float32: counts and
+  // flags stay exact, the sums (for metrics and the non-finite check) keep 7 digits.
+  std::vector<double> extras;
+  for (const auto& p : parameters) extras.push_back(p.grad().defined() ? 1.0 : 0.0);
+  const size_t sums_at = extras.size();
+  extras.insert(extras.end(), {have ? local_loss * static_cast<double>(rows) : 0.0, static_cast<double>(rows),
+                               have ? value.bound.sum().item<double>() : 0.0,
+                               have ? value.reconstruction.sum().item<double>() : 0.0,
+                               have ? value.kl.sum().item<double>() : 0.0, stop_requested_ ? 1.0 : 0.0});
+  int64_t numel = 0;
+  for (const auto& p : parameters) numel += p.numel();
+  const torch::TensorOptions options =
+      parameters.empty() ? torch::TensorOptions(torch::kFloat) : parameters.front().options();
+  const int64_t size = numel + static_cast<int64_t>(extras.size());
+  if (!reduce_buffer_.defined() || reduce_buffer_.numel() != size || reduce_buffer_.device() != options.device())
+    reduce_buffer_ = torch::empty({size}, options);  // kept: a fresh 2.6 MB every step costs page faults
+  torch::Tensor& buffer = reduce_buffer_;
+  const double weight = static_cast<double>(rows) / static_cast<double>(shard.global_rows());
+  int64_t at = 0;
+  for (const auto& p : parameters) {
+    torch::Tensor slot = buffer.narrow(0, at, p.numel());
+    if (p.grad().defined()) slot.copy_(p.grad().reshape(-1)).mul_(weight);
+    else slot.zero_();
+    at += p.numel();
+  }
+  buffer.narrow(0, numel, static_cast<int64_t>(extras.size())).copy_(torch::tensor(extras, torch::kDouble));
+  d.all_reduce_sum(buffer, detail::concat("the gradients of step ", step_ + 1));
+  const int64_t total = buffer.numel();
+  const torch::Tensor reduced = buffer.narrow(0, total - static_cast<int64_t>(extras.size()), extras.size())
+                                    .to(torch::kDouble).cpu();
+  const double* r = reduced.data_ptr<double>();
+  int64_t offset = 0;
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    auto p = parameters[i];
+    const torch::Tensor g = buffer.narrow(0, offset, p.numel()).view_as(p);
+    offset += p.numel();
+    if (r[i] == 0) continue;  // no rank has a gradient for it
+    if (p.grad().defined()) p.mutable_grad().copy_(g);
+    else p.mutable_grad() = g.clone();
+  }
+  StepTotals t;
+  t.examples = static_cast<int64_t>(std::llround(r[sums_at + 1]));
+  t.loss = r[sums_at] / static_cast<double>(t.examples);
+  t.bound = reduced[static_cast<int64_t>(sums_at) + 2];
+  t.reconstruction = reduced[static_cast<int64_t>(sums_at) + 3];
+  t.kl = reduced[static_cast<int64_t>(sums_at) + 4];
+  t.stop = r[sums_at + 5] > 0;
+  return t;
+}
+
 void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validation_data, Callback* callback) {
   ELBO_CHECK(train_data.size() > 0, "elbo::train::Trainer: the training set is empty");
   ELBO_CHECK(train_data.features() == model_->features(), "elbo::train::Trainer: data '", train_data.name, "' has ",
@@ -150,7 +301,11 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
   const data::Dataset train = to_device(train_data, device);
   const data::Dataset validation = to_device(validation_data, device);
   const int64_t n = train.size();
-  const int64_t batches = (n + options_.batch_size - 1) / options_.batch_size;
+  fused_ = options_.fused ? make_fused_step(*model_, *objective_, train) : nullptr;
+  const int world = world_size(), rank = this->rank();
+  if (world > 1) synchronize_start(n, parameters);
+  const int64_t batches = global_batches(n, options_.batch_size, world);
+  Callback* report = rank == 0 ? callback : nullptr;  // ranks > 0 report nothing
   stopped_early_ = false;
   model_->train();
 
@@ -162,19 +317,42 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
     auto window_start = Clock::now();
     for (int64_t b = batch_in_epoch_; b < batches; ++b) {
       seed_stream(options_.seed, RngStream::step, static_cast<uint64_t>(step_));
-      const int64_t begin = b * options_.batch_size;
-      data::Batch batch = train.batch(order.slice(0, begin, std::min(n, begin + options_.batch_size)));
-      objective::Value v = (*objective_)(model_->forward(batch, objective_->particles()), step_);
-      if (step_ + 1 == options_.inject_nan_step) v.loss = v.loss * std::numeric_limits<double>::quiet_NaN();
-      const double loss = v.loss.item<double>();
+      const Shard shard = shard_of(n, options_.batch_size, world, rank, b);
+      objective::Value v;
+      double local_loss = 0;
+      if (shard.rows() > 0) {  // a rank may have no share of a short last batch
+        // The noise of the whole global batch is drawn and this rank's rows kept.
+        BatchShardScope noise({shard.begin - shard.global_begin, shard.rows(), shard.global_rows()});
+        data::Batch batch = train.batch(order.slice(0, shard.begin, shard.end));
+        if (fused_) {  // gradients are written here, in place of zero_grad + backward below
+          const auto& o = static_cast<const objective::Elbo&>(*objective_).options();
+          const torch::Tensor eps = randn_batch({1, shard.rows(), model_->latent_dim()}, batch.x.options())[0];
+          v = (*fused_)(batch.x.contiguous(), eps, objective::kl_weight(o.beta(), o.warmup_steps(), step_));
+        } else {
+          v = (*objective_)(model_->forward(batch, objective_->particles()), step_);
+        }
+        if (step_ + 1 == options_.inject_nan_step) v.loss = v.loss * std::numeric_limits<double>::quiet_NaN();
+        local_loss = v.loss.item<double>();
+      }
+      if (!fused_ || shard.rows() == 0) optimizer_->zero_grad();
+      if (!fused_ && shard.rows() > 0 && std::isfinite(local_loss)) v.loss.backward();
+      StepTotals totals;
+      if (world > 1) {
+        totals = all_reduce_step(parameters, v, local_loss, shard);
+      } else {
+        totals.loss = local_loss;
+        totals.bound = v.bound.sum();
+        totals.reconstruction = v.reconstruction.sum();
+        totals.kl = v.kl.sum();
+        totals.examples = v.bound.size(0);
+      }
+      const double loss = totals.loss;
       // A non-finite loss or gradient: stop (the last checkpoint stays as it was) or skip the update.
       std::string fault;
       if (!std::isfinite(loss)) {
         fault = detail::concat("non-finite loss (", loss, ") at step ", step_ + 1, " (epoch ", epoch_ + 1, ", batch ",
                                b + 1, " of ", batches, ")");
       } else {
-        optimizer_->zero_grad();
-        v.loss.backward();
         if (step_ + 1 == options_.inject_nan_gradient_step) {
           torch::NoGradGuard no_grad;
           for (auto& p : parameters)
@@ -198,16 +376,16 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
                            options_.max_skipped, "; training stopped and ", last_good,
                            ". Try a smaller train.lr or train.grad_clip > 0");
         optimizer_->zero_grad();
-        if (callback) callback->on_skipped_step(step_ + 1, fault);
+        if (report) report->on_skipped_step(step_ + 1, fault);
       } else {
-        optimizer_->step();
-        objective_->after_step(v, step_);
-        epoch_sums.add(v, loss);
-        window.add(v, loss);
+        adam_step(*optimizer_);
+        if (shard.rows() > 0) objective_->after_step(v, step_);
+        epoch_sums.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);
+        window.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);
       }
       ++step_;
       batch_in_epoch_ = b + 1;
-      if (callback) callback->on_batch(epoch_ + 1, b + 1, batches);
+      if (report) report->on_batch(epoch_ + 1, b + 1, batches);
       if ((step_ % options_.log_every == 0 || b + 1 == batches) && window.examples > 0) {
         StepRecord r;
         r.step = step_;
@@ -221,17 +399,17 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         r.examples_per_s = window.examples / std::max(1e-9, seconds_since(window_start));
         r.skipped = skipped_;
         for (const auto& [name, value] : v.metrics) r.objective_metrics.emplace_back(name, value.item<double>());
-        if (callback) callback->on_step(r);
+        if (report) report->on_step(r);
         window = Sums();
         window_start = Clock::now();
       }
-      if (stop_requested_) {
-        checkpoint(callback);
+      if (world > 1 ? totals.stop : stop_requested_.load()) {
+        checkpoint(report);
         stopped_early_ = true;
         return;
       }
       if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0 && b + 1 < batches)
-        checkpoint(callback);  // the end of the epoch writes one below
+        checkpoint(report);  // the end of the epoch writes one below
     }
     ++epoch_;
     batch_in_epoch_ = 0;
@@ -246,11 +424,11 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
       record.kl = epoch_sums.mean(epoch_sums.kl);
       record.examples_per_s = epoch_sums.examples / std::max(1e-9, record.seconds);
     }
-    validate(validation, record);
+    if (rank == 0) validate(validation, record);
     // The record goes out before the checkpoint: a run killed in between resumes from the previous
     // checkpoint, which drops the record's metrics line (its step is later) and writes it again.
-    if (callback) callback->on_epoch(record);
-    checkpoint(callback);
+    if (report) report->on_epoch(record);
+    checkpoint(report);
   }
 }
 

@@ -104,6 +104,35 @@ refuse "dsprites size 0" 2 "key 'data.dsprites_size' = 0 is out of range [1, 737
 refuse "--set wrong type" 2 "key 'model.hidden' must be a list of integers" \
   "$ELBO" train --set 'model.hidden=[1.5]' --out "$W/r"
 
+# ---------------------------------------------------------------- data-parallel flags (refused before any process starts)
+refuse "--nproc 0" 2 "--nproc must be >= 1 (got 0)" "$ELBO" train --nproc 0 --out "$W/r"
+refuse "--nproc not a number" 2 "Could not convert: --nproc = two" "$ELBO" train --nproc two --out "$W/r"
+refuse "--rank >= --world-size" 2 "--rank 2 must be in [0, 2) for --world-size 2" \
+  "$ELBO" train --rank 2 --world-size 2 --master 127.0.0.1:29500 --out "$W/r"
+refuse "--rank negative" 2 "--rank -1 must be in [0, 2) for --world-size 2" \
+  "$ELBO" train --rank -1 --world-size 2 --master 127.0.0.1:29500 --out "$W/r"
+refuse "--world-size 0" 2 "--world-size must be >= 1 (got 0)" \
+  "$ELBO" train --rank 0 --world-size 0 --master 127.0.0.1:29500 --out "$W/r"
+refuse "--rank without --master" 2 "--rank, --world-size and --master go together: give all three" \
+  "$ELBO" train --rank 0 --world-size 2 --out "$W/r"
+refuse "--nproc with --rank" 2 "give either --nproc N or --rank, --world-size and --master" \
+  "$ELBO" train --nproc 2 --rank 0 --world-size 2 --master 127.0.0.1:29500 --out "$W/r"
+refuse "--master without port" 2 "--master 'localhost': expected ADDR:PORT (e.g. 10.0.0.1:29500)" \
+  "$ELBO" train --rank 0 --world-size 2 --master localhost --out "$W/r"
+refuse "--master bad port" 2 "--master 'node1:70000': port 70000 is outside 1..65535" \
+  "$ELBO" train --rank 0 --world-size 2 --master node1:70000 --out "$W/r"
+refuse "--master non-numeric port" 2 "--master 'node1:http': expected ADDR:PORT" \
+  "$ELBO" train --rank 1 --world-size 2 --master node1:http --out "$W/r"
+refuse "train.dist_timeout 0" 2 "key 'train.dist_timeout' = 0 is out of range [0.1," \
+  "$ELBO" train --set train.dist_timeout=0 --nproc 2 --out "$W/r"
+refuse "data-parallel GECO" 2 "objective.type = \"geco\" is not supported in data-parallel training" \
+  "$ELBO" train --set objective.type=geco --nproc 2 --out "$W/r"
+refuse "data-parallel beta-TCVAE" 2 "objective.type = \"tcvae\" is not supported in data-parallel training" \
+  "$ELBO" train --set objective.type=tcvae --nproc 2 --out "$W/r"
+refuse "data-parallel free bits" 2 "objective.free_bits > 0 is not supported in data-parallel training" \
+  "$ELBO" train --set objective.free_bits=0.5 --rank 0 --world-size 2 --master 127.0.0.1:1 \
+  --set train.dist_timeout=0.5 --out "$W/r"
+
 # ---------------------------------------------------------------- IDX files (made here)
 # 20 grey 4x4 images, and helpers for headers: magic 00 00 <type> <ndim>, big-endian sizes.
 pixels() { head -c "$1" /dev/zero | tr '\0' '\200'; }

@@ -94,3 +94,17 @@ TEST(Bernoulli, BadInputsThrowWithMessages) {
 
 }  // namespace
 }  // namespace elbo::dist
+
+TEST(BernoulliKernel, NoGradientPassMatchesTheAutogradExpression) {
+  torch::manual_seed(11);
+  const torch::Tensor logits = torch::randn({3, 4, 50}) * 6, x = torch::rand({4, 50});
+  const elbo::dist::Bernoulli b(logits);
+  torch::Tensor fast;
+  {
+    torch::NoGradGuard no_grad;
+    fast = b.log_prob(x);  // [3, 4]: x shared by the 3 particles
+  }
+  const torch::Tensor exact = (x * logits.to(torch::kDouble) - torch::softplus(logits.to(torch::kDouble))).sum(-1);
+  ASSERT_EQ(fast.sizes(), exact.sizes());
+  EXPECT_LT(((fast.to(torch::kDouble) - exact).abs() / exact.abs()).max().item<double>(), 1e-6);
+}

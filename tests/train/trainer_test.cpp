@@ -298,4 +298,25 @@ TEST_F(TrainerTest, TheSkipPolicyStopsOnceMoreThanMaxSkippedStepsWereSkipped) {
 }
 
 }  // namespace
+
+TEST_F(TrainerTest, HandWrittenStepTrainsLikeTheAutogradPath) {
+  // Two epochs (48 Adam steps) of the default kind of model both ways: the
+  // parameters agree to float32 rounding, amplified a little by Adam's
+  // normalization, and both moved far from where they started.
+  Config c = small_config();
+  c.set("train.fused=false");
+  TrainingRun autograd = make_run(c, "");
+  const auto start = autograd.model->parameters().front().clone();
+  autograd.trainer->fit(data_.train, data_.validation);
+  c.set("train.fused=true");
+  TrainingRun fused = make_run(c, "");
+  fused.trainer->fit(data_.train, data_.validation);
+  auto pa = autograd.model->named_parameters(), pf = fused.model->named_parameters();
+  for (const auto& item : pa) {
+    const double diff = (item.value() - pf[item.key()]).abs().max().item<double>();
+    EXPECT_LT(diff, 1e-3) << item.key();
+  }
+  EXPECT_GT((autograd.model->parameters().front() - start).abs().max().item<double>(), 0.02);
+}
+
 }  // namespace elbo

@@ -11,6 +11,8 @@ class Bernoulli : public Distribution {
 
   std::string name() const override { return "Bernoulli"; }
   Tensor log_prob_elements(const Tensor& x) const override;
+  /// Without gradient, float32 on the CPU: one vectorized pass (dist/bernoulli_kernel.h).
+  Tensor log_prob_sum(const Tensor& x) const override;
   Tensor sample(int64_t k = 0) const override;
   Tensor mean() const override { return logits_.sigmoid(); }
   Tensor entropy_elements() const override;

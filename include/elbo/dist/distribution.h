@@ -31,6 +31,10 @@ class Distribution {
   /// Masked-out values of x are never read (NaN there is fine, gradients stay finite).
   Tensor log_prob(const Tensor& x, const Tensor& mask = {}) const;
 
+  /// log p(x) summed over the event axis, no mask: log_prob_elements(x).sum(-1)
+  /// unless a distribution has a faster way.
+  virtual Tensor log_prob_sum(const Tensor& x) const { return log_prob_elements(x).sum(-1); }
+
   /// True when rsample() is implemented (torch.distributions' has_rsample).
   virtual bool has_rsample() const { return false; }
 

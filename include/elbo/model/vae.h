@@ -54,6 +54,9 @@ class VaeImpl : public Model {
   int64_t features() const override { return options_.features; }
 
   const VaeOptions& options() const { return options_; }
+  /// The encoder and decoder networks (nn::Mlp, or the conv networks of nn/conv.h).
+  const torch::nn::AnyModule& encoder() const { return encoder_; }
+  const torch::nn::AnyModule& decoder() const { return decoder_; }
   /// The prior N(0, s^2 I) over [latent_dim] (parameters on the model's device).
   dist::Normal prior() const;
 

@@ -28,6 +28,7 @@ class MlpImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
 
   const MlpOptions& options() const { return options_; }
+  const std::vector<torch::nn::Linear>& layers() const { return layers_; }
 
  private:
   MlpOptions options_;

@@ -4,6 +4,9 @@
 #include "elbo/model/model.h"
 #include "elbo/objective/objective.h"
 #include "elbo/train/checkpoint.h"
+#include "elbo/train/distributed.h"
+#include "elbo/train/fused_vae_step.h"
+#include "elbo/train/shard.h"
 
 #include <torch/optim/adam.h>
 
@@ -35,7 +38,12 @@ struct TrainerOptions {
   int64_t max_skipped = 10;
   int64_t inject_nan_step = 0;           ///< testing aid: this step's (1-based) loss is made NaN; 0 = off
   int64_t inject_nan_gradient_step = 0;  ///< testing aid: this step's gradients are made NaN; 0 = off
+  /// Use the hand-written step (FusedVaeStep) when the model and objective fit it; false = always autograd.
+  bool fused = true;
   CheckpointInfo checkpoint_info;  ///< features, image shape and config stored with each checkpoint
+  /// Data-parallel group (nullptr = one process). batch_size stays per rank: a
+  /// step trains on a global batch of world_size * batch_size (see shard.h).
+  std::shared_ptr<Distributed> distributed;
 
   static TrainerOptions from_config(const Config& config);
 };
@@ -77,6 +85,18 @@ class Callback {
 /// Every random draw of step s is seeded from (seed, s) and every epoch's
 /// order from (seed, epoch), so a run resumed from a checkpoint produces the
 /// same numbers as an uninterrupted one on the same machine.
+///
+/// Data-parallel (options.distributed with W > 1 ranks): every rank runs fit()
+/// on the same data, configuration and checkpoint. fit() first checks that
+/// the ranks agree on data size and position and copies rank 0's parameters
+/// to all; each step then trains rank r on its share of the global batch
+/// (shard.h) with its rows of the global batch's noise (core/batch_shard.h),
+/// and one all-reduce turns the gradients into the gradient of the mean loss
+/// over the global batch (weighted by each rank's example count) and sums the
+/// metrics, the non-finite check and stop requests, so all ranks take the same
+/// decisions. Steps and epochs count global batches. Only rank 0 validates,
+/// writes checkpoints and calls the callback. Objectives with state (GECO)
+/// are refused.
 class Trainer {
  public:
   Trainer(std::shared_ptr<model::Model> model, std::shared_ptr<objective::Objective> objective,
@@ -91,7 +111,8 @@ class Trainer {
   void fit(const data::Dataset& train, const data::Dataset& validation, Callback* callback = nullptr);
 
   /// Asks fit() to write a checkpoint and return after the current step
-  /// (safe to call from a signal handler).
+  /// (safe to call from a signal handler). Data-parallel: all ranks stop
+  /// together after the first step at which any rank had asked.
   void request_stop() { stop_requested_ = true; }
   bool stopped_early() const { return stopped_early_; }
 
@@ -104,19 +125,35 @@ class Trainer {
   void save(const std::string& path) const;
 
  private:
+  /// One step's loss and metric sums: over the global batch (all-reduced) when data-parallel.
+  struct StepTotals {
+    double loss = 0;  ///< mean loss over the step's examples (NaN/Inf if any rank's was)
+    torch::Tensor bound, reconstruction, kl;  ///< sums over the step's examples
+    int64_t examples = 0;
+    bool stop = false;  ///< some rank asked to stop (data-parallel)
+  };
   void validate(const data::Dataset& validation, EpochRecord& record) const;
   void checkpoint(Callback* callback);
+  int rank() const { return options_.distributed ? options_.distributed->rank() : 0; }
+  int world_size() const { return options_.distributed ? options_.distributed->world_size() : 1; }
+  /// Data-parallel start: the ranks agree on data and position; rank 0's parameters go to all.
+  void synchronize_start(int64_t examples, const std::vector<torch::Tensor>& parameters);
+  /// Data-parallel step: all-reduces the weighted gradients and the step's sums.
+  StepTotals all_reduce_step(const std::vector<torch::Tensor>& parameters, const objective::Value& value,
+                             double local_loss, const Shard& shard);
 
   std::shared_ptr<model::Model> model_;
   std::shared_ptr<objective::Objective> objective_;
   TrainerOptions options_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<FusedVaeStep> fused_;  // the hand-written step, when options_.fused and the model fits it
   int64_t step_ = 0;
   int64_t epoch_ = 0;           // completed epochs
   int64_t batch_in_epoch_ = 0;  // batches done in the epoch under way
   int64_t skipped_ = 0;         // steps skipped for non-finite values
   bool checkpoint_exists_ = false;  // options_.checkpoint_path holds a checkpoint of this run
   std::atomic<bool> stop_requested_{false};
+  torch::Tensor reduce_buffer_;  // data-parallel: gradients and step sums, all-reduced in one piece
   bool stopped_early_ = false;
 };
 

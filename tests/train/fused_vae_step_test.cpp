@@ -1,0 +1,123 @@
+#include "elbo/core/fast_math.h"
+#include "elbo/core/rng.h"
+#include "elbo/model/vae.h"
+#include "elbo/objective/elbo.h"
+#include "elbo/train/adam_step.h"
+#include "elbo/train/fused_vae_step.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"  // 8-float vectors by value, inlined
+#endif
+
+using namespace elbo;
+
+namespace {
+
+double max_relative_error(const torch::Tensor& a, const torch::Tensor& b) {
+  return ((a - b).abs() / (b.abs() + 1e-3)).max().item<double>();
+}
+
+model::Vae two_layer_vae(const std::string& likelihood = "bernoulli") {
+  model::VaeOptions o;
+  o.features = 12;
+  o.latent_dim = 3;
+  o.hidden = {16, 8};
+  o.prior_scale = 0.7;
+  o.likelihood = likelihood;
+  torch::manual_seed(3);
+  return model::Vae(o);
+}
+
+}  // namespace
+
+TEST(FastMath, ExpLog1pSoftplusSigmoidMatchTheCLibrary) {
+  double worst_exp = 0, worst_log1p = 0, worst_softplus = 0, worst_sigmoid = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    const float x = -87.0f * static_cast<float>(i) / 200000;
+    worst_exp = std::max(worst_exp, std::abs(fast::exp_nonpositive(x) / std::exp(double(x)) - 1));
+    const float e = static_cast<float>(i) / 200000;
+    if (e > 0) worst_log1p = std::max(worst_log1p, std::abs(fast::log1p_unit(e) / std::log1p(double(e)) - 1));
+    const float l = -87.0f + 187.0f * static_cast<float>(i) / 200000;  // softplus(l) a normal float
+    const double softplus = l > 0 ? l + std::log1p(std::exp(-double(l))) : std::log1p(std::exp(double(l)));
+    worst_softplus = std::max(worst_softplus, std::abs(fast::softplus(l) / softplus - 1));
+    worst_sigmoid = std::max(worst_sigmoid, std::abs(fast::sigmoid(l) * (1 + std::exp(-double(l))) - 1));
+  }
+  EXPECT_LT(fast::exp_nonpositive(-200.0f), 2e-38f);  // clamped at e^-87
+  EXPECT_LT(fast::softplus(-200.0f), 2e-38f);
+  EXPECT_EQ(fast::sigmoid(200.0f), 1.0f);
+  // The 8-float versions are the same code: equal lane by lane.
+  const fast::Vec v = {-80.0f, -20.0f, -3.5f, -1.0f, -0.1f, 0.0f, 2.0f, 30.0f};
+  const fast::Vec ve = fast::exp_nonpositive(-fast::abs(v)), vs = fast::softplus(v), vg = fast::sigmoid(v);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(ve[i], fast::exp_nonpositive(-std::abs(v[i])));
+    EXPECT_EQ(vs[i], fast::softplus(v[i]));
+    EXPECT_EQ(vg[i], fast::sigmoid(v[i]));
+  }
+  // float32 epsilon is 1.19e-7: a few ulp at most.
+  EXPECT_LT(worst_exp, 5e-7);
+  EXPECT_LT(worst_log1p, 5e-7);
+  EXPECT_LT(worst_softplus, 5e-7);
+  EXPECT_LT(worst_sigmoid, 5e-7);
+}
+
+TEST(FusedVaeStep, SameLossTermsAndGradientsAsTheAutogradPath) {
+  auto vae = two_layer_vae();
+  if (const std::string why = train::FusedVaeStep::unsupported(*vae); !why.empty()) GTEST_SKIP() << why;
+  torch::manual_seed(4);
+  model::Batch batch;
+  batch.x = torch::rand({5, 12});
+  for (const double beta : {1.0, 0.3}) {
+    // Autograd: the model's forward and the Elbo objective, noise drawn from a seeded generator.
+    seed_stream(1, RngStream::step, 7);
+    objective::Value ref = objective::beta_elbo(vae->forward(batch, 1), beta, true);
+    for (auto& p : vae->parameters()) p.mutable_grad() = torch::Tensor();
+    ref.loss.backward();
+    std::vector<torch::Tensor> ref_grads;
+    for (const auto& p : vae->parameters()) ref_grads.push_back(p.grad().clone());
+    // Fused: the same noise draw.
+    seed_stream(1, RngStream::step, 7);
+    const torch::Tensor eps = torch::randn({1, 5, 3})[0];
+    train::FusedVaeStep fused(*vae);
+    objective::Value v = fused(batch.x, eps, beta);
+    EXPECT_NEAR(v.loss.item<double>(), ref.loss.item<double>(), 1e-4 * std::abs(ref.loss.item<double>()));
+    EXPECT_LT(max_relative_error(v.reconstruction, ref.reconstruction), 1e-5);
+    EXPECT_LT(max_relative_error(v.kl, ref.kl), 1e-5);
+    EXPECT_LT(max_relative_error(v.bound, ref.bound), 1e-5);
+    const auto params = vae->named_parameters();
+    for (size_t i = 0; i < params.size(); ++i)
+      EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4) << params[i].key() << " beta " << beta;
+  }
+}
+
+TEST(FusedVaeStep, RefusesModelsItDoesNotImplement) {
+  EXPECT_NE(train::FusedVaeStep::unsupported(*two_layer_vae("gaussian")), "");
+  EXPECT_THROW(train::FusedVaeStep(*two_layer_vae("gaussian")), std::exception);
+}
+
+TEST(AdamStep, SameParametersAsLibTorchAdam) {
+  torch::manual_seed(5);
+  const torch::Tensor start = torch::randn({7, 9});
+  torch::Tensor a = start.clone().requires_grad_(), b = start.clone().requires_grad_();
+  auto options = torch::optim::AdamOptions(1e-2).betas({0.8, 0.99}).eps(1e-6).weight_decay(0.1);
+  torch::optim::Adam reference({a}, options), fused({b}, options);
+  for (int step = 0; step < 20; ++step) {
+    const torch::Tensor g = torch::randn({7, 9});
+    a.mutable_grad() = g.clone();
+    b.mutable_grad() = g.clone();
+    reference.step();
+    train::adam_step(fused);
+  }
+  EXPECT_LT((a - b).abs().max().item<double>(), 1e-5);
+  EXPECT_GT((a - start).abs().max().item<double>(), 0.05);  // the parameters did move
+  // The state is LibTorch's own: LibTorch's step continues from where the fused one left off.
+  const torch::Tensor g = torch::randn({7, 9});
+  a.mutable_grad() = g.clone();
+  b.mutable_grad() = g.clone();
+  reference.step();
+  fused.step();
+  EXPECT_LT((a - b).abs().max().item<double>(), 1e-5);
+}

@@ -2,7 +2,7 @@
 
 #include "elbo/core/fast_math.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // vectors pass between always-inlined functions only
 #endif
 

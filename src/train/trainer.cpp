@@ -14,7 +14,7 @@
 #include <cmath>
 #include <limits>
 
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // 8-float vectors stay inside squared_norm
 #endif
 

@@ -9,7 +9,7 @@
 
 #include <cmath>
 
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // 8-float vectors by value, inlined
 #endif
 

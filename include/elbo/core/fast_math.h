@@ -9,7 +9,7 @@
 /// few ulp on the ranges stated; tests/train/fused_vae_step_test.cpp checks them
 /// against the C library.
 // The 8-float vectors only pass between always-inlined functions: no ABI concern.
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
@@ -111,6 +111,6 @@ ELBO_FAST_INLINE float sum(Vec v) {
 
 }  // namespace elbo::fast
 
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif

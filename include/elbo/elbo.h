@@ -1,6 +1,7 @@
 #pragma once
 /// Umbrella header: the whole public API of libelbo.
 #include "elbo/core/atomic_file.h"
+#include "elbo/core/batch_shard.h"
 #include "elbo/core/check.h"
 #include "elbo/core/config.h"
 #include "elbo/core/device.h"
@@ -42,4 +43,6 @@
 #include "elbo/report/image_grid.h"
 #include "elbo/report/plot.h"
 #include "elbo/train/checkpoint.h"
+#include "elbo/train/distributed.h"
+#include "elbo/train/shard.h"
 #include "elbo/train/trainer.h"

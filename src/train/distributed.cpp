@@ -107,6 +107,17 @@ struct Distributed::Impl {
         who(), what, " failed: another rank exited or did not answer within ", timeout,
         " s (train.dist_timeout): ", message_of(e)));
   }
+  /// Runs one collective on `tensor` and waits for it; a failure names `action`.
+  template <class Collective>
+  void run(at::Tensor& tensor, Collective collective, const std::string& action) const {
+    ELBO_CHECK(group, "elbo::train::Distributed: start_group() first");
+    std::vector<at::Tensor> tensors{tensor};
+    try {
+      collective(*group, tensors)->wait();
+    } catch (const std::exception& e) {
+      throw lost(action, e, group_timeout_s);
+    }
+  }
 };
 
 Distributed::Distributed(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -206,23 +217,13 @@ void Distributed::start_group(const c10::Device& device, double timeout_s) {
 }
 
 void Distributed::all_reduce_sum(at::Tensor& tensor, const std::string& what) {
-  ELBO_CHECK(impl_->group, "elbo::train::Distributed: start_group() first");
-  std::vector<at::Tensor> tensors{tensor};
-  try {
-    impl_->group->allreduce(tensors)->wait();
-  } catch (const std::exception& e) {
-    throw impl_->lost("all-reducing " + what, e, impl_->group_timeout_s);
-  }
+  impl_->run(tensor, [](c10d::ProcessGroup& g, std::vector<at::Tensor>& t) { return g.allreduce(t); },
+             "all-reducing " + what);
 }
 
 void Distributed::broadcast(at::Tensor& tensor, const std::string& what) {
-  ELBO_CHECK(impl_->group, "elbo::train::Distributed: start_group() first");
-  std::vector<at::Tensor> tensors{tensor};
-  try {
-    impl_->group->broadcast(tensors)->wait();
-  } catch (const std::exception& e) {
-    throw impl_->lost("broadcasting " + what, e, impl_->group_timeout_s);
-  }
+  impl_->run(tensor, [](c10d::ProcessGroup& g, std::vector<at::Tensor>& t) { return g.broadcast(t); },
+             "broadcasting " + what);
 }
 
 }  // namespace elbo::train

@@ -255,6 +255,7 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
     return 130;
   }
   if (!root) return 0;
+  data.train = data.validation = data::Dataset();  // their memory serves the evaluation below
 
   diag::EvidenceOptions eo;
   eo.k = config.get_int("eval.k");

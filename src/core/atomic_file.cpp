@@ -22,39 +22,47 @@ namespace {
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
+  write_file_atomic(path, [&](const ByteSink& write) { write(bytes.data(), bytes.size()); });
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(const ByteSink&)>& produce) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("cannot create", tmp, errno);
-  const char* data = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("cannot write", path, err);
+  const auto give_up = [&](const char* what, int err) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    ::unlink(tmp.c_str());
+    fail(what, path, err);
+  };
+  // A failed write is remembered and reported after `produce` returns: throwing through
+  // a producer (e.g. LibTorch's zip writer, which writes again while unwinding) is unsafe.
+  int write_error = 0;
+  const ByteSink write = [&](const void* data, size_t size) {
+    const auto* p = static_cast<const char*>(data);
+    while (size > 0 && write_error == 0) {
+      const ssize_t n = ::write(fd, p, size);
+      if (n < 0) {
+        if (errno != EINTR) write_error = errno;
+        continue;
+      }
+      p += n;
+      size -= static_cast<size_t>(n);
     }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
+  };
+  try {
+    produce(write);
+  } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
-    fail("cannot flush", path, err);
+    throw;
   }
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail("cannot close", path, err);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail("cannot rename onto", path, err);
-  }
+  if (write_error != 0) give_up("cannot write", write_error);
+  if (::fsync(fd) != 0) give_up("cannot flush", errno);
+  const int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) give_up("cannot close", errno);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) give_up("cannot rename onto", errno);
 }
 
 int remove_stale_temporaries(const std::string& dir) {

@@ -4,7 +4,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
+#include <cstring>
 #include <limits>
+#include <vector>
 
 namespace elbo::data {
 namespace {
@@ -15,13 +18,78 @@ torch::Tensor checked_index(const Dataset& data, const torch::Tensor& index, con
              ": index must be a 1-D tensor (got ", index.defined() ? index.dim() : 0, " dimensions)");
   ELBO_CHECK(!index.is_floating_point() && !index.is_complex() && index.scalar_type() != torch::kBool,
              "elbo::data::Dataset::", fn, ": index must hold integers (got ", index.scalar_type(), ")");
-  auto idx = index.to(data.x.device(), torch::kInt64);
+  auto idx = index.to(data.x.device(), torch::kInt64).contiguous();
   if (idx.numel() > 0) {
-    const int64_t lo = idx.min().item<int64_t>(), hi = idx.max().item<int64_t>();
+    int64_t lo = 0, hi = 0;
+    if (idx.is_cpu()) {  // no reduction kernels per batch
+      const int64_t* p = idx.data_ptr<int64_t>();
+      const auto [min, max] = std::minmax_element(p, p + idx.numel());
+      lo = *min, hi = *max;
+    } else {
+      lo = idx.min().item<int64_t>(), hi = idx.max().item<int64_t>();
+    }
     ELBO_CHECK(lo >= 0 && hi < data.size(), "elbo::data::Dataset::", fn, ": index out of range [0, ",
                data.size(), ") (got ", lo < 0 ? lo : hi, ")");
   }
   return idx;
+}
+
+/// Rows `idx` (CPU int64, in range) of contiguous uint8 intensities as float32 k / 255,
+/// in one pass through a 256-entry table made by scale_pixels (so values are identical).
+torch::Tensor gather_pixels(const torch::Tensor& x, const torch::Tensor& idx) {
+  static const std::vector<float> table = [] {
+    const torch::Tensor t = scale_pixels(torch::arange(256, torch::kInt32).to(torch::kUInt8)).contiguous();
+    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + 256);
+  }();
+  const int64_t rows = idx.size(0), d = x.size(1);
+  torch::Tensor out = torch::empty({rows, d}, torch::kFloat32);
+  const uint8_t* src = x.data_ptr<uint8_t>();
+  const int64_t* row = idx.data_ptr<int64_t>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t i = 0; i < rows; ++i) {
+    const uint8_t* in = src + row[i] * d;
+    float* o = dst + i * d;
+    for (int64_t j = 0; j < d; ++j) o[j] = table[in[j]];
+  }
+  return out;
+}
+
+/// Whether `t` is the only holder of its memory (so it may be rearranged in place).
+bool sole_owner(const torch::Tensor& t) { return t.use_count() == 1 && t.storage().use_count() == 1; }
+
+/// Reorders the rows of `t` so that row i becomes old row perm[i]: in place by
+/// following the permutation's cycles (one row of scratch) when `t` is a contiguous CPU
+/// tensor nothing else shares, else as a gathered copy.
+void permute_rows(torch::Tensor& t, const torch::Tensor& perm) {
+  if (!t.defined()) return;
+  if (!(t.is_cpu() && t.is_contiguous() && sole_owner(t))) {
+    t = t.index_select(0, perm.to(t.device()));
+    return;
+  }
+  const int64_t n = t.size(0), row = n > 0 ? t.numel() / n * static_cast<int64_t>(t.element_size()) : 0;
+  auto* base = static_cast<char*>(t.data_ptr());
+  const int64_t* p = perm.data_ptr<int64_t>();
+  std::vector<char> held(static_cast<size_t>(row));
+  std::vector<bool> placed(static_cast<size_t>(n), false);
+  for (int64_t start = 0; start < n; ++start) {
+    if (placed[start]) continue;
+    std::memcpy(held.data(), base + start * row, row);
+    int64_t i = start;
+    for (int64_t from = p[i]; from != start; i = from, from = p[i]) {
+      std::memcpy(base + i * row, base + from * row, row);
+      placed[i] = true;
+    }
+    std::memcpy(base + i * row, held.data(), row);
+    placed[i] = true;
+  }
+}
+
+/// Examples [begin, end) as views.
+Dataset rows(const Dataset& d, int64_t begin, int64_t end) {
+  Dataset out = d;
+  for (torch::Tensor* t : {&out.x, &out.mask, &out.y, &out.factors})
+    if (t->defined()) *t = t->slice(0, begin, end);
+  return out;
 }
 
 at::Generator seeded(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
@@ -39,7 +107,8 @@ Binarization parse_binarization(const std::string& name) {
 Batch Dataset::batch(const torch::Tensor& index) const {
   const auto idx = checked_index(*this, index, "batch");
   Batch b;
-  b.x = x.index_select(0, idx);
+  b.x = x.scalar_type() == torch::kUInt8 && x.is_cpu() && x.is_contiguous() ? gather_pixels(x, idx)
+                                                                           : float_features(x.index_select(0, idx));
   if (dynamic_binarize) b.x = torch::bernoulli(b.x);
   if (mask.defined()) b.mask = mask.index_select(0, idx);
   if (y.defined()) b.y = y.index_select(0, idx);
@@ -51,7 +120,7 @@ Batch Dataset::slice(int64_t begin, int64_t end) const {
              begin, ", ", end, ") is not within [0, ", size(), ")");
   Batch b;
   if (!x.defined()) return b;
-  b.x = x.slice(0, begin, end);
+  b.x = float_features(x.slice(0, begin, end));
   if (mask.defined()) b.mask = mask.slice(0, begin, end);
   if (y.defined()) b.y = y.slice(0, begin, end);
   return b;
@@ -74,15 +143,21 @@ torch::Tensor scale_pixels(const torch::Tensor& raw) {
   return raw.to(torch::kFloat32).div_(255.0);
 }
 
+torch::Tensor float_features(const torch::Tensor& x) {
+  return x.scalar_type() == torch::kUInt8 ? scale_pixels(x) : x;
+}
+
 Dataset binarize_static(const Dataset& data, uint64_t seed) {
   ELBO_CHECK(data.x.defined(), "elbo::data::binarize_static: the data set '", data.name, "' is empty");
-  if (data.x.numel() > 0) {
-    const double lo = data.x.min().item<double>(), hi = data.x.max().item<double>();
+  const torch::Tensor p = float_features(data.x);
+  if (p.numel() > 0) {
+    const double lo = p.min().item<double>(), hi = p.max().item<double>();
     ELBO_CHECK(lo >= 0 && hi <= 1, "elbo::data::binarize_static: '", data.name,
                "' must hold intensities in [0, 1] (got values in [", lo, ", ", hi, "])");
   }
   Dataset out = data;
-  out.x = torch::bernoulli(data.x.cpu(), seeded(seed)).to(data.x.device());
+  out.x = torch::bernoulli(p.cpu(), seeded(seed)).to(data.x.device());
+  if (data.x.scalar_type() == torch::kUInt8) out.x = out.x.mul_(255).to(torch::kUInt8);
   out.dynamic_binarize = false;
   return out;
 }
@@ -90,7 +165,8 @@ Dataset binarize_static(const Dataset& data, uint64_t seed) {
 Standardization standardize(Dataset& data) {
   ELBO_CHECK(data.x.defined() && data.size() > 0, "elbo::data::standardize: the data set '",
              data.name, "' is empty");
-  const auto x = data.x.to(torch::kFloat64);
+  const auto features = float_features(data.x);
+  const auto x = features.to(torch::kFloat64);
   const auto m = data.mask.defined() ? data.mask.to(torch::kFloat64) : torch::ones_like(x);
   const auto observed = m > 0;
   const auto count = m.sum(0);
@@ -100,7 +176,7 @@ Standardization standardize(Dataset& data) {
   const auto hi = torch::where(observed, x, torch::full_like(x, -inf)).amax(0);
   const auto lo = torch::where(observed, x, torch::full_like(x, inf)).amin(0);
   std = torch::where((count > 0) & (hi > lo), std, torch::ones_like(std));
-  Standardization s{mean.to(data.x.scalar_type()), std.to(data.x.scalar_type())};
+  Standardization s{mean.to(features.scalar_type()), std.to(features.scalar_type())};
   apply_standardization(data, s);
   return s;
 }
@@ -111,17 +187,19 @@ void apply_standardization(Dataset& data, const Standardization& s) {
              "elbo::data::apply_standardization: the standardization has ",
              s.mean.defined() ? s.mean.numel() : 0, " columns, the data set '", data.name, "' has ",
              data.features());
-  data.x = (data.x - s.mean.to(data.x.options()).view({1, -1})) / s.std.to(data.x.options()).view({1, -1});
+  const torch::Tensor x = float_features(data.x);
+  data.x = (x - s.mean.to(x.options()).view({1, -1})) / s.std.to(x.options()).view({1, -1});
   if (data.mask.defined()) data.x.mul_(data.mask.to(data.x.scalar_type()));
 }
 
-TrainValidation split_validation(const Dataset& data, int64_t validation, uint64_t seed) {
+TrainValidation split_validation(Dataset data, int64_t validation, uint64_t seed) {
   const int64_t n = data.size();
   ELBO_CHECK(validation >= 0 && validation < n, "elbo::data::split_validation: validation size must be in [0, ",
              n, ") for '", data.name, "' with ", n, " examples (got ", validation, ")");
   auto gen = seeded(seed);
   const auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
-  return {data.subset(perm.slice(0, 0, n - validation)), data.subset(perm.slice(0, n - validation, n))};
+  for (torch::Tensor* t : {&data.x, &data.mask, &data.y, &data.factors}) permute_rows(*t, perm);
+  return {rows(data, 0, n - validation), rows(data, n - validation, n)};
 }
 
 }  // namespace elbo::data

@@ -2,6 +2,7 @@
 
 #include "elbo/core/check.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -100,6 +101,12 @@ class Reader {
   uint64_t offset_ = 0;
 };
 
+/// Size of the file at `path` in bytes (0 when it cannot be determined).
+uint64_t file_bytes(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 && st.st_size > 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
 void to_host_order(void* data, int64_t count, int64_t bytes) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   (void)data, (void)count, (void)bytes;
@@ -173,12 +180,16 @@ torch::Tensor read_idx(const std::string& path) {
     payload *= size;
   }
 
-  // The buffer grows with the data actually read (at most doubling), so a corrupt header that
+  // The first allocation is the whole payload when the file is large enough to hold it at a
+  // compression ratio up to kMaxRatio (real data: one allocation, no copies); beyond that the
+  // buffer grows with the data actually read (at most doubling), so a corrupt header that
   // declares a huge payload costs an error, not a huge allocation.
+  constexpr uint64_t kMaxRatio = 64;
+  const uint64_t plausible = std::max<uint64_t>(file_bytes(path) * kMaxRatio, uint64_t{1} << 20);
   auto buffer = std::make_unique<std::vector<unsigned char>>();
   uint64_t found = 0;
   while (found < payload) {
-    const uint64_t want = std::min(payload, std::max<uint64_t>(2 * found, uint64_t{1} << 20));
+    const uint64_t want = std::min(payload, found == 0 ? plausible : 2 * found);
     buffer->resize(want);
     const uint64_t got = in.read(buffer->data() + found, want - found);
     found += got;

@@ -32,12 +32,14 @@ Dataset read_idx_images(const std::string& images_path, const std::string& label
                  example + 1, ", element ", feature + 1, "; image data must be finite");
     }
   }
-  if (raw.dim() == 3) raw = raw.unsqueeze(1);
-  else raw = raw.permute({0, 3, 1, 2});
+  if (raw.dim() == 4) raw = raw.permute({0, 3, 1, 2}).contiguous();  // channels first
+  if (raw.scalar_type() != torch::kUInt8) raw = raw.to(torch::kFloat);  // 8-bit intensities stay uint8 (Dataset::x)
   Dataset d;
-  d.image = ImageShape{raw.size(1), raw.size(2), raw.size(3)};
-  d.x = raw.scalar_type() == torch::kUInt8 ? scale_pixels(raw) : raw.to(torch::kFloat);
-  d.x = d.x.reshape({raw.size(0), -1}).contiguous();
+  d.image = raw.dim() == 4 ? ImageShape{raw.size(1), raw.size(2), raw.size(3)} : ImageShape{1, raw.size(1), raw.size(2)};
+  // Flattened in place: a reshaped view would keep the unflattened tensor alive as its
+  // base, and split_validation could then not permute the examples in place.
+  const int64_t n = raw.size(0), features = raw.numel() / n;
+  d.x = raw.set_(raw.storage(), 0, {n, features}, {features, 1});
   d.name = images_path;
   if (!labels_path.empty()) {
     torch::Tensor labels = read_idx(labels_path);
@@ -91,7 +93,7 @@ Splits load_data(const Config& c) {
       const int64_t held = static_cast<int64_t>(c.get_double("data.test_fraction") * static_cast<double>(all.size()));
       ELBO_CHECK(held >= 1, "data.test is \"\" but data.test_fraction = ", c.get_double("data.test_fraction"), " of ",
                  all.size(), " examples holds out no test example");
-      TrainValidation tt = split_validation(all, held, mix_seed(seed, RngStream::data, 1));
+      TrainValidation tt = split_validation(std::move(all), held, mix_seed(seed, RngStream::data, 1));
       all = tt.train;
       s.test = tt.validation;
     } else {
@@ -106,7 +108,7 @@ Splits load_data(const Config& c) {
   const int64_t validation = c.get_int("data.validation");
   ELBO_CHECK(validation < all.size(), "data.validation = ", validation, " must be smaller than the number of training examples (",
              all.size(), " in '", all.name, "')");
-  TrainValidation tv = split_validation(all, validation, mix_seed(seed, RngStream::data, 2));
+  TrainValidation tv = split_validation(std::move(all), validation, mix_seed(seed, RngStream::data, 2));
   s.train = tv.train;
   s.validation = tv.validation;
 

@@ -8,7 +8,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -138,9 +137,12 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
     optimizer->save(state);
     archive.write("optimizer", state);
   }
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  write_file_atomic(path, bytes.str());
+  write_file_atomic(path, [&](const ByteSink& write) {  // streamed: no in-memory copy of the checkpoint
+    archive.save_to([&](const void* data, size_t size) {
+      write(data, size);
+      return size;
+    });
+  });
 }
 
 CheckpointInfo read_checkpoint_info(const std::string& path) {

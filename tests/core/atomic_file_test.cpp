@@ -24,6 +24,26 @@ TEST(AtomicFile, WritesAndReplacesWholeFiles) {
   std::system(("rm -rf " + dir).c_str());
 }
 
+TEST(AtomicFile, StreamedPiecesAndAFailingProducerLeavesTheOldFile) {
+  char tmpl[] = "/tmp/elbo_atomic_XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl), path = dir + "/a";
+  write_file_atomic(path, [](const ByteSink& write) {
+    write("ab", 2);
+    write("", 0);
+    write("cde", 3);
+  });
+  EXPECT_EQ(read_file(path), "abcde");
+  EXPECT_THROW(write_file_atomic(path,
+                                 [](const ByteSink& write) {
+                                   write("partial", 7);
+                                   throw std::logic_error("producer failed");
+                                 }),
+               std::logic_error);
+  EXPECT_EQ(read_file(path), "abcde");
+  EXPECT_FALSE(exists(path + ".tmp." + std::to_string(::getpid())));
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST(AtomicFile, RemovesOnlyTemporariesOfDeadProcesses) {
   char tmpl[] = "/tmp/elbo_atomic_XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);

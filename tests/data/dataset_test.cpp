@@ -105,6 +105,42 @@ TEST(Dataset, SliceAndSubset) {
   EXPECT_EQ(sub.name, "toy");
 }
 
+TEST(Dataset, EightBitStorageGivesTheSameFloatBatchesAsScaledStorage) {
+  torch::manual_seed(5);
+  Dataset bytes;
+  bytes.x = torch::randint(0, 256, {40, 13}, torch::kInt32).to(torch::kUInt8);
+  bytes.y = torch::arange(40, torch::kInt64);
+  Dataset floats = bytes;
+  floats.x = scale_pixels(bytes.x);
+  const auto index = torch::tensor({39, 0, 7, 7, 21}, torch::kInt64);
+  const auto a = bytes.batch(index), b = floats.batch(index);
+  EXPECT_EQ(a.x.scalar_type(), torch::kFloat32);
+  EXPECT_TRUE(torch::equal(a.x, b.x));  // bit-identical, not merely close
+  EXPECT_TRUE(torch::equal(a.y, b.y));
+  EXPECT_TRUE(torch::equal(bytes.slice(3, 9).x, floats.slice(3, 9).x));
+  EXPECT_TRUE(torch::equal(bytes.subset(index).batch(torch::arange(5)).x, b.x));
+  // A non-contiguous byte view takes the general path and still agrees.
+  Dataset strided = bytes;
+  strided.x = bytes.x.t().contiguous().t();
+  EXPECT_TRUE(torch::equal(strided.batch(index).x, b.x));
+  EXPECT_TRUE(torch::equal(float_features(bytes.x), floats.x));
+  EXPECT_THAT(error_of([&] { bytes.batch(torch::tensor({40}, torch::kInt64)); }),
+              HasSubstr("index out of range [0, 40) (got 40)"));
+  EXPECT_THAT(error_of([&] { bytes.batch(torch::tensor({3, -1}, torch::kInt64)); }), HasSubstr("(got -1)"));
+}
+
+TEST(BinarizeStatic, EightBitDataStayEightBitWithTheSameDraws) {
+  torch::manual_seed(1);
+  Dataset bytes;
+  bytes.x = torch::randint(0, 256, {30, 20}, torch::kInt32).to(torch::kUInt8);
+  Dataset floats = bytes;
+  floats.x = scale_pixels(bytes.x);
+  const auto a = binarize_static(bytes, 9), b = binarize_static(floats, 9);
+  EXPECT_EQ(a.x.scalar_type(), torch::kUInt8);
+  EXPECT_TRUE(((a.x == 0) | (a.x == 255)).all().item<bool>());
+  EXPECT_TRUE(torch::equal(a.slice(0, 30).x, b.x));
+}
+
 TEST(ScalePixels, MapsBytesToUnitInterval) {
   const auto raw = torch::tensor({0, 51, 255}, torch::kUInt8);
   const auto x = scale_pixels(raw);
@@ -208,6 +244,28 @@ TEST(SplitValidation, SizesDisjointAndSeeded) {
   EXPECT_THAT(error_of([&] { split_validation(data, 50, 1); }),
               HasSubstr("validation size must be in [0, 50) for 'toy' with 50 examples (got 50)"));
   EXPECT_THAT(error_of([&] { split_validation(data, -1, 1); }), HasSubstr("(got -1)"));
+}
+
+TEST(SplitValidation, InPlaceWhenMovedEqualsTheCopyAndSparesSharedData) {
+  Dataset data = toy(1000, 7);
+  data.x = data.x.to(torch::kUInt8);  // wraps; any bytes do
+  const Dataset reference = toy(1000, 7);
+  Dataset shared = data;  // a second holder: this split must copy, not permute `data` in place
+  const auto copied = split_validation(shared, 100, 11);
+  EXPECT_TRUE(torch::equal(data.y, reference.y));
+  EXPECT_TRUE(torch::equal(data.x, reference.x.to(torch::kUInt8)));
+
+  Dataset sole = toy(1000, 7);
+  sole.x = sole.x.to(torch::kUInt8);
+  const void* memory = sole.x.data_ptr();
+  const auto moved = split_validation(std::move(sole), 100, 11);
+  EXPECT_EQ(moved.train.x.data_ptr(), memory);  // permuted where it lay: no second copy
+  for (const auto* part : {&moved.train, &moved.validation}) {
+    const auto& other = part == &moved.train ? copied.train : copied.validation;
+    EXPECT_TRUE(torch::equal(part->x, other.x));
+    EXPECT_TRUE(torch::equal(part->mask, other.mask));
+    EXPECT_TRUE(torch::equal(part->y, other.y));
+  }
 }
 
 }  // namespace

@@ -180,7 +180,7 @@ TEST_F(TrainerTest, NonFiniteLossStopsNamingTheStepAndKeepsTheCheckpoint) {
 
   // Poison every training example: the first step after the checkpoint fails.
   data::Dataset poisoned = data_.train;
-  poisoned.x = poisoned.x.clone();
+  poisoned.x = data::float_features(poisoned.x).clone();  // stored as uint8; NaN needs float
   poisoned.x.index_put_({torch::indexing::Slice(), 0}, std::nan(""));
   TrainingRun resumed = make_run(c, ckpt);
   resumed.trainer->resume(ckpt);

@@ -28,7 +28,9 @@ Binarization parse_binarization(const std::string& name);
 
 /// An in-memory data set: one contiguous tensor, batches gathered by index.
 struct Dataset {
-  torch::Tensor x;     ///< [N, D] float32
+  /// [N, D] floating-point features, or uint8 8-bit intensities k standing for k / 255
+  /// (images: 4x smaller; batch() and slice() give them as float32).
+  torch::Tensor x;
   torch::Tensor mask;  ///< [N, D] float32 or undefined (all observed)
   torch::Tensor y;     ///< [N] int64 or undefined
   ImageShape image;    ///< set when examples are images
@@ -55,7 +57,12 @@ struct Dataset {
 /// Scales raw 8-bit intensities to [0, 1] (x / 255).
 torch::Tensor scale_pixels(const torch::Tensor& raw);
 
-/// Static binarization: Bernoulli(x) drawn once from a generator seeded with `seed`.
+/// The features a stored `Dataset::x` stands for: uint8 scaled by scale_pixels
+/// (float32), floating-point data as they are.
+torch::Tensor float_features(const torch::Tensor& x);
+
+/// Static binarization: Bernoulli(x) drawn once from a generator seeded with `seed`
+/// (uint8 data stay uint8: 0 or 255).
 Dataset binarize_static(const Dataset& data, uint64_t seed);
 
 /// Standardizes each column to zero mean and unit variance using observed
@@ -68,11 +75,13 @@ Standardization standardize(Dataset& data);
 /// Applies a standardization computed on another split.
 void apply_standardization(Dataset& data, const Standardization& s);
 
-/// Splits off the last `validation` examples after a seeded permutation.
+/// Splits off the last `validation` examples after a seeded permutation. Both
+/// parts are views of one permuted copy; a data set passed by std::move whose
+/// tensors nothing else shares is permuted in place (no second copy of the data).
 struct TrainValidation {
   Dataset train;
   Dataset validation;
 };
-TrainValidation split_validation(const Dataset& data, int64_t validation, uint64_t seed);
+TrainValidation split_validation(Dataset data, int64_t validation, uint64_t seed);
 
 }  // namespace elbo::data

@@ -201,12 +201,11 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
   if (dist && device.is_cuda())  // one GPU per rank on a machine
     device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(dist->rank() % torch::cuda::device_count()));
 
-  data::Splits data = data::load_data(config);
+  data::Splits data = data::load_data(config, /*read_test_file=*/false);  // read after training
   if (root)
-    std::fprintf(stderr, "elbo train: %lld training, %lld validation, %lld test examples of %lld features from %s\n",
+    std::fprintf(stderr, "elbo train: %lld training, %lld validation examples of %lld features from %s\n",
                  static_cast<long long>(data.train.size()), static_cast<long long>(data.validation.size()),
-                 static_cast<long long>(data.test.size()), static_cast<long long>(data.train.features()),
-                 data.train.name.c_str());
+                 static_cast<long long>(data.train.features()), data.train.name.c_str());
   ELBO_CHECK(!resume || resumed->features == data.train.features(), "--resume: checkpoint '", ckpt,
              "' was trained on data with ", resumed->features, " features per example, but '", data.train.name,
              "' has ", data.train.features(), " (the data changed since the run started?)");
@@ -256,6 +255,7 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
   }
   if (!root) return 0;
   data.train = data.validation = data::Dataset();  // their memory serves the evaluation below
+  if (!data.test.x.defined()) data.test = data::load_test_data(config);
 
   diag::EvidenceOptions eo;
   eo.k = config.get_int("eval.k");

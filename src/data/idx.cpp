@@ -137,11 +137,15 @@ void to_host_order(void* data, int64_t count, int64_t bytes) {
 #endif
 }
 
-}  // namespace
+/// The header: element type, shape, payload bytes; checked, naming the offset of what is wrong.
+struct Header {
+  IdxType type;
+  std::vector<int64_t> shape;
+  uint64_t bytes;  ///< header size
+  uint64_t payload;
+};
 
-torch::Tensor read_idx(const std::string& path) {
-  Reader in(path);
-
+Header read_header(Reader& in, const std::string& path) {
   std::array<unsigned char, 4> magic{};
   const uint64_t got_magic = in.read(magic.data(), 4);
   ELBO_CHECK(got_magic == 4, path, ": not an IDX file: ", got_magic, " bytes long",
@@ -179,6 +183,22 @@ torch::Tensor read_idx(const std::string& path) {
     }
     payload *= size;
   }
+  return {type, shape, header, payload};
+}
+
+}  // namespace
+
+std::vector<int64_t> read_idx_shape(const std::string& path) {
+  Reader in(path);
+  return read_header(in, path).shape;
+}
+
+torch::Tensor read_idx(const std::string& path) {
+  Reader in(path);
+  const Header h = read_header(in, path);
+  const IdxType type = h.type;
+  const std::vector<int64_t>& shape = h.shape;
+  const uint64_t header = h.bytes, payload = h.payload;
 
   // The first allocation is the whole payload when the file is large enough to hold it at a
   // compression ratio up to kMaxRatio (real data: one allocation, no copies); beyond that the

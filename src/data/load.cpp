@@ -73,9 +73,16 @@ Dataset head(const Dataset& d, int64_t max) {
   return max > 0 && max < d.size() ? d.subset(torch::arange(max, torch::kLong)) : d;
 }
 
+/// Whether the test split comes from its own file (not held out of the training data).
+bool test_has_own_file(const Config& c) {
+  return c.get_string("data.format") != "dsprites" && !c.get_string("data.test").empty();
+}
+
+constexpr uint64_t kTestBinarizeSeed = 4;
+
 }  // namespace
 
-Splits load_data(const Config& c) {
+Splits load_data(const Config& c, bool read_test_file) {
   const uint64_t seed = static_cast<uint64_t>(c.get_int("train.seed"));
   Splits s;
   Dataset all;
@@ -96,14 +103,21 @@ Splits load_data(const Config& c) {
       TrainValidation tt = split_validation(std::move(all), held, mix_seed(seed, RngStream::data, 1));
       all = tt.train;
       s.test = tt.validation;
-    } else {
+    } else if (read_test_file || c.get_string("data.format") == "csv") {
       s.test = read_split(c, "data.test", "data.test_labels");
       ELBO_CHECK(s.test.features() == all.features(), "test data '", s.test.name, "' has ", s.test.features(),
+                 " features per example, training data '", all.name, "' has ", all.features());
+    } else {  // read later; its header is checked now
+      const std::string path = resolve(c, "data.test");
+      const std::vector<int64_t> shape = read_idx_shape(path);
+      int64_t features = 1;
+      for (size_t d = 1; d < shape.size(); ++d) features *= shape[d];
+      ELBO_CHECK(features == all.features(), "test data '", path, "' has ", features,
                  " features per example, training data '", all.name, "' has ", all.features());
     }
   }
   all = head(all, c.get_int("data.max_train"));
-  s.test = head(s.test, c.get_int("data.max_test"));
+  if (s.test.x.defined()) s.test = head(s.test, c.get_int("data.max_test"));
 
   const int64_t validation = c.get_int("data.validation");
   ELBO_CHECK(validation < all.size(), "data.validation = ", validation, " must be smaller than the number of training examples (",
@@ -115,19 +129,24 @@ Splits load_data(const Config& c) {
   if (c.get_bool("data.standardize")) {
     Standardization st = standardize(s.train);
     apply_standardization(s.validation, st);
-    apply_standardization(s.test, st);
+    if (s.test.x.defined()) apply_standardization(s.test, st);
   }
   const Binarization bin = parse_binarization(c.get_string("data.binarize"));
   if (bin != Binarization::none) {
     // Held-out splits are binarized once with fixed seeds so their numbers are comparable across runs.
     s.validation = binarize_static(s.validation, mix_seed(seed, RngStream::data, 3));
-    s.test = binarize_static(s.test, mix_seed(0, RngStream::data, 4));
+    if (s.test.x.defined()) s.test = binarize_static(s.test, mix_seed(0, RngStream::data, kTestBinarizeSeed));
     if (bin == Binarization::fixed) s.train = binarize_static(s.train, mix_seed(seed, RngStream::data, 5));
     else s.train.dynamic_binarize = true;
   }
   return s;
 }
 
-Dataset load_test_data(const Config& c) { return load_data(c).test; }
+Dataset load_test_data(const Config& c) {
+  if (!test_has_own_file(c) || c.get_bool("data.standardize")) return load_data(c).test;  // needs the training data
+  const Dataset test = head(read_split(c, "data.test", "data.test_labels"), c.get_int("data.max_test"));
+  if (parse_binarization(c.get_string("data.binarize")) == Binarization::none) return test;
+  return binarize_static(test, mix_seed(0, RngStream::data, kTestBinarizeSeed));
+}
 
 }  // namespace elbo::data

@@ -2,6 +2,7 @@
 #include <torch/types.h>
 
 #include <string>
+#include <vector>
 
 namespace elbo::data {
 
@@ -12,5 +13,8 @@ namespace elbo::data {
 /// naming the file and byte offset on a bad magic, bad dimension count,
 /// truncated payload, trailing bytes or a corrupt gzip stream.
 torch::Tensor read_idx(const std::string& path);
+
+/// The shape an IDX file declares, reading only its header (same checks as read_idx).
+std::vector<int64_t> read_idx_shape(const std::string& path);
 
 }  // namespace elbo::data

@@ -17,9 +17,14 @@ struct Splits {
 /// (data/dsprites.h; data.dsprites_*), a test split (from its own file, held out,
 /// or for dsprites its own factor combinations), and a
 /// validation split held out of the training examples. Deterministic in train.seed.
-Splits load_data(const Config& config);
+/// With `read_test_file` false, a test split in its own IDX file (data.test) is
+/// left empty, its header checked, to be read after training with load_test_data
+/// (less memory while training).
+Splits load_data(const Config& config, bool read_test_file = true);
 
-/// Only the test split (for evaluation of a trained run), built exactly as load_data builds it.
+/// Only the test split (for evaluation of a trained run), built exactly as load_data
+/// builds it; reads only the test file when the test split does not depend on the
+/// training data (its own file, no standardization).
 Dataset load_test_data(const Config& config);
 
 }  // namespace elbo::data

@@ -73,6 +73,13 @@ Dataset head(const Dataset& d, int64_t max) {
   return max > 0 && max < d.size() ? d.subset(torch::arange(max, torch::kLong)) : d;
 }
 
+/// Elements per example of an IDX shape [N, ...].
+int64_t features_per_example(const std::vector<int64_t>& shape) {
+  int64_t features = 1;
+  for (size_t d = 1; d < shape.size(); ++d) features *= shape[d];
+  return features;
+}
+
 /// Whether the test split comes from its own file (not held out of the training data).
 bool test_has_own_file(const Config& c) {
   return c.get_string("data.format") != "dsprites" && !c.get_string("data.test").empty();
@@ -103,15 +110,12 @@ Splits load_data(const Config& c, bool read_test_file) {
       TrainValidation tt = split_validation(std::move(all), held, mix_seed(seed, RngStream::data, 1));
       all = tt.train;
       s.test = tt.validation;
-    } else if (read_test_file || c.get_string("data.format") == "csv") {
-      s.test = read_split(c, "data.test", "data.test_labels");
-      ELBO_CHECK(s.test.features() == all.features(), "test data '", s.test.name, "' has ", s.test.features(),
-                 " features per example, training data '", all.name, "' has ", all.features());
-    } else {  // read later; its header is checked now
+    } else {
+      // A test IDX file may be left to read after training (load_test_data); its header is checked now.
+      const bool read_now = read_test_file || c.get_string("data.format") == "csv";
+      if (read_now) s.test = read_split(c, "data.test", "data.test_labels");
       const std::string path = resolve(c, "data.test");
-      const std::vector<int64_t> shape = read_idx_shape(path);
-      int64_t features = 1;
-      for (size_t d = 1; d < shape.size(); ++d) features *= shape[d];
+      const int64_t features = read_now ? s.test.features() : features_per_example(read_idx_shape(path));
       ELBO_CHECK(features == all.features(), "test data '", path, "' has ", features,
                  " features per example, training data '", all.name, "' has ", all.features());
     }

@@ -4,6 +4,7 @@
 /// (train::FusedVaeStep, train::adam_step), microseconds per step over the same
 /// batches. Run on a quiet machine:
 ///     build/bench/elbo_step_breakdown [steps]
+#include "elbo/core/blas_threads.h"
 #include "elbo/core/config.h"
 #include "elbo/core/device.h"
 #include "elbo/data/load.h"
@@ -13,6 +14,7 @@
 #include "elbo/train/adam_step.h"
 #include "elbo/train/fused_vae_step.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -30,11 +32,12 @@ double lap(Clock::time_point& start) {
   return us;
 }
 
-void run(bool fused, const data::Dataset& train, const Config& config, int steps) {
+void run(bool fused, const data::Dataset& train, const Config& config, int steps, int kernel_threads) {
   auto model = std::dynamic_pointer_cast<model::VaeImpl>(model::make_model(config, train.features(), train.image));
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
+  WorkerThreads threads(kernel_threads);
   std::unique_ptr<train::FusedVaeStep> step;
-  if (fused) step = std::make_unique<train::FusedVaeStep>(*model);
+  if (fused) step = std::make_unique<train::FusedVaeStep>(*model, &threads);
   const torch::Tensor order = torch::randperm(train.size(), torch::kLong);
   const char* names[4] = {"batch gather", "forward", "backward", "adam"};
   double total[4] = {0, 0, 0, 0};
@@ -47,7 +50,7 @@ void run(bool fused, const data::Dataset& train, const Config& config, int steps
       const torch::Tensor eps = torch::randn({1, batch.size(), model->latent_dim()})[0];
       loss = (*step)(batch.x, eps, 1.0).loss.item<double>();
       t[1] = lap(start);  // forward and backward together
-      train::adam_step(adam);
+      train::adam_step(adam, &threads);
       t[3] = lap(start);
     } else {
       objective::Value v = objective::beta_elbo(model->forward(batch, 1), 1.0, true);
@@ -63,7 +66,11 @@ void run(bool fused, const data::Dataset& train, const Config& config, int steps
     if (i >= 20)
       for (int k = 0; k < 4; ++k) total[k] += t[k] / steps;
   }
-  std::printf("%s path\n", fused ? "hand-written (FusedVaeStep + adam_step)" : "autograd (LibTorch ops + torch::optim::Adam)");
+  if (fused)
+    std::printf("hand-written path (FusedVaeStep + adam_step), %d kernel thread(s)%s\n", kernel_threads,
+                kernel_threads > 1 ? ", single-threaded BLAS calls" : ", multi-threaded BLAS calls");
+  else
+    std::printf("autograd path (LibTorch ops + torch::optim::Adam)\n");
   double sum = 0;
   for (int k = 0; k < 4; ++k) {
     if (fused && k == 2) continue;
@@ -82,6 +89,8 @@ int main(int argc, char** argv) {
   config.set("data.validation=0");
   set_threads(0);
   const auto data = data::load_data(config);
-  run(false, data.train, config, steps);
-  run(true, data.train, config, steps);
+  const int team = std::max(1, blas_threads());  // as the trainer does
+  run(false, data.train, config, steps, 1);
+  run(true, data.train, config, steps, 1);
+  if (team > 1) run(true, data.train, config, steps, team);
 }

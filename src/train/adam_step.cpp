@@ -4,13 +4,14 @@
 
 #include <cmath>
 #include <string>
-#include <thread>
+#include <tuple>
 #include <type_traits>
+#include <vector>
 
 namespace elbo::train {
 namespace {
 
-/// Parameters at least this large are updated by two threads.
+/// Parameters at least this large are split between the threads.
 constexpr int64_t kParallelElements = 1 << 16;
 
 ELBO_VECTOR_CLONES void adam_loop(float* p, const float* g, float* m, float* v, int64_t n, float b1, float b2,
@@ -38,7 +39,7 @@ typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
 
 }  // namespace
 
-void adam_step(torch::optim::Adam& optimizer) {
+void adam_step(torch::optim::Adam& optimizer, WorkerThreads* threads) {
   torch::NoGradGuard no_grad;
   for (auto& group : optimizer.param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
@@ -47,6 +48,14 @@ void adam_step(torch::optim::Adam& optimizer) {
           (p.grad().defined() && !p.grad().is_contiguous()) || !p.is_contiguous())
         return void(optimizer.step());
   }
+  // One update per parameter with a gradient, its state made here (on the calling thread).
+  struct Update {
+    float *param, *m, *v;
+    const float* grad;
+    int64_t n;
+    float beta1, beta2, weight_decay, inv_sqrt_bc2, eps, step_size;
+  };
+  std::vector<Update> updates;
   auto& state = optimizer.state();
   for (auto& group : optimizer.param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
@@ -66,24 +75,26 @@ void adam_step(torch::optim::Adam& optimizer) {
       if (!s.exp_avg_sq().is_contiguous()) s.exp_avg_sq(s.exp_avg_sq().contiguous());
       s.step(s.step() + 1);
       const double bc1 = 1 - std::pow(beta1, s.step()), bc2 = 1 - std::pow(beta2, s.step());
-      float *param = p.data_ptr<float>(), *m = s.exp_avg().data_ptr<float>(), *v = s.exp_avg_sq().data_ptr<float>();
-      const float* grad = p.grad().data_ptr<float>();
-      const int64_t n = p.numel(), half = n / 2;
-      auto update = [=, &o](int64_t begin, int64_t end) {
-        adam_loop(param + begin, grad + begin, m + begin, v + begin, end - begin, static_cast<float>(beta1),
-                  static_cast<float>(beta2), static_cast<float>(o.weight_decay()),
-                  static_cast<float>(1 / std::sqrt(bc2)), static_cast<float>(o.eps()), static_cast<float>(o.lr() / bc1));
-      };
-      // Large parameters: the second half on a helper thread (the BLAS threads idle here).
-      if (n >= kParallelElements) {
-        std::thread helper(update, half, n);
-        update(0, half);
-        helper.join();
-      } else {
-        update(0, n);
-      }
+      updates.push_back({p.data_ptr<float>(), s.exp_avg().data_ptr<float>(), s.exp_avg_sq().data_ptr<float>(),
+                         p.grad().data_ptr<float>(), p.numel(), static_cast<float>(beta1), static_cast<float>(beta2),
+                         static_cast<float>(o.weight_decay()), static_cast<float>(1 / std::sqrt(bc2)),
+                         static_cast<float>(o.eps()), static_cast<float>(o.lr() / bc1)});
     }
   }
+  // Every thread takes its share of each parameter (the small ones whole, by turns).
+  const int parts = threads ? threads->size() : 1;
+  auto job = [&](int part) {
+    for (size_t i = 0; i < updates.size(); ++i) {
+      const Update& u = updates[i];
+      int64_t begin = 0, end = u.n;
+      if (u.n >= kParallelElements) std::tie(begin, end) = part_range(u.n, part, parts);
+      else if (static_cast<int>(i % parts) != part) continue;
+      adam_loop(u.param + begin, u.grad + begin, u.m + begin, u.v + begin, end - begin, u.beta1, u.beta2,
+                u.weight_decay, u.inv_sqrt_bc2, u.eps, u.step_size);
+    }
+  };
+  if (threads) threads->run(job);
+  else job(0);
 }
 
 }  // namespace elbo::train

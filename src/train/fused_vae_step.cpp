@@ -1,10 +1,12 @@
 #include "elbo/train/fused_vae_step.h"
 
+#include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/dist/bernoulli_kernel.h"
 #include "elbo/nn/mlp.h"
 
+#include <algorithm>
 #include <cmath>
 
 #if defined(ELBO_HAVE_CBLAS)
@@ -15,16 +17,20 @@ extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, i
 namespace elbo::train {
 namespace {
 
-/// Row-major C[m, n] = A[m, k] op(B) with op(B) = B^T for B [n, k] (trans_b) or B [k, n];
-/// A^T [k, m] stored when trans_a.
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+/// Row blocks narrower than this are not worth a thread of their own.
+constexpr int64_t kMinRowsPerPart = 32;
+
+/// Row-major C[m, n] = op(A) op(B), op(A) = A^T when trans_a (A stored [k, m]), op(B) = B^T
+/// when trans_b (B stored [n, k]); lda, ldb, ldc are the row strides as stored.
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+          int64_t ldb, float* c, int64_t ldc) {
 #if defined(ELBO_HAVE_CBLAS)
   constexpr int row_major = 101, no_trans = 111, trans = 112;
   cblas_sgemm(row_major, trans_a ? trans : no_trans, trans_b ? trans : no_trans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(trans_a ? m : k), b,
-              static_cast<int>(trans_b ? k : n), 0.0f, c, static_cast<int>(n));
+              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f,
+              c, static_cast<int>(ldc));
 #else
-  (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)a, (void)b, (void)c;
+  (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc;
   ELBO_CHECK(false, "elbo::train::FusedVaeStep: built without a BLAS");
 #endif
 }
@@ -48,11 +54,11 @@ ELBO_VECTOR_CLONES void relu_backward(float* g, const float* h, int64_t count) {
   for (int64_t i = 0; i < count; ++i) g[i] = h[i] > 0 ? g[i] : 0.0f;
 }
 
-/// out[j] = sum_r g[r, j].
-ELBO_VECTOR_CLONES void column_sums(const float* g, float* out, int64_t rows, int64_t n) {
+/// out[j] = sum_r g[r * ld + j] for j < n.
+ELBO_VECTOR_CLONES void column_sums(const float* g, int64_t ld, int64_t rows, int64_t n, float* out) {
   for (int64_t j = 0; j < n; ++j) out[j] = 0.0f;
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < n; ++j) out[j] += g[r * n + j];
+    for (int64_t j = 0; j < n; ++j) out[j] += g[r * ld + j];
 }
 
 float* grad_of(torch::Tensor& parameter) {
@@ -77,106 +83,143 @@ std::string FusedVaeStep::unsupported(const model::VaeImpl& model) {
   return "";
 }
 
-FusedVaeStep::FusedVaeStep(model::VaeImpl& model) {
+FusedVaeStep::FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads) : threads_(threads) {
   const std::string why = unsupported(model);
   ELBO_CHECK(why.empty(), "elbo::train::FusedVaeStep: ", why);
-  auto layers = [](const torch::nn::AnyModule& m) {
-    std::vector<Layer> out;
-    for (const auto& linear : m.ptr<nn::MlpImpl>()->layers())
-      out.push_back({linear->weight, linear->bias, linear->weight.size(1), linear->weight.size(0)});
-    return out;
-  };
-  encoder_ = layers(model.encoder());
-  decoder_ = layers(model.decoder());
+  for (const auto* net : {&model.encoder(), &model.decoder()}) {
+    for (const auto& linear : net->ptr<nn::MlpImpl>()->layers())
+      layers_.push_back({linear->weight, linear->bias, linear->weight.size(1), linear->weight.size(0)});
+    if (net == &model.encoder()) encoder_layers_ = layers_.size();
+  }
   prior_log_scale_ = model.prior().log_scale();
 }
 
 objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const torch::Tensor& eps_tensor, double beta) {
-  const int64_t rows = x_tensor.size(0), features = encoder_.front().in, latent = decoder_.front().in;
+  const size_t n_enc = encoder_layers_, n_layers = layers_.size();
+  const int64_t rows = x_tensor.size(0), features = layers_.front().in, latent = layers_[n_enc].in;
   ELBO_CHECK(x_tensor.dim() == 2 && x_tensor.size(1) == features && x_tensor.scalar_type() == torch::kFloat &&
                  x_tensor.is_contiguous(),
              "elbo::train::FusedVaeStep: expected contiguous float32 data [B, ", features, "], got ", x_tensor.sizes());
   ELBO_CHECK(eps_tensor.sizes() == torch::IntArrayRef({rows, latent}) && eps_tensor.is_contiguous(),
              "elbo::train::FusedVaeStep: expected noise [", rows, ", ", latent, "], got ", eps_tensor.sizes());
   if (rows > rows_) {
-    int64_t widest = std::max(features, 2 * latent);
-    activations_.clear();
-    for (const auto* net : {&encoder_, &decoder_})
-      for (const auto& layer : *net) {
-        activations_.push_back(torch::empty({rows, layer.out}));
-        widest = std::max(widest, layer.out);
-      }
+    outputs_.clear();
+    grads_.clear();
+    for (const auto& layer : layers_) {
+      outputs_.push_back(torch::empty({rows, layer.out}));
+      grads_.push_back(torch::empty({rows, layer.out}));
+    }
     z_ = torch::empty({rows, latent});
-    grad_a_ = torch::empty({rows * widest});
-    grad_b_ = torch::empty({rows * widest});
+    grad_z_ = torch::empty({rows, latent});
     rows_ = rows;
   }
   const float* x = x_tensor.data_ptr<float>();
   const float* eps = eps_tensor.data_ptr<float>();
   const float* prior_log_scale = prior_log_scale_.data_ptr<float>();
-  const size_t n_enc = encoder_.size(), n_dec = decoder_.size();
-  auto act = [&](size_t i) { return activations_[i].data_ptr<float>(); };
-
-  // Forward: encoder -> (mu, log sigma) -> z = mu + sigma eps -> decoder -> logits.
-  auto forward = [&](const std::vector<Layer>& net, const float* input, size_t first) {
-    for (size_t i = 0; i < net.size(); ++i) {
-      float* out = act(first + i);
-      gemm(false, true, rows, net[i].out, net[i].in, input, net[i].weight.data_ptr<float>(), out);
-      add_bias(out, net[i].bias.data_ptr<float>(), rows, net[i].out, i + 1 < net.size());
-      input = out;
-    }
-  };
-  forward(encoder_, x, 0);
-  const float* raw = act(n_enc - 1);  // [B, 2D]: mu, log sigma
+  std::vector<float> inv_prior_var(latent);  // 1 / s^2
+  for (int64_t d = 0; d < latent; ++d) inv_prior_var[d] = std::exp(-2.0f * prior_log_scale[d]);
+  std::vector<float*> out(n_layers), grad(n_layers), weight_grad(n_layers), bias_grad(n_layers);
+  std::vector<const float*> weight(n_layers);
+  for (size_t i = 0; i < n_layers; ++i) {
+    out[i] = outputs_[i].data_ptr<float>();
+    grad[i] = grads_[i].data_ptr<float>();
+    weight[i] = layers_[i].weight.data_ptr<float>();
+    weight_grad[i] = grad_of(layers_[i].weight);
+    bias_grad[i] = grad_of(layers_[i].bias);
+  }
   float* z = z_.data_ptr<float>();
+  float* grad_z = grad_z_.data_ptr<float>();
   torch::Tensor kl = torch::empty({rows}), reconstruction = torch::empty({rows});
   float* kl_rows = kl.data_ptr<float>();
-  for (int64_t r = 0; r < rows; ++r) {
-    double sum = 0;
-    for (int64_t d = 0; d < latent; ++d) {
-      const float mu = raw[r * 2 * latent + d], log_sigma = raw[r * 2 * latent + latent + d];
-      const float sigma = std::exp(log_sigma), inv_prior_var = std::exp(-2.0f * prior_log_scale[d]);
-      z[r * latent + d] = mu + sigma * eps[r * latent + d];
-      // KL(N(mu, sigma^2) || N(0, s^2)) = log s - log sigma + (sigma^2 + mu^2) / (2 s^2) - 1/2
-      sum += prior_log_scale[d] - log_sigma + 0.5f * (sigma * sigma + mu * mu) * inv_prior_var - 0.5f;
-    }
-    kl_rows[r] = static_cast<float>(sum);
-  }
-  forward(decoder_, z, n_enc);
-
-  // Likelihood and its gradient at the logits.
+  float* reconstruction_rows = reconstruction.data_ptr<float>();
   const float inv_rows = 1.0f / static_cast<float>(rows);
-  float* grad = grad_a_.data_ptr<float>();
-  float* spare = grad_b_.data_ptr<float>();
-  dist::bernoulli_log_prob_rows(x, rows, act(n_enc + n_dec - 1), rows, features, reconstruction.data_ptr<float>(), grad,
-                                inv_rows);
+  const float kl_weight = static_cast<float>(beta) * inv_rows;
+  // The input of layer i, rows from r0.
+  auto input_of = [&](size_t i, int64_t r0) -> const float* {
+    return i == 0 ? x + r0 * features : i == n_enc ? z + r0 * latent : out[i - 1] + r0 * layers_[i].in;
+  };
 
-  // Backward through a stack of layers: grad holds dloss/d(output of the last layer).
-  auto backward = [&](std::vector<Layer>& net, const float* input, size_t first, bool input_grad) {
-    for (size_t i = net.size(); i-- > 0;) {
-      const float* in = i == 0 ? input : act(first + i - 1);
-      gemm(true, false, net[i].out, net[i].in, rows, grad, in, grad_of(net[i].weight));
-      column_sums(grad, grad_of(net[i].bias), rows, net[i].out);
-      if (i == 0 && !input_grad) break;
-      gemm(false, false, rows, net[i].in, net[i].out, grad, net[i].weight.data_ptr<float>(), spare);
-      if (i > 0) relu_backward(spare, in, rows * net[i].in);
-      std::swap(grad, spare);
+  // Rows [r0, r1): forward, likelihood and KL, then dloss/d(output) of every layer by the chain rule.
+  auto rows_pass = [&](int64_t r0, int64_t r1) {
+    const int64_t m = r1 - r0;
+    if (m == 0) return;
+    auto forward = [&](size_t first, size_t last) {
+      for (size_t i = first; i < last; ++i) {
+        const Layer& l = layers_[i];
+        float* h = out[i] + r0 * l.out;
+        gemm(false, true, m, l.out, l.in, input_of(i, r0), l.in, weight[i], l.in, h, l.out);
+        add_bias(h, l.bias.data_ptr<float>(), m, l.out, i + 1 != n_enc && i + 1 != n_layers);
+      }
+    };
+    // Encoder -> (mu, log sigma) -> z = mu + sigma eps, and
+    // KL(N(mu, sigma^2) || N(0, s^2)) = log s - log sigma + (sigma^2 + mu^2) / (2 s^2) - 1/2.
+    forward(0, n_enc);
+    const float* raw = out[n_enc - 1];  // [B, 2D]: mu, log sigma
+    for (int64_t r = r0; r < r1; ++r) {
+      double sum = 0;
+      for (int64_t d = 0; d < latent; ++d) {
+        const float mu = raw[r * 2 * latent + d], log_sigma = raw[r * 2 * latent + latent + d];
+        const float sigma = std::exp(log_sigma);
+        z[r * latent + d] = mu + sigma * eps[r * latent + d];
+        sum += prior_log_scale[d] - log_sigma + 0.5f * (sigma * sigma + mu * mu) * inv_prior_var[d] - 0.5f;
+      }
+      kl_rows[r] = static_cast<float>(sum);
+    }
+    forward(n_enc, n_layers);
+    // The likelihood, and dloss/dlogits = (sigmoid(l) - x) / B.
+    dist::bernoulli_log_prob_rows(x + r0 * features, m, out[n_layers - 1] + r0 * features, m, features,
+                                  reconstruction_rows + r0, grad[n_layers - 1] + r0 * features, inv_rows);
+    // dloss/d(input of layer i) = dloss/d(output) W, through the ReLU of the layer below.
+    auto backward = [&](size_t i, float* target) {
+      const Layer& l = layers_[i];
+      gemm(false, false, m, l.in, l.out, grad[i] + r0 * l.out, l.out, weight[i], l.in, target, l.in);
+      if (i != 0 && i != n_enc) relu_backward(target, out[i - 1] + r0 * l.in, m * l.in);
+    };
+    for (size_t i = n_layers; i-- > n_enc;) backward(i, i == n_enc ? grad_z + r0 * latent : grad[i - 1] + r0 * layers_[i].in);
+    // Through z = mu + sigma eps and the KL: d/dmu = dz + beta/B mu / s^2,
+    // d/dlog sigma = dz sigma eps + beta/B (sigma^2 / s^2 - 1).
+    float* head = grad[n_enc - 1];
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t d = 0; d < latent; ++d) {
+        const float mu = raw[r * 2 * latent + d], sigma = std::exp(raw[r * 2 * latent + latent + d]);
+        const float dz = grad_z[r * latent + d];
+        head[r * 2 * latent + d] = dz + kl_weight * mu * inv_prior_var[d];
+        head[r * 2 * latent + latent + d] =
+            dz * sigma * eps[r * latent + d] + kl_weight * (sigma * sigma * inv_prior_var[d] - 1.0f);
+      }
+    for (size_t i = n_enc; i-- > 1;) backward(i, grad[i - 1] + r0 * layers_[i].in);
+  };
+
+  // Output units [o0, o1) of every layer: dW = G^T input and db = column sums of G over all rows.
+  auto weight_pass = [&](int part, int parts) {
+    for (size_t i = 0; i < n_layers; ++i) {
+      const Layer& l = layers_[i];
+      const auto [o0, o1] = part_range(l.out, part, parts);
+      if (o1 == o0) continue;
+      gemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, weight_grad[i] + o0 * l.in,
+           l.in);
+      column_sums(grad[i] + o0, l.out, rows, o1 - o0, bias_grad[i] + o0);
     }
   };
-  backward(decoder_, z, n_enc, true);  // grad = dloss/dz [B, D]
 
-  // Through z = mu + sigma eps and the KL: d/dmu = dz + beta/B mu / s^2,
-  // d/dlog sigma = dz sigma eps + beta/B (sigma^2 / s^2 - 1).
-  const float kl_weight = static_cast<float>(beta) * inv_rows;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t d = 0; d < latent; ++d) {
-      const float mu = raw[r * 2 * latent + d], sigma = std::exp(raw[r * 2 * latent + latent + d]);
-      const float inv_prior_var = std::exp(-2.0f * prior_log_scale[d]), dz = grad[r * latent + d];
-      spare[r * 2 * latent + d] = dz + kl_weight * mu * inv_prior_var;
-      spare[r * 2 * latent + latent + d] = dz * sigma * eps[r * latent + d] + kl_weight * (sigma * sigma * inv_prior_var - 1.0f);
-    }
-  std::swap(grad, spare);
-  backward(encoder_, x, 0, false);
+  const int parts =
+      threads_ ? static_cast<int>(std::clamp<int64_t>(rows / kMinRowsPerPart, 1, threads_->size())) : 1;
+  if (parts == 1) {
+    rows_pass(0, rows);
+    weight_pass(0, 1);
+  } else {
+    // Each thread's BLAS calls stay on that thread: all rows first (the chain rule needs
+    // them in order), then the weight gradients, which need every row.
+    BlasThreadsScope single_threaded_blas(1);
+    threads_->run([&](int part) {
+      if (part >= parts) return;
+      const auto [r0, r1] = part_range(rows, part, parts);
+      rows_pass(r0, r1);
+    });
+    threads_->run([&](int part) {
+      if (part < parts) weight_pass(part, parts);
+    });
+  }
 
   objective::Value v;
   v.beta = beta;

@@ -3,6 +3,7 @@
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/core/batch_shard.h"
+#include "elbo/core/blas_threads.h"
 #include "elbo/core/rng.h"
 #include "elbo/objective/elbo.h"
 #include "elbo/objective/schedules.h"
@@ -40,32 +41,40 @@ ELBO_VECTOR_CLONES double squared_norm(const float* v, int64_t n) {
 }
 
 /// The global L2 norm of the gradients (NaN/Inf if any entry is), clipped to `clip` when clip > 0.
-double global_grad_norm(const std::vector<torch::Tensor>& parameters, double clip) {
+double global_grad_norm(const std::vector<torch::Tensor>& parameters, double clip, WorkerThreads& threads) {
   if (clip > 0) return torch::nn::utils::clip_grad_norm_(parameters, clip);
   double sum = 0;
+  std::vector<std::pair<const float*, int64_t>> flat;  // float32 CPU gradients, shared by the threads
   for (const auto& p : parameters) {
     if (!p.grad().defined()) continue;
     const torch::Tensor g = p.grad();
-    if (g.scalar_type() != torch::kFloat || !g.device().is_cpu() || !g.is_contiguous()) {
+    if (g.scalar_type() != torch::kFloat || !g.device().is_cpu() || !g.is_contiguous())
       sum += g.to(torch::kDouble).square().sum().item<double>();
-      continue;
-    }
-    sum += squared_norm(g.data_ptr<float>(), g.numel());
+    else
+      flat.emplace_back(g.data_ptr<float>(), g.numel());
   }
+  std::vector<double> partial(threads.size(), 0.0);
+  threads.run([&](int part) {
+    for (const auto& [values, n] : flat) {
+      const auto [begin, end] = part_range(n, part, threads.size());
+      partial[part] += squared_norm(values + begin, end - begin);
+    }
+  });
+  for (const double s : partial) sum += s;
   return std::sqrt(sum);
 }
 
 /// The hand-written step when `model` and `objective` fit it (the unit ELBO with one
 /// particle, analytic KL and no free bits, data without mask), else nullptr.
 std::unique_ptr<FusedVaeStep> make_fused_step(model::Model& model, const objective::Objective& objective,
-                                              const data::Dataset& train) {
+                                              const data::Dataset& train, WorkerThreads* threads) {
   auto* vae = dynamic_cast<model::VaeImpl*>(&model);
   const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
   if (!vae || !elbo || train.mask.defined() || !train.x.device().is_cpu() || !FusedVaeStep::unsupported(*vae).empty())
     return nullptr;
   const auto& o = elbo->options();
   if (o.particles() != 1 || !o.analytic_kl() || o.free_bits() > 0) return nullptr;
-  return std::make_unique<FusedVaeStep>(*vae);
+  return std::make_unique<FusedVaeStep>(*vae, threads);
 }
 
 data::Dataset to_device(const data::Dataset& d, const c10::Device& device) {
@@ -301,7 +310,11 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
   const data::Dataset train = to_device(train_data, device);
   const data::Dataset validation = to_device(validation_data, device);
   const int64_t n = train.size();
-  fused_ = options_.fused ? make_fused_step(*model_, *objective_, train) : nullptr;
+  // The hand-written kernels run on as many threads as the BLAS would use (one BLAS
+  // call per thread at a time in the fused step; 1 when the BLAS cannot be told).
+  const int kernel_threads = std::max(1, blas_threads());
+  if (!threads_ || threads_->size() != kernel_threads) threads_ = std::make_unique<WorkerThreads>(kernel_threads);
+  fused_ = options_.fused ? make_fused_step(*model_, *objective_, train, threads_.get()) : nullptr;
   const int world = world_size(), rank = this->rank();
   if (world > 1) synchronize_start(n, parameters);
   const int64_t batches = global_batches(n, options_.batch_size, world);
@@ -358,7 +371,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
           for (auto& p : parameters)
             if (p.grad().defined()) p.grad().fill_(std::numeric_limits<float>::quiet_NaN());
         }
-        const double norm = global_grad_norm(parameters, options_.grad_clip);
+        const double norm = global_grad_norm(parameters, options_.grad_clip, *threads_);
         if (!std::isfinite(norm))
           fault = detail::concat("non-finite gradient norm (", norm, ") at step ", step_ + 1, " (epoch ", epoch_ + 1,
                                  ", batch ", b + 1, " of ", batches, ")");
@@ -378,7 +391,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         optimizer_->zero_grad();
         if (report) report->on_skipped_step(step_ + 1, fault);
       } else {
-        adam_step(*optimizer_);
+        adam_step(*optimizer_, threads_.get());
         if (shard.rows() > 0) objective_->after_step(v, step_);
         epoch_sums.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);
         window.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);

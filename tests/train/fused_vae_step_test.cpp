@@ -93,6 +93,25 @@ TEST(FusedVaeStep, SameLossTermsAndGradientsAsTheAutogradPath) {
   }
 }
 
+TEST(FusedVaeStep, SplitBetweenThreadsGivesTheSameGradients) {
+  auto vae = two_layer_vae();
+  if (const std::string why = train::FusedVaeStep::unsupported(*vae); !why.empty()) GTEST_SKIP() << why;
+  torch::manual_seed(8);
+  const torch::Tensor x = torch::rand({101, 12}), eps = torch::randn({101, 3});  // 3 uneven row blocks
+  train::FusedVaeStep one(*vae);
+  const objective::Value ref = one(x, eps, 0.5);
+  std::vector<torch::Tensor> ref_grads;
+  for (const auto& p : vae->parameters()) ref_grads.push_back(p.grad().clone());
+  WorkerThreads threads(3);
+  train::FusedVaeStep split(*vae, &threads);
+  const objective::Value v = split(x, eps, 0.5);
+  EXPECT_LT(max_relative_error(v.reconstruction, ref.reconstruction), 1e-6);
+  EXPECT_LT(max_relative_error(v.kl, ref.kl), 1e-6);
+  const auto params = vae->named_parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-5) << params[i].key();
+}
+
 TEST(FusedVaeStep, RefusesModelsItDoesNotImplement) {
   EXPECT_NE(train::FusedVaeStep::unsupported(*two_layer_vae("gaussian")), "");
   EXPECT_THROW(train::FusedVaeStep(*two_layer_vae("gaussian")), std::exception);
@@ -120,4 +139,27 @@ TEST(AdamStep, SameParametersAsLibTorchAdam) {
   reference.step();
   fused.step();
   EXPECT_LT((a - b).abs().max().item<double>(), 1e-5);
+}
+
+TEST(AdamStep, ATeamOfThreadsGivesTheSameParametersAsOne) {
+  // One parameter large enough to be split between the threads, two small ones taken by turns.
+  torch::manual_seed(6);
+  std::vector<torch::Tensor> one, team;
+  for (const int64_t n : {int64_t{1} << 17, int64_t{33}, int64_t{5}}) {
+    const torch::Tensor start = torch::randn({n});
+    one.push_back(start.clone().requires_grad_());
+    team.push_back(start.clone().requires_grad_());
+  }
+  torch::optim::Adam single(one, torch::optim::AdamOptions(1e-2)), split(team, torch::optim::AdamOptions(1e-2));
+  WorkerThreads threads(3);
+  for (int step = 0; step < 5; ++step) {
+    for (size_t i = 0; i < one.size(); ++i) {
+      const torch::Tensor g = torch::randn_like(one[i]);
+      one[i].mutable_grad() = g.clone();
+      team[i].mutable_grad() = g.clone();
+    }
+    train::adam_step(single);
+    train::adam_step(split, &threads);
+  }
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(torch::equal(one[i], team[i])) << "parameter " << i;  // element-wise: exact
 }

@@ -5,7 +5,7 @@
 
 /// Branch-free float32 elementary functions for the hand-written kernels, for
 /// scalars and for 8-float vectors (GCC/Clang vector extensions: AVX in the
-/// AVX2 clones of the callers, pairs of SSE registers otherwise). Accurate to a
+/// AVX2+FMA clones of the callers, pairs of SSE registers otherwise). Accurate to a
 /// few ulp on the ranges stated; tests/train/fused_vae_step_test.cpp checks them
 /// against the C library.
 // The 8-float vectors only pass between always-inlined functions: no ABI concern.
@@ -19,17 +19,17 @@ namespace elbo::fast {
 using Vec = float __attribute__((vector_size(32)));      ///< 8 floats
 using VecInt = int32_t __attribute__((vector_size(32)));  ///< 8 ints
 
-// Inlined even into the AVX2 clones of their callers, where they vectorize.
+// Inlined even into the AVX2+FMA clones of their callers, where they vectorize.
 #if defined(__GNUC__)
 #define ELBO_FAST_INLINE inline __attribute__((always_inline))
 #else
 #define ELBO_FAST_INLINE inline
 #endif
 
-/// Marks a function with loops over these: an AVX2 clone is picked at load time
-/// when the CPU has AVX2 (GCC function multi-versioning), the baseline build otherwise.
+/// Marks a function with loops over these: an x86-64-v3 clone (AVX2 and FMA) is picked
+/// at load time when the CPU has them (GCC function multi-versioning), the baseline otherwise.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define ELBO_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define ELBO_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define ELBO_VECTOR_CLONES
 #endif

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/worker_threads.h"
 #include "elbo/model/vae.h"
 #include "elbo/objective/objective.h"
 
@@ -16,13 +17,21 @@ namespace elbo::train {
 ///          + beta (1/B) sum_b KL(N(mu_b, sigma_b^2) || N(0, s^2))
 /// with dloss/dl = (sigmoid(l) - x) / B, the KL's closed-form derivatives and the
 /// chain rule through z = mu + sigma eps (Kingma & Welling 2014). The same
-/// numbers as the autograd path up to float rounding (tests/test_fused_vae_step.cpp).
+/// numbers as the autograd path up to float rounding (tests/train/fused_vae_step_test.cpp).
+///
+/// With a team of T threads (and a BLAS that can be made single-threaded) the batch is
+/// split into T row blocks that run forward, likelihood, KL and the input gradients
+/// independently, each calling a single-threaded sgemm; then each thread computes
+/// its share of every layer's weight and bias gradients (a block of output units,
+/// summed over all rows). Two joins per step instead of one per BLAS call, and the
+/// element-wise loops run on every core.
 class FusedVaeStep {
  public:
   /// "" when `model` fits the fused step (and a BLAS is linked), else the reason it does not.
   static std::string unsupported(const model::VaeImpl& model);
 
-  explicit FusedVaeStep(model::VaeImpl& model);
+  /// `threads` (may be null: one thread) must outlive the step.
+  explicit FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads = nullptr);
 
   /// Sets every parameter's .grad() to the gradient of the loss above for data
   /// x [B, F] and noise eps [B, D] (float32, CPU, contiguous) and returns the
@@ -34,11 +43,14 @@ class FusedVaeStep {
     torch::Tensor weight, bias;  // [out, in], [out]
     int64_t in = 0, out = 0;
   };
-  std::vector<Layer> encoder_, decoder_;
+  std::vector<Layer> layers_;  // encoder then decoder
+  size_t encoder_layers_ = 0;
   torch::Tensor prior_log_scale_;
-  std::vector<torch::Tensor> activations_;  // per layer output, encoder then decoder, [B, out]
-  torch::Tensor z_, grad_a_, grad_b_;       // [B, D], and two gradient buffers of the widest layer
-  int64_t rows_ = 0;                        // batch rows the buffers hold
+  WorkerThreads* threads_ = nullptr;
+  std::vector<torch::Tensor> outputs_;  // per layer, [B, out]: its output, and dloss/d(pre-activation)
+  std::vector<torch::Tensor> grads_;
+  torch::Tensor z_, grad_z_;            // [B, D]
+  int64_t rows_ = 0;                    // batch rows the buffers hold
 };
 
 }  // namespace elbo::train

@@ -1,6 +1,9 @@
 #include "elbo/core/worker_threads.h"
 
+#include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
+
+#include <algorithm>
 
 #include <chrono>
 
@@ -56,6 +59,7 @@ WorkerThreads::~WorkerThreads() {
 
 void WorkerThreads::run(const std::function<void(int)>& job) {
   if (helpers_.empty()) return job(0);
+  std::lock_guard<std::mutex> one_run(run_mutex_);
   job_ = &job;
   control_word_ = control_word();
   error_ = nullptr;
@@ -105,6 +109,11 @@ void WorkerThreads::helper_loop(int part) {
     }
     running_.fetch_sub(1, std::memory_order_acq_rel);
   }
+}
+
+WorkerThreads& kernel_team() {
+  static WorkerThreads team(std::max(1, blas_threads()));
+  return team;
 }
 
 }  // namespace elbo

@@ -4,6 +4,7 @@
 #include "elbo/dist/prior.h"
 #include "elbo/nn/conv.h"
 #include "elbo/nn/mlp.h"
+#include "elbo/nn/mlp_bernoulli_log_prob.h"
 
 #include <algorithm>
 #include <cmath>
@@ -138,8 +139,12 @@ Terms VaeImpl::forward_with(const Batch& batch, const dist::Normal& q, int64_t p
              batch.x.sizes(), ", got ", q.loc().sizes());
   LatentTerms g = sample_latent("z", q, prior(), particles);
   Terms terms;
+  // Without gradients a ReLU MLP with a Bernoulli likelihood decodes in fused blocks (evaluation, IWAE).
+  if (options_.decoder == "mlp" && options_.likelihood == "bernoulli" && options_.classes == 0 && !batch.mask.defined())
+    terms.log_px_z = nn::mlp_bernoulli_log_prob(*decoder_.ptr<nn::MlpImpl>(), g.z, batch.x);
   // A conditional model decodes with the batch's labels (with_label refuses a batch without).
-  terms.log_px_z = likelihood_->forward(decoder_.forward(with_label(g.z, batch.y)))->log_prob(batch.x, batch.mask);
+  if (!terms.log_px_z.defined())
+    terms.log_px_z = likelihood_->forward(decoder_.forward(with_label(g.z, batch.y)))->log_prob(batch.x, batch.mask);
   terms.latents.push_back(std::move(g));
   return terms;
 }

@@ -1,6 +1,9 @@
 #include "elbo/nn/mlp.h"
 
 #include "elbo/core/check.h"
+#include "elbo/nn/mlp_blocks.h"
+
+#include <algorithm>
 
 namespace elbo::nn {
 
@@ -22,6 +25,15 @@ MlpImpl::MlpImpl(const MlpOptions& options) : options_(options) {
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
   ELBO_CHECK(x.dim() >= 1 && x.size(-1) == options_.in(), "elbo::nn::Mlp: expected input [..., ",
              options_.in(), "], got ", x.sizes());
+  if (mlp_blocks_apply(*this, x)) {  // evaluation: blocks in cache, on every core
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = options_.out();
+    torch::Tensor out = torch::empty(shape, x.options().dtype(torch::kFloat));
+    float* o = out.data_ptr<float>();
+    const int64_t n = options_.out();
+    mlp_blocks(*this, x, [&](int64_t r0, int64_t m, const float* block) { std::copy(block, block + m * n, o + r0 * n); });
+    return out;
+  }
   torch::Tensor h = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     h = layers_[i]->forward(h);

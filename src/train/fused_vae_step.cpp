@@ -4,50 +4,17 @@
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/dist/bernoulli_kernel.h"
+#include "elbo/nn/dense_kernels.h"
 #include "elbo/nn/mlp.h"
 
 #include <algorithm>
 #include <cmath>
-
-#if defined(ELBO_HAVE_CBLAS)
-extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
-                            int lda, const float* b, int ldb, float beta, float* c, int ldc);
-#endif
 
 namespace elbo::train {
 namespace {
 
 /// Row blocks narrower than this are not worth a thread of their own.
 constexpr int64_t kMinRowsPerPart = 32;
-
-/// Row-major C[m, n] = op(A) op(B), op(A) = A^T when trans_a (A stored [k, m]), op(B) = B^T
-/// when trans_b (B stored [n, k]); lda, ldb, ldc are the row strides as stored.
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-          int64_t ldb, float* c, int64_t ldc) {
-#if defined(ELBO_HAVE_CBLAS)
-  constexpr int row_major = 101, no_trans = 111, trans = 112;
-  cblas_sgemm(row_major, trans_a ? trans : no_trans, trans_b ? trans : no_trans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f,
-              c, static_cast<int>(ldc));
-#else
-  (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc;
-  ELBO_CHECK(false, "elbo::train::FusedVaeStep: built without a BLAS");
-#endif
-}
-
-/// h[r, j] = act(h[r, j] + bias[j]), act = ReLU or identity.
-ELBO_VECTOR_CLONES void add_bias(float* h, const float* bias, int64_t rows, int64_t n, bool relu) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = h + r * n;
-    if (relu)
-      for (int64_t j = 0; j < n; ++j) {
-        const float v = row[j] + bias[j];
-        row[j] = v < 0 ? 0.0f : v;  // NaN stays NaN, as in ATen's relu
-      }
-    else
-      for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
-  }
-}
 
 /// g = g where the ReLU output h > 0, else 0.
 ELBO_VECTOR_CLONES void relu_backward(float* g, const float* h, int64_t count) {
@@ -69,9 +36,7 @@ float* grad_of(torch::Tensor& parameter) {
 }  // namespace
 
 std::string FusedVaeStep::unsupported(const model::VaeImpl& model) {
-#if !defined(ELBO_HAVE_CBLAS)
-  return "elbo was built without a CBLAS library";
-#endif
+  if (!nn::have_sgemm()) return "elbo was built without a CBLAS library";
   const auto& o = model.options();
   if (o.encoder != "mlp" || o.decoder != "mlp") return "the encoder and decoder are not both MLPs";
   if (o.activation != nn::Activation::relu) return "the activation is not ReLU";
@@ -147,8 +112,8 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       for (size_t i = first; i < last; ++i) {
         const Layer& l = layers_[i];
         float* h = out[i] + r0 * l.out;
-        gemm(false, true, m, l.out, l.in, input_of(i, r0), l.in, weight[i], l.in, h, l.out);
-        add_bias(h, l.bias.data_ptr<float>(), m, l.out, i + 1 != n_enc && i + 1 != n_layers);
+        nn::sgemm(false, true, m, l.out, l.in, input_of(i, r0), l.in, weight[i], l.in, h, l.out);
+        nn::add_bias(h, l.bias.data_ptr<float>(), m, l.out, i + 1 != n_enc && i + 1 != n_layers);
       }
     };
     // Encoder -> (mu, log sigma) -> z = mu + sigma eps, and
@@ -172,7 +137,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     // dloss/d(input of layer i) = dloss/d(output) W, through the ReLU of the layer below.
     auto backward = [&](size_t i, float* target) {
       const Layer& l = layers_[i];
-      gemm(false, false, m, l.in, l.out, grad[i] + r0 * l.out, l.out, weight[i], l.in, target, l.in);
+      nn::sgemm(false, false, m, l.in, l.out, grad[i] + r0 * l.out, l.out, weight[i], l.in, target, l.in);
       if (i != 0 && i != n_enc) relu_backward(target, out[i - 1] + r0 * l.in, m * l.in);
     };
     for (size_t i = n_layers; i-- > n_enc;) backward(i, i == n_enc ? grad_z + r0 * latent : grad[i - 1] + r0 * layers_[i].in);
@@ -196,7 +161,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       const Layer& l = layers_[i];
       const auto [o0, o1] = part_range(l.out, part, parts);
       if (o1 == o0) continue;
-      gemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, weight_grad[i] + o0 * l.in,
+      nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, weight_grad[i] + o0 * l.in,
            l.in);
       column_sums(grad[i] + o0, l.out, rows, o1 - o0, bias_grad[i] + o0);
     }

@@ -3,7 +3,6 @@
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/core/batch_shard.h"
-#include "elbo/core/blas_threads.h"
 #include "elbo/core/rng.h"
 #include "elbo/objective/elbo.h"
 #include "elbo/objective/schedules.h"
@@ -310,11 +309,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
   const data::Dataset train = to_device(train_data, device);
   const data::Dataset validation = to_device(validation_data, device);
   const int64_t n = train.size();
-  // The hand-written kernels run on as many threads as the BLAS would use (one BLAS
-  // call per thread at a time in the fused step; 1 when the BLAS cannot be told).
-  const int kernel_threads = std::max(1, blas_threads());
-  if (!threads_ || threads_->size() != kernel_threads) threads_ = std::make_unique<WorkerThreads>(kernel_threads);
-  fused_ = options_.fused ? make_fused_step(*model_, *objective_, train, threads_.get()) : nullptr;
+  fused_ = options_.fused ? make_fused_step(*model_, *objective_, train, &kernel_team()) : nullptr;
   const int world = world_size(), rank = this->rank();
   if (world > 1) synchronize_start(n, parameters);
   const int64_t batches = global_batches(n, options_.batch_size, world);
@@ -371,7 +366,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
           for (auto& p : parameters)
             if (p.grad().defined()) p.grad().fill_(std::numeric_limits<float>::quiet_NaN());
         }
-        const double norm = global_grad_norm(parameters, options_.grad_clip, *threads_);
+        const double norm = global_grad_norm(parameters, options_.grad_clip, kernel_team());
         if (!std::isfinite(norm))
           fault = detail::concat("non-finite gradient norm (", norm, ") at step ", step_ + 1, " (epoch ", epoch_ + 1,
                                  ", batch ", b + 1, " of ", batches, ")");
@@ -391,7 +386,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         optimizer_->zero_grad();
         if (report) report->on_skipped_step(step_ + 1, fault);
       } else {
-        adam_step(*optimizer_, threads_.get());
+        adam_step(*optimizer_, &kernel_team());
         if (shard.rows() > 0) objective_->after_step(v, step_);
         epoch_sums.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);
         window.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);

@@ -108,10 +108,12 @@ TEST(Dataset, SliceAndSubset) {
 TEST(Dataset, EightBitStorageGivesTheSameFloatBatchesAsScaledStorage) {
   torch::manual_seed(5);
   Dataset bytes;
-  bytes.x = torch::randint(0, 256, {40, 13}, torch::kInt32).to(torch::kUInt8);
+  bytes.x = torch::randperm(520, torch::kInt64).remainder(256).to(torch::kUInt8).reshape({40, 13});  // every value
   bytes.y = torch::arange(40, torch::kInt64);
   Dataset floats = bytes;
   floats.x = scale_pixels(bytes.x);
+  const auto all = torch::arange(40);
+  EXPECT_TRUE(torch::equal(bytes.batch(all).x, floats.batch(all).x));
   const auto index = torch::tensor({39, 0, 7, 7, 21}, torch::kInt64);
   const auto a = bytes.batch(index), b = floats.batch(index);
   EXPECT_EQ(a.x.scalar_type(), torch::kFloat32);

@@ -15,7 +15,8 @@ namespace elbo {
 /// have returned (rethrowing the first exception). Helpers spin for a moment after a
 /// job, since in a training loop the next one follows within microseconds, then
 /// sleep. Helpers take the caller's floating-point control word (flush-to-zero of
-/// denormals), so every part computes alike.
+/// denormals), so every part computes alike. Runs from several threads take turns;
+/// a job must not call run() of its own team.
 class WorkerThreads {
  public:
   explicit WorkerThreads(int threads);
@@ -35,10 +36,15 @@ class WorkerThreads {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> running_{0};
   std::atomic<bool> stop_{false};
+  std::mutex run_mutex_;  // one run at a time
   std::mutex mutex_;
   std::condition_variable wake_;
   std::exception_ptr error_;
 };
+
+/// The process's team for the hand-written kernels (training step, Adam, evaluation):
+/// one thread per BLAS thread (blas_threads(), at least 1), made at first use.
+WorkerThreads& kernel_team();
 
 /// [begin, end) of part `part` when `count` items are split into `parts` near-equal parts.
 inline std::pair<int64_t, int64_t> part_range(int64_t count, int part, int parts) {

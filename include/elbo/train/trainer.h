@@ -146,7 +146,6 @@ class Trainer {
   std::shared_ptr<objective::Objective> objective_;
   TrainerOptions options_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
-  std::unique_ptr<WorkerThreads> threads_;  // for the hand-written kernels, one per BLAS thread
   std::unique_ptr<FusedVaeStep> fused_;  // the hand-written step, when options_.fused and the model fits it
   int64_t step_ = 0;
   int64_t epoch_ = 0;           // completed epochs

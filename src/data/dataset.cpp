@@ -1,6 +1,8 @@
 #include "elbo/data/dataset.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/fast_math.h"
+#include "elbo/core/worker_threads.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -34,23 +36,22 @@ torch::Tensor checked_index(const Dataset& data, const torch::Tensor& index, con
   return idx;
 }
 
-/// Rows `idx` (CPU int64, in range) of contiguous uint8 intensities as float32 k / 255,
-/// in one pass through a 256-entry table made by scale_pixels (so values are identical).
+/// out[j] = in[j] / 255 in float32: the same correctly rounded quotient as scale_pixels.
+ELBO_VECTOR_CLONES void scale_row(const uint8_t* in, float* out, int64_t d) {
+  for (int64_t j = 0; j < d; ++j) out[j] = static_cast<float>(in[j]) / 255.0f;
+}
+
+/// Rows `idx` (CPU int64, in range) of contiguous uint8 intensities as float32 k / 255, in one pass.
 torch::Tensor gather_pixels(const torch::Tensor& x, const torch::Tensor& idx) {
-  static const std::vector<float> table = [] {
-    const torch::Tensor t = scale_pixels(torch::arange(256, torch::kInt32).to(torch::kUInt8)).contiguous();
-    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + 256);
-  }();
   const int64_t rows = idx.size(0), d = x.size(1);
   torch::Tensor out = torch::empty({rows, d}, torch::kFloat32);
   const uint8_t* src = x.data_ptr<uint8_t>();
   const int64_t* row = idx.data_ptr<int64_t>();
   float* dst = out.data_ptr<float>();
-  for (int64_t i = 0; i < rows; ++i) {
-    const uint8_t* in = src + row[i] * d;
-    float* o = dst + i * d;
-    for (int64_t j = 0; j < d; ++j) o[j] = table[in[j]];
-  }
+  kernel_team().run([&](int part) {  // the rows are shared by the threads
+    const auto [begin, end] = part_range(rows, part, kernel_team().size());
+    for (int64_t i = begin; i < end; ++i) scale_row(src + row[i] * d, dst + i * d, d);
+  });
   return out;
 }
 

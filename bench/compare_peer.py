@@ -8,12 +8,16 @@ throughput and peak memory (RSS) of each, elbo's seconds from process start to
 its first training step, and elbo/peer ratios. Targets (issue 6): training
 >= 2.5x, IWAE >= 2x, peak RSS <= 0.5x, first step < 1 s, test ELBO within 1 nat.
 
-    bench/compare_peer.py [--epochs 10] [--k 1000] [--n 1000] [--elbo build/elbo]
+    bench/compare_peer.py [--epochs 10] [--k 1000] [--n 1000] [--rounds 3] [--elbo build/elbo]
+
+A shared VM's speed drifts by 10-20% within minutes, so the two run by turns,
+elbo then peer, for --rounds rounds: every round's ratios are printed, and the
+table holds each measure's median over the rounds.
 
 Needs Debian's python3-torch for the peer (installed on first use).
 Both train on all 60000 training images (no validation split, as the peer).
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -71,27 +75,37 @@ def main():
     ap.add_argument("--k", type=int, default=1000)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--elbo", default=os.path.join(ROOT, "build", "elbo"))
+    ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     ensure_torch()
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.time()
-        ours = run_elbo(a.elbo, a.epochs, a.k, a.n, os.path.join(tmp, "run"))
-        t1 = time.time()
-        peer = run_peer(a.epochs, a.k, a.n)
-        t2 = time.time()
     rows = [("training examples/s", "train_examples_per_s", True),
             ("test ELBO (nats)", "test_elbo", False),
             (f"test log p(x), IWAE K={a.k}", "test_iwae", False),
             ("IWAE examples/s", "iwae_examples_per_s", True),
             ("peak RSS (MB)", "peak_rss_mb", True)]
-    print(f"elbo vs PyTorch peer: default MLP VAE, {a.epochs} epochs, IWAE K={a.k} on {a.n} test images")
+    ours_runs, peer_runs = [], []
+    t0 = time.time()
+    for r in range(a.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            ours_runs.append(run_elbo(a.elbo, a.epochs, a.k, a.n, os.path.join(tmp, "run")))
+        peer_runs.append(run_peer(a.epochs, a.k, a.n))
+        o, p = ours_runs[-1], peer_runs[-1]
+        print(f"round {r + 1}/{a.rounds}: training {o['train_examples_per_s'] / p['train_examples_per_s']:.2f}x, "
+              f"IWAE {o['iwae_examples_per_s'] / p['iwae_examples_per_s']:.2f}x, "
+              f"RSS {o['peak_rss_mb'] / p['peak_rss_mb']:.2f}x, first step {o['seconds_to_first_step']:.2f} s",
+              flush=True)
+    median = lambda runs, key: statistics.median(run[key] for run in runs)
+    ours = {key: median(ours_runs, key) for _, key, _ in rows + [("", "seconds_to_first_step", False)]}
+    peer = {key: median(peer_runs, key) for _, key, _ in rows}
+    print(f"elbo vs PyTorch peer: default MLP VAE, {a.epochs} epochs, IWAE K={a.k} on {a.n} test images, "
+          f"median of {a.rounds} round(s)")
     print(f"{'':32}{'elbo':>12}{'peer':>12}{'elbo/peer':>12}")
     for label, key, ratio in rows:
         r = f"{ours[key] / peer[key]:.2f}x" if ratio else f"{ours[key] - peer[key]:+.2f} nats"
         print(f"{label:32}{ours[key]:12.2f}{peer[key]:12.2f}{r:>12}")
     print(f"{'seconds to first training step':32}{ours['seconds_to_first_step']:12.2f}{'-':>12}")
-    print(f"(wall time: elbo {t1 - t0:.0f} s, peer {t2 - t1:.0f} s; peer torch {peer.get('torch')})")
-    print(json.dumps({"elbo": ours, "peer": peer}))
+    print(f"(wall time {time.time() - t0:.0f} s; peer torch {peer_runs[0].get('torch')})")
+    print(json.dumps({"elbo": ours_runs, "peer": peer_runs}))
 
 
 if __name__ == "__main__":

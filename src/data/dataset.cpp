@@ -2,7 +2,6 @@
 
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
-#include "elbo/core/worker_threads.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -48,10 +47,9 @@ torch::Tensor gather_pixels(const torch::Tensor& x, const torch::Tensor& idx) {
   const uint8_t* src = x.data_ptr<uint8_t>();
   const int64_t* row = idx.data_ptr<int64_t>();
   float* dst = out.data_ptr<float>();
-  kernel_team().run([&](int part) {  // the rows are shared by the threads
-    const auto [begin, end] = part_range(rows, part, kernel_team().size());
-    for (int64_t i = begin; i < end; ++i) scale_row(src + row[i] * d, dst + i * d, d);
-  });
+  // One thread: a helper here would compete with a BLAS thread still spinning after
+  // the autograd path's last multi-threaded GEMM (measured: 2x slower).
+  for (int64_t i = 0; i < rows; ++i) scale_row(src + row[i] * d, dst + i * d, d);
   return out;
 }
 

@@ -28,7 +28,7 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
   if (mlp_blocks_apply(*this, x)) {  // evaluation: blocks in cache, on every core
     std::vector<int64_t> shape = x.sizes().vec();
     shape.back() = options_.out();
-    torch::Tensor out = torch::empty(shape, x.options().dtype(torch::kFloat));
+    torch::Tensor out = torch::empty(shape, x.options());
     float* o = out.data_ptr<float>();
     const int64_t n = options_.out();
     mlp_blocks(*this, x, [&](int64_t r0, int64_t m, const float* block) { std::copy(block, block + m * n, o + r0 * n); });

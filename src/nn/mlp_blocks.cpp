@@ -17,14 +17,19 @@ constexpr int64_t kMaxBlockRows = 128;
 }  // namespace
 
 bool mlp_blocks_apply(MlpImpl& mlp, const torch::Tensor& input) {
-  if (!have_sgemm() || mlp.options().activation() != Activation::relu) return false;
+  // Called by every MlpImpl::forward, training included: the input first, then each
+  // layer's tensors as they are (no parameters() list built per call).
   const bool grad_mode = torch::GradMode::is_enabled();
-  for (const auto& p : mlp.parameters())
-    if (p.scalar_type() != torch::kFloat || !p.device().is_cpu() || !p.is_contiguous() ||
-        (grad_mode && p.requires_grad()))
-      return false;
-  return input.defined() && input.scalar_type() == torch::kFloat && input.device().is_cpu() &&
-         !(grad_mode && input.requires_grad()) && input.dim() >= 1 && input.size(-1) == mlp.options().in();
+  if (!have_sgemm() || mlp.options().activation() != Activation::relu || !input.defined() ||
+      input.scalar_type() != torch::kFloat || !input.device().is_cpu() || (grad_mode && input.requires_grad()) ||
+      input.dim() < 1 || input.size(-1) != mlp.options().in())
+    return false;
+  for (const auto& layer : mlp.layers())
+    for (const torch::Tensor* p : {&layer->weight, &layer->bias})
+      if (p->scalar_type() != torch::kFloat || !p->device().is_cpu() || !p->is_contiguous() ||
+          (grad_mode && p->requires_grad()))
+        return false;
+  return true;
 }
 
 void mlp_blocks(MlpImpl& mlp, const torch::Tensor& input,

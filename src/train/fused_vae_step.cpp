@@ -155,15 +155,18 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     for (size_t i = n_enc; i-- > 1;) backward(i, grad[i - 1] + r0 * layers_[i].in);
   };
 
-  // Output units [o0, o1) of every layer: dW = G^T input and db = column sums of G over all rows.
+  // Output units [o0, o1) of every layer: dW = G^T input and db = column sums of G over all
+  // rows, and their squared norm while they are in cache.
+  std::vector<double> squared_norms(threads_ ? threads_->size() : 1, 0.0);
   auto weight_pass = [&](int part, int parts) {
     for (size_t i = 0; i < n_layers; ++i) {
       const Layer& l = layers_[i];
       const auto [o0, o1] = part_range(l.out, part, parts);
       if (o1 == o0) continue;
-      nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, weight_grad[i] + o0 * l.in,
-           l.in);
+      float* dw = weight_grad[i] + o0 * l.in;
+      nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in);
       column_sums(grad[i] + o0, l.out, rows, o1 - o0, bias_grad[i] + o0);
+      squared_norms[part] += nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(bias_grad[i] + o0, o1 - o0);
     }
   };
 
@@ -185,6 +188,10 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       if (part < parts) weight_pass(part, parts);
     });
   }
+
+  gradient_norm_ = 0;
+  for (const double s : squared_norms) gradient_norm_ += s;
+  gradient_norm_ = std::sqrt(gradient_norm_);
 
   objective::Value v;
   v.beta = beta;

@@ -1,9 +1,9 @@
 #include "elbo/train/trainer.h"
 
 #include "elbo/core/check.h"
-#include "elbo/core/fast_math.h"
 #include "elbo/core/batch_shard.h"
 #include "elbo/core/rng.h"
+#include "elbo/nn/dense_kernels.h"
 #include "elbo/objective/elbo.h"
 #include "elbo/objective/schedules.h"
 #include "elbo/train/adam_step.h"
@@ -14,30 +14,12 @@
 #include <cmath>
 #include <limits>
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wpsabi"  // 8-float vectors stay inside squared_norm
-#endif
-
 namespace elbo::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-/// sum_i v_i^2 in one vectorized pass (8 float lanes, summed in double at the end).
-ELBO_VECTOR_CLONES double squared_norm(const float* v, int64_t n) {
-  fast::Vec lanes{};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const fast::Vec x = fast::load(v + i);
-    lanes += x * x;
-  }
-  double sum = 0;
-  for (int k = 0; k < 8; ++k) sum += lanes[k];
-  for (; i < n; ++i) sum += static_cast<double>(v[i]) * v[i];
-  return sum;
-}
 
 /// The global L2 norm of the gradients (NaN/Inf if any entry is), clipped to `clip` when clip > 0.
 double global_grad_norm(const std::vector<torch::Tensor>& parameters, double clip, WorkerThreads& threads) {
@@ -56,7 +38,7 @@ double global_grad_norm(const std::vector<torch::Tensor>& parameters, double cli
   threads.run([&](int part) {
     for (const auto& [values, n] : flat) {
       const auto [begin, end] = part_range(n, part, threads.size());
-      partial[part] += squared_norm(values + begin, end - begin);
+      partial[part] += nn::squared_norm(values + begin, end - begin);
     }
   });
   for (const double s : partial) sum += s;
@@ -331,7 +313,8 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
       if (shard.rows() > 0) {  // a rank may have no share of a short last batch
         // The noise of the whole global batch is drawn and this rank's rows kept.
         BatchShardScope noise({shard.begin - shard.global_begin, shard.rows(), shard.global_rows()});
-        data::Batch batch = train.batch(order.slice(0, shard.begin, shard.end));
+        // The fused step's BLAS calls are single-threaded, so no BLAS thread spins beside the team.
+        data::Batch batch = train.batch(order.slice(0, shard.begin, shard.end), fused_ ? &kernel_team() : nullptr);
         if (fused_) {  // gradients are written here, in place of zero_grad + backward below
           const auto& o = static_cast<const objective::Elbo&>(*objective_).options();
           const torch::Tensor eps = randn_batch({1, shard.rows(), model_->latent_dim()}, batch.x.options())[0];
@@ -366,7 +349,11 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
           for (auto& p : parameters)
             if (p.grad().defined()) p.grad().fill_(std::numeric_limits<float>::quiet_NaN());
         }
-        const double norm = global_grad_norm(parameters, options_.grad_clip, kernel_team());
+        // The fused step's own norm of the gradients it wrote is exact when nothing changed them since.
+        const bool fused_norm = fused_ && world == 1 && options_.grad_clip <= 0 &&
+                                step_ + 1 != options_.inject_nan_gradient_step;
+        const double norm =
+            fused_norm ? fused_->gradient_norm() : global_grad_norm(parameters, options_.grad_clip, kernel_team());
         if (!std::isfinite(norm))
           fault = detail::concat("non-finite gradient norm (", norm, ") at step ", step_ + 1, " (epoch ", epoch_ + 1,
                                  ", batch ", b + 1, " of ", batches, ")");

@@ -178,9 +178,28 @@ TEST(ReadIdx, CorruptGzip) {
   bad_crc[bad_crc.size() - 8] ^= 0x55;
   EXPECT_THAT(error_of(dir.write("crc.gz", bad_crc)), HasSubstr("corrupt gzip stream"));
 
+  auto bad_length = gz;  // the trailer's ISIZE, the length mod 2^32, is checked too
+  bad_length[bad_length.size() - 4] ^= 0x01;
+  EXPECT_THAT(error_of(dir.write("length.gz", bad_length)), HasSubstr("corrupt gzip stream"));
+
   const auto cut = dir.write("cut.gz", gz.substr(0, gz.size() - 4));
   EXPECT_THAT(error_of(cut), HasSubstr("corrupt gzip stream"));
   EXPECT_THAT(error_of(cut), HasSubstr("truncated"));
+}
+
+TEST(ReadIdx, GzipOfSeveralMembers) {
+  // gzip allows members one after the other (`cat a.gz b.gz`): the header in one, the payload
+  // split over two more, and odd sizes so no part lines up with the element size.
+  TempDir dir;
+  std::vector<float> values(999);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = 0.5f * static_cast<float>(i) - 7.0f;
+  const auto bytes = idx_bytes<float>(0x0D, {27, 37}, values);
+  const std::string members = read_raw(gzip_file(dir, "a.gz", bytes.substr(0, 12))) +
+                              read_raw(gzip_file(dir, "b.gz", bytes.substr(12, 1001))) +
+                              read_raw(gzip_file(dir, "c.gz", bytes.substr(1013)));
+  const auto got = read_idx(dir.write("abc.gz", members));
+  ASSERT_EQ(got.sizes().vec(), (std::vector<int64_t>{27, 37}));
+  EXPECT_TRUE(torch::equal(got.reshape(-1), torch::tensor(values)));
 }
 
 TEST(ReadIdx, FashionMnist) {

@@ -1,5 +1,6 @@
 #pragma once
 #include "elbo/core/image_shape.h"
+#include "elbo/core/worker_threads.h"
 
 #include <torch/types.h>
 
@@ -46,8 +47,10 @@ struct Dataset {
   int64_t features() const { return x.defined() ? x.size(1) : 0; }
 
   /// The examples at `index` (int64 [B]); applies dynamic binarization using
-  /// the global generator (seeded by the trainer per step).
-  Batch batch(const torch::Tensor& index) const;
+  /// the global generator (seeded by the trainer per step). `threads` share the
+  /// gathering of 8-bit rows; leave it null while BLAS threads may be busy or
+  /// spinning on the other cores (they would compete: measured 2x slower).
+  Batch batch(const torch::Tensor& index, WorkerThreads* threads = nullptr) const;
   /// Examples [begin, end) without binarization noise beyond what is stored.
   Batch slice(int64_t begin, int64_t end) const;
   /// A new data set holding the examples at `index`.

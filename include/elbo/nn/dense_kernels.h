@@ -16,4 +16,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const fl
 /// as in ATen's relu) or the identity.
 void add_bias(float* h, const float* bias, int64_t rows, int64_t n, bool relu);
 
+/// sum_i v_i^2 in one vectorized pass (float lanes summed in double at the end); NaN or
+/// Inf in v gives NaN or Inf.
+double squared_norm(const float* v, int64_t n);
+
 }  // namespace elbo::nn

@@ -38,6 +38,10 @@ class FusedVaeStep {
   /// loss with the per-example reconstruction, KL and bound, as the Elbo objective does.
   objective::Value operator()(const torch::Tensor& x, const torch::Tensor& eps, double beta);
 
+  /// The L2 norm of all the gradients the last call wrote (NaN or Inf if any entry is),
+  /// computed as they were written.
+  double gradient_norm() const { return gradient_norm_; }
+
  private:
   struct Layer {
     torch::Tensor weight, bias;  // [out, in], [out]
@@ -51,6 +55,7 @@ class FusedVaeStep {
   std::vector<torch::Tensor> grads_;
   torch::Tensor z_, grad_z_;            // [B, D]
   int64_t rows_ = 0;                    // batch rows the buffers hold
+  double gradient_norm_ = 0;
 };
 
 }  // namespace elbo::train

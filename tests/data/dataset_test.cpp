@@ -114,6 +114,8 @@ TEST(Dataset, EightBitStorageGivesTheSameFloatBatchesAsScaledStorage) {
   floats.x = scale_pixels(bytes.x);
   const auto all = torch::arange(40);
   EXPECT_TRUE(torch::equal(bytes.batch(all).x, floats.batch(all).x));
+  elbo::WorkerThreads team(3);  // rows split in 3 uneven parts, each prefetching ahead
+  EXPECT_TRUE(torch::equal(bytes.batch(all, &team).x, floats.batch(all).x));
   const auto index = torch::tensor({39, 0, 7, 7, 21}, torch::kInt64);
   const auto a = bytes.batch(index), b = floats.batch(index);
   EXPECT_EQ(a.x.scalar_type(), torch::kFloat32);

@@ -112,6 +112,23 @@ TEST(FusedVaeStep, SplitBetweenThreadsGivesTheSameGradients) {
     EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-5) << params[i].key();
 }
 
+TEST(FusedVaeStep, GradientNormIsTheNormOfTheGradientsItWrote) {
+  auto vae = two_layer_vae();
+  if (const std::string why = train::FusedVaeStep::unsupported(*vae); !why.empty()) GTEST_SKIP() << why;
+  torch::manual_seed(9);
+  const torch::Tensor x = torch::rand({70, 12}), eps = torch::randn({70, 3});
+  WorkerThreads threads(2);
+  for (WorkerThreads* team : {static_cast<WorkerThreads*>(nullptr), &threads}) {
+    train::FusedVaeStep step(*vae, team);
+    step(x, eps, 1.0);
+    double sum = 0;
+    for (const auto& p : vae->parameters()) sum += p.grad().to(torch::kDouble).square().sum().item<double>();
+    ASSERT_GT(sum, 0);
+    // Float lanes summed in double: relative error of order 1e-7 per term.
+    EXPECT_NEAR(step.gradient_norm(), std::sqrt(sum), 1e-5 * std::sqrt(sum)) << (team ? "team" : "one thread");
+  }
+}
+
 TEST(FusedVaeStep, RefusesModelsItDoesNotImplement) {
   EXPECT_NE(train::FusedVaeStep::unsupported(*two_layer_vae("gaussian")), "");
   EXPECT_THROW(train::FusedVaeStep(*two_layer_vae("gaussian")), std::exception);

@@ -277,12 +277,6 @@ torch::Tensor read_idx(const std::string& path) {
   const IdxType type = h.type;
   const std::vector<int64_t>& shape = h.shape;
   const uint64_t header = h.bytes, payload = h.payload;
-  if (in.compressed()) {
-    if (torch::Tensor fast = read_gzip_payload(path, h); fast.defined()) {
-      to_host_order(fast.data_ptr(), fast.numel(), type.bytes);
-      return fast;
-    }
-  }
 
   // The first allocation is the whole payload when the file is large enough to hold it at a
   // compression ratio up to kMaxRatio (real data: one allocation, no copies); beyond that the
@@ -290,6 +284,12 @@ torch::Tensor read_idx(const std::string& path) {
   // declares a huge payload costs an error, not a huge allocation.
   constexpr uint64_t kMaxRatio = 64;
   const uint64_t plausible = std::max<uint64_t>(file_bytes(path) * kMaxRatio, uint64_t{1} << 20);
+  if (in.compressed() && header + payload <= plausible) {  // one allocation of the declared size
+    if (torch::Tensor fast = read_gzip_payload(path, h); fast.defined()) {
+      to_host_order(fast.data_ptr(), fast.numel(), type.bytes);
+      return fast;
+    }
+  }
   auto buffer = std::make_unique<std::vector<unsigned char>>();
   uint64_t found = 0;
   while (found < payload) {

@@ -161,6 +161,10 @@ TEST(ReadIdx, HugeDeclaredSizeIsRejectedBeforeAllocating) {
   // 2^17 * 2^17 * 8 bytes = 2^37 bytes, no overflow but over the limit.
   EXPECT_THAT(error_of(dir.write("big", idx_bytes<uint8_t>(0x0E, {1u << 17, 1u << 17}, {}))),
               HasSubstr("declared size too large: dimension 1 (131072) at offset 8"));
+  // Within the limit but far beyond what a 40-byte gzip file can hold: refused by the
+  // buffer's growth, not allocated whole (the fuzzer found the fast gzip path doing so).
+  EXPECT_THAT(error_of(gzip_file(dir, "8gb.gz", idx_bytes<uint8_t>(0x08, {1u << 17, 1u << 16}, {}))),
+              HasSubstr("truncated: expected 8589934592 payload bytes after the 12-byte header, found 0"));
 }
 
 TEST(ReadIdx, CorruptGzip) {

@@ -4,7 +4,6 @@
 #include "elbo/core/check.h"
 
 #include <algorithm>
-
 #include <chrono>
 
 #if defined(__SSE__) || defined(__x86_64__)

@@ -1,8 +1,8 @@
 /// Where the time of one training step goes, for the default model (784-400-20
 /// MLP VAE, Bernoulli, batch 128): the autograd path (model forward, Elbo
 /// objective, backward, LibTorch Adam) and the hand-written path
-/// (train::FusedVaeStep, train::adam_step), microseconds per step over the same
-/// batches. Run on a quiet machine:
+/// (train::FusedVaeStep, then train::adam_step or Adam inside the step, as the
+/// trainer runs it), microseconds per step over the same batches. Run on a quiet machine:
 ///     build/bench/elbo_step_breakdown [steps]
 #include "elbo/core/blas_threads.h"
 #include "elbo/core/config.h"
@@ -32,7 +32,8 @@ double lap(Clock::time_point& start) {
   return us;
 }
 
-void run(bool fused, const data::Dataset& train, const Config& config, int steps, int kernel_threads) {
+void run(bool fused, const data::Dataset& train, const Config& config, int steps, int kernel_threads,
+         bool adam_inside = false) {
   auto model = std::dynamic_pointer_cast<model::VaeImpl>(model::make_model(config, train.features(), train.image));
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
   WorkerThreads threads(kernel_threads);
@@ -48,9 +49,9 @@ void run(bool fused, const data::Dataset& train, const Config& config, int steps
     double loss = 0;
     if (fused) {
       const torch::Tensor eps = torch::randn({1, batch.size(), model->latent_dim()})[0];
-      loss = (*step)(batch.x, eps, 1.0).loss.item<double>();
-      t[1] = lap(start);  // forward and backward together
-      train::adam_step(adam, &threads);
+      loss = (*step)(batch.x, eps, 1.0, adam_inside ? &adam : nullptr).loss.item<double>();
+      t[1] = lap(start);  // forward and backward together (and Adam, inside)
+      if (!step->updated()) train::adam_step(adam, &threads);
       t[3] = lap(start);
     } else {
       objective::Value v = objective::beta_elbo(model->forward(batch, 1), 1.0, true);
@@ -67,14 +68,17 @@ void run(bool fused, const data::Dataset& train, const Config& config, int steps
       for (int k = 0; k < 4; ++k) total[k] += t[k] / steps;
   }
   if (fused)
-    std::printf("hand-written path (FusedVaeStep + adam_step), %d kernel thread(s)%s\n", kernel_threads,
+    std::printf("hand-written path (FusedVaeStep %s), %d kernel thread(s)%s\n",
+                adam_inside ? "with Adam inside" : "+ adam_step", kernel_threads,
                 kernel_threads > 1 ? ", single-threaded BLAS calls" : ", multi-threaded BLAS calls");
   else
     std::printf("autograd path (LibTorch ops + torch::optim::Adam)\n");
   double sum = 0;
   for (int k = 0; k < 4; ++k) {
     if (fused && k == 2) continue;
-    std::printf("  %-18s %8.1f us\n", fused && k == 1 ? "forward+backward" : names[k], total[k]);
+    if (adam_inside && k == 3) continue;
+    std::printf("  %-18s %8.1f us\n", fused && k == 1 ? (adam_inside ? "fwd+bwd+adam" : "forward+backward") : names[k],
+                total[k]);
     sum += total[k];
   }
   std::printf("  %-18s %8.1f us  (%.2f s per 60000-example epoch, %.0f examples/s)\n", "step", sum, sum * 469e-6,
@@ -93,4 +97,5 @@ int main(int argc, char** argv) {
   run(false, data.train, config, steps, 1);
   run(true, data.train, config, steps, 1);
   if (team > 1) run(true, data.train, config, steps, team);
+  run(true, data.train, config, steps, team, true);
 }

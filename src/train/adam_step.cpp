@@ -2,6 +2,7 @@
 
 #include "elbo/core/fast_math.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <tuple>
@@ -39,58 +40,70 @@ typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
 
 }  // namespace
 
+void AdamUpdate::apply(const float* grad, int64_t begin, int64_t end) const {
+  adam_loop(param + begin, grad, m + begin, v + begin, end - begin, beta1, beta2, weight_decay, inv_sqrt_bc2, eps,
+            step_size);
+}
+
+std::optional<AdamUpdate> next_adam_update(torch::optim::Adam& optimizer, const torch::Tensor& p) {
+  for (auto& group : optimizer.param_groups()) {
+    const auto& params = group.params();
+    if (std::none_of(params.begin(), params.end(), [&](const torch::Tensor& q) { return q.is_same(p); })) continue;
+    const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
+    if (o.amsgrad() || p.scalar_type() != torch::kFloat || !p.device().is_cpu() || !p.is_contiguous() ||
+        (p.grad().defined() && !p.grad().is_contiguous()))
+      return std::nullopt;
+    auto& state = optimizer.state();
+    auto& slot = state[state_key(state, p)];
+    if (!slot) {
+      auto fresh = std::make_unique<torch::optim::AdamParamState>();
+      fresh->step(0);
+      fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+      fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+      slot = std::move(fresh);
+    }
+    auto& s = static_cast<torch::optim::AdamParamState&>(*slot);
+    if (!s.exp_avg().is_contiguous()) s.exp_avg(s.exp_avg().contiguous());
+    if (!s.exp_avg_sq().is_contiguous()) s.exp_avg_sq(s.exp_avg_sq().contiguous());
+    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+    const double t = static_cast<double>(s.step() + 1);
+    const double bc1 = 1 - std::pow(beta1, t), bc2 = 1 - std::pow(beta2, t);
+    return AdamUpdate{p.data_ptr<float>(),
+                      s.exp_avg().data_ptr<float>(),
+                      s.exp_avg_sq().data_ptr<float>(),
+                      p.numel(),
+                      static_cast<float>(beta1),
+                      static_cast<float>(beta2),
+                      static_cast<float>(o.weight_decay()),
+                      static_cast<float>(1 / std::sqrt(bc2)),
+                      static_cast<float>(o.eps()),
+                      static_cast<float>(o.lr() / bc1),
+                      &s};
+  }
+  return std::nullopt;
+}
+
 void adam_step(torch::optim::Adam& optimizer, WorkerThreads* threads) {
   torch::NoGradGuard no_grad;
-  for (auto& group : optimizer.param_groups()) {
-    const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
-    for (const auto& p : group.params())
-      if (o.amsgrad() || p.scalar_type() != torch::kFloat || !p.device().is_cpu() ||
-          (p.grad().defined() && !p.grad().is_contiguous()) || !p.is_contiguous())
-        return void(optimizer.step());
-  }
   // One update per parameter with a gradient, its state made here (on the calling thread).
-  struct Update {
-    float *param, *m, *v;
-    const float* grad;
-    int64_t n;
-    float beta1, beta2, weight_decay, inv_sqrt_bc2, eps, step_size;
-  };
-  std::vector<Update> updates;
-  auto& state = optimizer.state();
-  for (auto& group : optimizer.param_groups()) {
-    const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
-    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+  std::vector<std::pair<AdamUpdate, const float*>> updates;
+  for (auto& group : optimizer.param_groups())
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      auto& slot = state[state_key(state, p)];
-      if (!slot) {
-        auto fresh = std::make_unique<torch::optim::AdamParamState>();
-        fresh->step(0);
-        fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
-        fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
-        slot = std::move(fresh);
-      }
-      auto& s = static_cast<torch::optim::AdamParamState&>(*slot);
-      if (!s.exp_avg().is_contiguous()) s.exp_avg(s.exp_avg().contiguous());
-      if (!s.exp_avg_sq().is_contiguous()) s.exp_avg_sq(s.exp_avg_sq().contiguous());
-      s.step(s.step() + 1);
-      const double bc1 = 1 - std::pow(beta1, s.step()), bc2 = 1 - std::pow(beta2, s.step());
-      updates.push_back({p.data_ptr<float>(), s.exp_avg().data_ptr<float>(), s.exp_avg_sq().data_ptr<float>(),
-                         p.grad().data_ptr<float>(), p.numel(), static_cast<float>(beta1), static_cast<float>(beta2),
-                         static_cast<float>(o.weight_decay()), static_cast<float>(1 / std::sqrt(bc2)),
-                         static_cast<float>(o.eps()), static_cast<float>(o.lr() / bc1)});
+      const std::optional<AdamUpdate> u = next_adam_update(optimizer, p);
+      if (!u) return void(optimizer.step());
+      updates.emplace_back(*u, p.grad().data_ptr<float>());
     }
-  }
+  for (const auto& [u, grad] : updates) u.count();
   // Every thread takes its share of each parameter (the small ones whole, by turns).
   const int parts = threads ? threads->size() : 1;
   auto job = [&](int part) {
     for (size_t i = 0; i < updates.size(); ++i) {
-      const Update& u = updates[i];
+      const auto& [u, grad] = updates[i];
       int64_t begin = 0, end = u.n;
       if (u.n >= kParallelElements) std::tie(begin, end) = part_range(u.n, part, parts);
       else if (static_cast<int>(i % parts) != part) continue;
-      adam_loop(u.param + begin, u.grad + begin, u.m + begin, u.v + begin, end - begin, u.beta1, u.beta2,
-                u.weight_decay, u.inv_sqrt_bc2, u.eps, u.step_size);
+      u.apply(grad + begin, begin, end);
     }
   };
   if (threads) threads->run(job);

@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <optional>
 
 namespace elbo::train {
 namespace {
@@ -59,7 +62,8 @@ FusedVaeStep::FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads) : thre
   prior_log_scale_ = model.prior().log_scale();
 }
 
-objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const torch::Tensor& eps_tensor, double beta) {
+objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const torch::Tensor& eps_tensor, double beta,
+                                          torch::optim::Adam* optimizer) {
   const size_t n_enc = encoder_layers_, n_layers = layers_.size();
   const int64_t rows = x_tensor.size(0), features = layers_.front().in, latent = layers_[n_enc].in;
   ELBO_CHECK(x_tensor.dim() == 2 && x_tensor.size(1) == features && x_tensor.scalar_type() == torch::kFloat &&
@@ -97,6 +101,20 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   torch::Tensor kl = torch::empty({rows}), reconstruction = torch::empty({rows});
   float* kl_rows = kl.data_ptr<float>();
   float* reconstruction_rows = reconstruction.data_ptr<float>();
+  // Adam's update of every weight and bias, in layer order, when the optimizer holds exactly them.
+  std::vector<AdamUpdate> updates;
+  if (optimizer) {
+    size_t held = 0;
+    for (const auto& group : optimizer->param_groups()) held += group.params().size();
+    for (size_t i = 0; i < n_layers && held == 2 * n_layers; ++i)
+      for (const torch::Tensor* p : {&layers_[i].weight, &layers_[i].bias})
+        if (const std::optional<AdamUpdate> u = next_adam_update(*optimizer, *p)) updates.push_back(*u);
+    if (updates.size() != 2 * n_layers) updates.clear();
+  }
+  const int parts =
+      threads_ ? static_cast<int>(std::clamp<int64_t>(rows / kMinRowsPerPart, 1, threads_->size())) : 1;
+  // Per thread and layer, for the bound of the fused update below.
+  std::vector<double> squared_output_grads(parts * n_layers), squared_inputs(parts * n_layers);
   const float inv_rows = 1.0f / static_cast<float>(rows);
   const float kl_weight = static_cast<float>(beta) * inv_rows;
   // The input of layer i, rows from r0.
@@ -105,7 +123,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   };
 
   // Rows [r0, r1): forward, likelihood and KL, then dloss/d(output) of every layer by the chain rule.
-  auto rows_pass = [&](int64_t r0, int64_t r1) {
+  auto rows_pass = [&](int part, int64_t r0, int64_t r1) {
     const int64_t m = r1 - r0;
     if (m == 0) return;
     auto forward = [&](size_t first, size_t last) {
@@ -153,45 +171,28 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
             dz * sigma * eps[r * latent + d] + kl_weight * (sigma * sigma * inv_prior_var[d] - 1.0f);
       }
     for (size_t i = n_enc; i-- > 1;) backward(i, grad[i - 1] + r0 * layers_[i].in);
+    // ||G||^2 and ||A||^2 of these rows, for the finiteness bound of the fused update.
+    if (!updates.empty())
+      for (size_t i = 0; i < n_layers; ++i) {
+        squared_output_grads[part * n_layers + i] = nn::squared_norm(grad[i] + r0 * layers_[i].out, m * layers_[i].out);
+        squared_inputs[part * n_layers + i] = nn::squared_norm(input_of(i, r0), m * layers_[i].in);
+      }
   };
 
-  // Output units [o0, o1) of every layer: dW = G^T input and db = column sums of G over all
-  // rows, and their squared norm while they are in cache.
-  std::vector<double> squared_norms(threads_ ? threads_->size() : 1, 0.0);
-  auto weight_pass = [&](int part, int parts) {
-    for (size_t i = 0; i < n_layers; ++i) {
-      const Layer& l = layers_[i];
-      const auto [o0, o1] = part_range(l.out, part, parts);
-      if (o1 == o0) continue;
-      float* dw = weight_grad[i] + o0 * l.in;
-      nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in);
-      column_sums(grad[i] + o0, l.out, rows, o1 - o0, bias_grad[i] + o0);
-      squared_norms[part] += nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(bias_grad[i] + o0, o1 - o0);
-    }
+  // Each thread's BLAS calls stay on that thread: all rows first (the chain rule needs
+  // them in order), then the weight gradients, which need every row.
+  std::optional<BlasThreadsScope> single_threaded_blas;
+  if (parts > 1) single_threaded_blas.emplace(1);
+  auto run = [&](const std::function<void(int)>& job) {
+    if (parts == 1) return job(0);
+    threads_->run([&](int part) {
+      if (part < parts) job(part);
+    });
   };
-
-  const int parts =
-      threads_ ? static_cast<int>(std::clamp<int64_t>(rows / kMinRowsPerPart, 1, threads_->size())) : 1;
-  if (parts == 1) {
-    rows_pass(0, rows);
-    weight_pass(0, 1);
-  } else {
-    // Each thread's BLAS calls stay on that thread: all rows first (the chain rule needs
-    // them in order), then the weight gradients, which need every row.
-    BlasThreadsScope single_threaded_blas(1);
-    threads_->run([&](int part) {
-      if (part >= parts) return;
-      const auto [r0, r1] = part_range(rows, part, parts);
-      rows_pass(r0, r1);
-    });
-    threads_->run([&](int part) {
-      if (part < parts) weight_pass(part, parts);
-    });
-  }
-
-  gradient_norm_ = 0;
-  for (const double s : squared_norms) gradient_norm_ += s;
-  gradient_norm_ = std::sqrt(gradient_norm_);
+  run([&](int part) {
+    const auto [r0, r1] = part_range(rows, part, parts);
+    rows_pass(part, r0, r1);
+  });
 
   objective::Value v;
   v.beta = beta;
@@ -199,6 +200,52 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   v.kl = kl;
   v.bound = reconstruction - kl;
   v.loss = -reconstruction.mean() + beta * kl.mean();
+
+  // The fused update only when it cannot meet a non-finite value: a finite loss, and
+  // ||G||_F ||A||_F (which bounds every |dW| and its partial sums) and sqrt(B) ||G||_F
+  // (every |db|) with room below FLT_MAX.
+  updated_ = !updates.empty() && std::isfinite(v.loss.item<double>());
+  for (size_t i = 0; i < n_layers && updated_; ++i) {
+    double g2 = 0, a2 = 0;
+    for (int part = 0; part < parts; ++part) {
+      g2 += squared_output_grads[part * n_layers + i];
+      a2 += squared_inputs[part * n_layers + i];
+    }
+    constexpr double limit = 0.5 * std::numeric_limits<float>::max();
+    updated_ = std::sqrt(g2 * a2) < limit && std::sqrt(g2 * static_cast<double>(rows)) < limit;
+  }
+  if (updated_ && static_cast<int>(weight_grad_blocks_.size()) < parts) {
+    int64_t block = 0;
+    for (const auto& l : layers_) block = std::max(block, (l.out + parts - 1) / parts * (l.in + 1));
+    weight_grad_blocks_.assign(parts, std::vector<float>(block));
+  }
+
+  // Output units [o0, o1) of every layer: dW = G^T input and db = column sums of G over all
+  // rows, and their squared norm while they are in cache; then, fused, Adam's update of
+  // those weights and biases from them.
+  std::vector<double> squared_norms(parts, 0.0);
+  run([&](int part) {
+    for (size_t i = 0; i < n_layers; ++i) {
+      const Layer& l = layers_[i];
+      const auto [o0, o1] = part_range(l.out, part, parts);
+      if (o1 == o0) continue;
+      float* dw = updated_ ? weight_grad_blocks_[part].data() : weight_grad[i] + o0 * l.in;
+      float* db = updated_ ? dw + (o1 - o0) * l.in : bias_grad[i] + o0;
+      nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in);
+      column_sums(grad[i] + o0, l.out, rows, o1 - o0, db);
+      squared_norms[part] += nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
+      if (updated_) {
+        updates[2 * i].apply(dw, o0 * l.in, o1 * l.in);
+        updates[2 * i + 1].apply(db, o0, o1);
+      }
+    }
+  });
+  if (updated_)
+    for (const AdamUpdate& u : updates) u.count();
+
+  gradient_norm_ = 0;
+  for (const double s : squared_norms) gradient_norm_ += s;
+  gradient_norm_ = std::sqrt(gradient_norm_);
   return v;
 }
 

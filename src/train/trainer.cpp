@@ -308,6 +308,9 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
     for (int64_t b = batch_in_epoch_; b < batches; ++b) {
       seed_stream(options_.seed, RngStream::step, static_cast<uint64_t>(step_));
       const Shard shard = shard_of(n, options_.batch_size, world, rank, b);
+      // Nothing but Adam reads or changes the fused step's gradients: its own norm of them stands.
+      const bool fused_alone =
+          fused_ && world == 1 && options_.grad_clip <= 0 && step_ + 1 != options_.inject_nan_gradient_step;
       objective::Value v;
       double local_loss = 0;
       if (shard.rows() > 0) {  // a rank may have no share of a short last batch
@@ -318,7 +321,9 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         if (fused_) {  // gradients are written here, in place of zero_grad + backward below
           const auto& o = static_cast<const objective::Elbo&>(*objective_).options();
           const torch::Tensor eps = randn_batch({1, shard.rows(), model_->latent_dim()}, batch.x.options())[0];
-          v = (*fused_)(batch.x.contiguous(), eps, objective::kl_weight(o.beta(), o.warmup_steps(), step_));
+          // Adam runs inside the step where nothing else would read or change the loss or gradients.
+          v = (*fused_)(batch.x.contiguous(), eps, objective::kl_weight(o.beta(), o.warmup_steps(), step_),
+                        fused_alone && step_ + 1 != options_.inject_nan_step ? optimizer_.get() : nullptr);
         } else {
           v = (*objective_)(model_->forward(batch, objective_->particles()), step_);
         }
@@ -349,11 +354,8 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
           for (auto& p : parameters)
             if (p.grad().defined()) p.grad().fill_(std::numeric_limits<float>::quiet_NaN());
         }
-        // The fused step's own norm of the gradients it wrote is exact when nothing changed them since.
-        const bool fused_norm = fused_ && world == 1 && options_.grad_clip <= 0 &&
-                                step_ + 1 != options_.inject_nan_gradient_step;
         const double norm =
-            fused_norm ? fused_->gradient_norm() : global_grad_norm(parameters, options_.grad_clip, kernel_team());
+            fused_alone ? fused_->gradient_norm() : global_grad_norm(parameters, options_.grad_clip, kernel_team());
         if (!std::isfinite(norm))
           fault = detail::concat("non-finite gradient norm (", norm, ") at step ", step_ + 1, " (epoch ", epoch_ + 1,
                                  ", batch ", b + 1, " of ", batches, ")");
@@ -373,7 +375,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         optimizer_->zero_grad();
         if (report) report->on_skipped_step(step_ + 1, fault);
       } else {
-        adam_step(*optimizer_, &kernel_team());
+        if (!fused_ || !fused_->updated()) adam_step(*optimizer_, &kernel_team());
         if (shard.rows() > 0) objective_->after_step(v, step_);
         epoch_sums.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);
         window.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);

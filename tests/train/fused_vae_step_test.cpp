@@ -129,6 +129,54 @@ TEST(FusedVaeStep, GradientNormIsTheNormOfTheGradientsItWrote) {
   }
 }
 
+TEST(FusedVaeStep, AdamInsideTheStepGivesTheParametersOfGradientsThenAdamStep) {
+  torch::manual_seed(10);
+  const torch::Tensor x = torch::rand({70, 12}), eps = torch::randn({70, 3});
+  WorkerThreads threads(2);
+  for (WorkerThreads* team : {static_cast<WorkerThreads*>(nullptr), &threads}) {
+    auto separate = two_layer_vae(), inside = two_layer_vae();
+    if (const std::string why = train::FusedVaeStep::unsupported(*separate); !why.empty()) GTEST_SKIP() << why;
+    const auto options = torch::optim::AdamOptions(1e-2).weight_decay(0.01);
+    torch::optim::Adam separate_adam(separate->parameters(), options), inside_adam(inside->parameters(), options);
+    train::FusedVaeStep separate_step(*separate, team), inside_step(*inside, team);
+    for (int step = 0; step < 3; ++step) {
+      const double loss = separate_step(x, eps, 1.0).loss.item<double>();
+      train::adam_step(separate_adam, team);
+      EXPECT_EQ(inside_step(x, eps, 1.0, &inside_adam).loss.item<double>(), loss);
+      ASSERT_TRUE(inside_step.updated());
+      EXPECT_NEAR(inside_step.gradient_norm(), separate_step.gradient_norm(), 1e-6 * separate_step.gradient_norm());
+    }
+    // The same sgemm calls and the same Adam loop: the same floats.
+    const auto a = separate->parameters(), b = inside->parameters();
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i << (team ? " team" : "");
+  }
+}
+
+TEST(FusedVaeStep, AdamStaysOutsideWhenAGradientCouldOverflow) {
+  auto vae = two_layer_vae();
+  if (const std::string why = train::FusedVaeStep::unsupported(*vae); !why.empty()) GTEST_SKIP() << why;
+  torch::optim::Adam adam(vae->parameters(), torch::optim::AdamOptions(1e-3));
+  train::FusedVaeStep step(*vae);
+  torch::manual_seed(11);
+  torch::Tensor x = torch::rand({8, 12}), eps = torch::randn({8, 3});
+  {
+    torch::NoGradGuard no_grad;
+    vae->parameters()[0].zero_();  // the encoder's first weights: the forward pass ignores the data's scale
+  }
+  const auto before = vae->parameters()[1].clone();
+  // Data of 1e20: the loss is finite (~1e20), but ||G|| ||A|| of the first layer exceeds FLT_MAX / 2.
+  const double loss = step(x * 1e20f, eps, 1.0, &adam).loss.item<double>();
+  ASSERT_TRUE(std::isfinite(loss));
+  EXPECT_FALSE(step.updated());
+  EXPECT_TRUE(torch::equal(vae->parameters()[1], before));  // nothing applied; the gradients were written instead
+  EXPECT_GT(vae->parameters()[1].grad().abs().max().item<double>(), 0);
+  for (const auto& [key, state] : adam.state())
+    EXPECT_EQ(static_cast<const torch::optim::AdamParamState&>(*state).step(), 0);  // no step counted
+  step(x, eps, 1.0, &adam);
+  EXPECT_TRUE(step.updated());
+  EXPECT_FALSE(torch::equal(vae->parameters()[1], before));
+}
+
 TEST(FusedVaeStep, RefusesModelsItDoesNotImplement) {
   EXPECT_NE(train::FusedVaeStep::unsupported(*two_layer_vae("gaussian")), "");
   EXPECT_THROW(train::FusedVaeStep(*two_layer_vae("gaussian")), std::exception);

@@ -2,6 +2,7 @@
 #include "elbo/core/worker_threads.h"
 #include "elbo/model/vae.h"
 #include "elbo/objective/objective.h"
+#include "elbo/train/adam_step.h"
 
 #include <string>
 #include <vector>
@@ -36,11 +37,22 @@ class FusedVaeStep {
   /// Sets every parameter's .grad() to the gradient of the loss above for data
   /// x [B, F] and noise eps [B, D] (float32, CPU, contiguous) and returns the
   /// loss with the per-example reconstruction, KL and bound, as the Elbo objective does.
-  objective::Value operator()(const torch::Tensor& x, const torch::Tensor& eps, double beta);
+  ///
+  /// With `optimizer` (whose parameters are exactly the model's), the step instead applies
+  /// adam_step's update to each block of weights as soon as its gradient is computed, while
+  /// it is in cache, and writes no .grad(): when the loss is finite and every gradient is
+  /// provably finite, by Cauchy-Schwarz |dW_oj| = |sum_b G_bo A_bj| <= ||G||_F ||A||_F for a
+  /// layer's output gradient G and input A. Otherwise it writes the gradients as without it;
+  /// updated() tells which happened.
+  objective::Value operator()(const torch::Tensor& x, const torch::Tensor& eps, double beta,
+                              torch::optim::Adam* optimizer = nullptr);
 
-  /// The L2 norm of all the gradients the last call wrote (NaN or Inf if any entry is),
+  /// The L2 norm of all the gradients the last call computed (NaN or Inf if any entry is),
   /// computed as they were written.
   double gradient_norm() const { return gradient_norm_; }
+
+  /// Whether the last call applied the optimizer's step.
+  bool updated() const { return updated_; }
 
  private:
   struct Layer {
@@ -56,6 +68,8 @@ class FusedVaeStep {
   torch::Tensor z_, grad_z_;            // [B, D]
   int64_t rows_ = 0;                    // batch rows the buffers hold
   double gradient_norm_ = 0;
+  bool updated_ = false;
+  std::vector<std::vector<float>> weight_grad_blocks_;  // per thread: its block of a layer's dW, then Adam's input
 };
 
 }  // namespace elbo::train

@@ -214,10 +214,11 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     constexpr double limit = 0.5 * std::numeric_limits<float>::max();
     updated_ = std::sqrt(g2 * a2) < limit && std::sqrt(g2 * static_cast<double>(rows)) < limit;
   }
-  if (updated_ && static_cast<int>(weight_grad_blocks_.size()) < parts) {
+  if (updated_) {  // a thread's dW and db of its largest block (fewer rows may mean fewer, larger blocks)
     int64_t block = 0;
     for (const auto& l : layers_) block = std::max(block, (l.out + parts - 1) / parts * (l.in + 1));
-    weight_grad_blocks_.assign(parts, std::vector<float>(block));
+    if (static_cast<int>(weight_grad_blocks_.size()) < parts || weight_grad_blocks_[0].size() < size_t(block))
+      weight_grad_blocks_.assign(parts, std::vector<float>(block));
   }
 
   // Output units [o0, o1) of every layer: dW = G^T input and db = column sums of G over all

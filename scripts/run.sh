@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec build/elbo train "$@"
+# A child process, not exec: elbo's seconds_to_first_step counts from its own start, not the build's.
+build/elbo train "$@"

@@ -7,7 +7,8 @@ the libraries in breadth-first load order) until a library defines the symbol.
 Debian's LibTorch pulls in ~290 libraries (OpenCV -> GDAL -> ...), and the deep ones
 mostly look up their own symbols, so an `elbo` start spends ~0.3 s in the loader's
 do_lookup_x (perf) walking ~100 libraries per lookup. Linked in the order printed here
-(after the executable's own libraries), the walk is ~4x shorter.
+(after the executable's own libraries), a lookup walks ~43 on average (library visits
+summed over all lookups: 14.1M before, 6.0M after; 2.8M without the rule below).
 
 The order: the C/C++ runtime first (libstdc++, libm, libgcc_s, libc, as the compiler
 driver links them), then the rest by how many lookups land in each (counted with

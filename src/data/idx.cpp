@@ -194,7 +194,6 @@ Header read_header(Reader& in, const std::string& path) {
   return {type, shape, header, payload};
 }
 
-
 /// The payload of a well-formed gzip-compressed IDX file, streamed through ISA-L's
 /// inflate (about twice zlib's speed: Fashion-MNIST's training images in 0.15 s instead of
 /// 0.3 s, with no more memory), or an undefined tensor when that fails for any reason (no

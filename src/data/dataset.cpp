@@ -72,9 +72,9 @@ torch::Tensor gather_pixels(const torch::Tensor& x, const torch::Tensor& idx, Wo
 /// Whether `t` is the only holder of its memory (so it may be rearranged in place).
 bool sole_owner(const torch::Tensor& t) { return t.use_count() == 1 && t.storage().use_count() == 1; }
 
-/// Reorders the rows of `t` so that row i becomes old row perm[i]: in place by
-/// following the permutation's cycles (one row of scratch) when `t` is a contiguous CPU
-/// tensor nothing else shares, else as a gathered copy.
+/// Reorders the rows of `t` so that row i becomes old row perm[i]: in place by following
+/// the permutation's cycles (one row of scratch; fixed points stay put) when `t` is a
+/// contiguous CPU tensor nothing else shares, else as a gathered copy.
 void permute_rows(torch::Tensor& t, const torch::Tensor& perm) {
   if (!t.defined()) return;
   if (!(t.is_cpu() && t.is_contiguous() && sole_owner(t))) {
@@ -87,7 +87,7 @@ void permute_rows(torch::Tensor& t, const torch::Tensor& perm) {
   std::vector<char> held(static_cast<size_t>(row));
   std::vector<bool> placed(static_cast<size_t>(n), false);
   for (int64_t start = 0; start < n; ++start) {
-    if (placed[start]) continue;
+    if (placed[start] || p[start] == start) continue;
     std::memcpy(held.data(), base + start * row, row);
     int64_t i = start;
     for (int64_t from = p[i]; from != start; i = from, from = p[i]) {
@@ -211,8 +211,17 @@ TrainValidation split_validation(Dataset data, int64_t validation, uint64_t seed
   const int64_t n = data.size();
   ELBO_CHECK(validation >= 0 && validation < n, "elbo::data::split_validation: validation size must be in [0, ",
              n, ") for '", data.name, "' with ", n, " examples (got ", validation, ")");
+  // The last `validation` steps of a Fisher-Yates shuffle: the tail is a uniformly drawn
+  // ordered subset, and only ~2 * validation rows move (the epochs shuffle the rest anyway).
   auto gen = seeded(seed);
-  const auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
+  const torch::Tensor u = torch::rand({validation}, gen, torch::kFloat64);
+  const auto* draw = u.data_ptr<double>();
+  torch::Tensor perm = torch::arange(n, torch::kInt64);
+  auto* p = perm.data_ptr<int64_t>();
+  for (int64_t k = 0; k < validation; ++k) {
+    const int64_t i = n - 1 - k, j = std::min(i, static_cast<int64_t>(draw[k] * static_cast<double>(i + 1)));
+    std::swap(p[i], p[j]);
+  }
   for (torch::Tensor* t : {&data.x, &data.mask, &data.y, &data.factors}) permute_rows(*t, perm);
   return {rows(data, 0, n - validation), rows(data, n - validation, n)};
 }

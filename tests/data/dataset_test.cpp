@@ -250,6 +250,18 @@ TEST(SplitValidation, SizesDisjointAndSeeded) {
   EXPECT_THAT(error_of([&] { split_validation(data, -1, 1); }), HasSubstr("(got -1)"));
 }
 
+TEST(SplitValidation, EveryExampleIsHeldOutWithProbabilityValidationOverN) {
+  // 10 examples, 3 held out, 4000 seeds: each count is Binomial(4000, 0.3), mean 1200, sd 29;
+  // 5 sd (145) bounds all ten with false-alarm odds below 1e-5.
+  const Dataset data = toy(10, 2);
+  std::vector<int> held(10, 0);
+  for (uint64_t seed = 0; seed < 4000; ++seed) {
+    const torch::Tensor y = split_validation(data, 3, seed).validation.y;
+    for (int64_t i = 0; i < 3; ++i) ++held[y[i].item<int64_t>() / 10];
+  }
+  for (int row = 0; row < 10; ++row) EXPECT_NEAR(held[row], 1200, 145) << "row " << row;
+}
+
 TEST(SplitValidation, InPlaceWhenMovedEqualsTheCopyAndSparesSharedData) {
   Dataset data = toy(1000, 7);
   data.x = data.x.to(torch::kUInt8);  // wraps; any bytes do

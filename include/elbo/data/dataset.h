@@ -78,7 +78,8 @@ Standardization standardize(Dataset& data);
 /// Applies a standardization computed on another split.
 void apply_standardization(Dataset& data, const Standardization& s);
 
-/// Splits off the last `validation` examples after a seeded permutation. Both
+/// Splits off `validation` examples drawn uniformly without replacement (seeded), moved
+/// to the end by the last steps of a Fisher-Yates shuffle. Both
 /// parts are views of one permuted copy; a data set passed by std::move whose
 /// tensors nothing else shares is permuted in place (no second copy of the data).
 struct TrainValidation {

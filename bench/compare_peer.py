@@ -12,7 +12,10 @@ its first training step, and elbo/peer ratios. Targets (issue 6): training
 
 A shared VM's speed drifts by 10-20% within minutes, so the two run by turns,
 elbo then peer, for --rounds rounds: every round's ratios are printed, and the
-table holds each measure's median over the rounds.
+table holds each measure's median over the rounds. Round r trains both with
+seed r: one seed's test ELBO varies by ~0.6 nats (seeds 1-3: elbo -244.84,
+-243.71, -243.83; the peer -243.64, -244.13, -244.21), so the quality compared
+is the median over seeds.
 
 Needs Debian's python3-torch for the peer (installed on first use).
 Both train on all 60000 training images (no validation split, as the peer).
@@ -47,8 +50,8 @@ def run_measured(cmd, stdout=subprocess.DEVNULL):
     return out, usage.ru_maxrss / 1024.0  # KB on Linux
 
 
-def run_elbo(elbo, epochs, k, n, out):
-    common = ["--set", f"train.epochs={epochs}", "--set", "data.validation=0",
+def run_elbo(elbo, epochs, k, n, seed, out):
+    common = ["--set", f"train.epochs={epochs}", "--set", "data.validation=0", "--set", f"train.seed={seed}",
               "--set", f"eval.k={k}", "--set", f"eval.n={n}", "--set", "train.log_every=100"]
     _, rss = run_measured([elbo, "train", *common, "--out", out])
     lines = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl"))]
@@ -61,9 +64,9 @@ def run_elbo(elbo, epochs, k, n, out):
             "iwae_examples_per_s": ev["examples_per_s"], "peak_rss_mb": rss, "seconds_to_first_step": startup}
 
 
-def run_peer(epochs, k, n):
+def run_peer(epochs, k, n, seed):
     out, rss = run_measured(["/usr/bin/python3", find_peer(), "--epochs", str(epochs), "--iwae-k", str(k),
-                             "--eval-n", str(n)], stdout=subprocess.PIPE)
+                             "--eval-n", str(n), "--seed", str(seed)], stdout=subprocess.PIPE)
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_rss_mb"] = rss
     return result
@@ -87,12 +90,13 @@ def main():
     t0 = time.time()
     for r in range(a.rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            ours_runs.append(run_elbo(a.elbo, a.epochs, a.k, a.n, os.path.join(tmp, "run")))
-        peer_runs.append(run_peer(a.epochs, a.k, a.n))
+            ours_runs.append(run_elbo(a.elbo, a.epochs, a.k, a.n, r + 1, os.path.join(tmp, "run")))
+        peer_runs.append(run_peer(a.epochs, a.k, a.n, r + 1))
         o, p = ours_runs[-1], peer_runs[-1]
         print(f"round {r + 1}/{a.rounds}: training {o['train_examples_per_s'] / p['train_examples_per_s']:.2f}x, "
               f"IWAE {o['iwae_examples_per_s'] / p['iwae_examples_per_s']:.2f}x, "
-              f"RSS {o['peak_rss_mb'] / p['peak_rss_mb']:.2f}x, first step {o['seconds_to_first_step']:.2f} s",
+              f"RSS {o['peak_rss_mb'] / p['peak_rss_mb']:.2f}x, first step {o['seconds_to_first_step']:.2f} s, "
+              f"test ELBO {o['test_elbo'] - p['test_elbo']:+.2f} nats (seed {r + 1})",
               flush=True)
     median = lambda runs, key: statistics.median(run[key] for run in runs)
     ours = {key: median(ours_runs, key) for _, key, _ in rows + [("", "seconds_to_first_step", False)]}

@@ -194,17 +194,21 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     rows_pass(part, r0, r1);
   });
 
+  // The loss -mean(log p(x|z)) + beta mean(KL), summed here in double (no tensor ops).
+  double reconstruction_sum = 0, kl_sum = 0;
+  for (int64_t r = 0; r < rows; ++r) reconstruction_sum += reconstruction_rows[r], kl_sum += kl_rows[r];
+  const double loss = (beta * kl_sum - reconstruction_sum) / static_cast<double>(rows);
   objective::Value v;
   v.beta = beta;
   v.reconstruction = reconstruction;
   v.kl = kl;
   v.bound = reconstruction - kl;
-  v.loss = -reconstruction.mean() + beta * kl.mean();
+  v.loss = torch::scalar_tensor(loss);  // float32, as the other objectives' losses
 
   // The fused update only when it cannot meet a non-finite value: a finite loss, and
   // ||G||_F ||A||_F (which bounds every |dW| and its partial sums) and sqrt(B) ||G||_F
   // (every |db|) with room below FLT_MAX.
-  updated_ = !updates.empty() && std::isfinite(v.loss.item<double>());
+  updated_ = !updates.empty() && std::isfinite(loss);
   for (size_t i = 0; i < n_layers && updated_; ++i) {
     double g2 = 0, a2 = 0;
     for (int part = 0; part < parts; ++part) {

@@ -288,10 +288,11 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
              model_->features());
   const auto parameters = model_->parameters();
   const c10::Device device = parameters.empty() ? c10::Device(c10::kCPU) : parameters.front().device();
-  const data::Dataset train = to_device(train_data, device);
+  data::Dataset train = to_device(train_data, device);
   const data::Dataset validation = to_device(validation_data, device);
   const int64_t n = train.size();
   fused_ = options_.fused ? make_fused_step(*model_, *objective_, train, &kernel_team()) : nullptr;
+  if (fused_) train.y = torch::Tensor();  // the fused step reads no labels: none are gathered per batch
   const int world = world_size(), rank = this->rank();
   if (world > 1) synchronize_start(n, parameters);
   const int64_t batches = global_batches(n, options_.batch_size, world);

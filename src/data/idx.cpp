@@ -1,6 +1,7 @@
 #include "elbo/data/idx.h"
 
 #include "elbo/core/check.h"
+#include "inflated_copy.h"
 
 #include <sys/stat.h>
 #include <zlib.h>
@@ -24,6 +25,9 @@
 
 namespace elbo::data {
 namespace {
+
+/// Gzip data sets whose payload is at least this large keep an inflated copy between runs.
+constexpr uint64_t kCopiedPayloadBytes = uint64_t{8} << 20;
 
 /// Largest payload accepted (16 GiB): a corrupt header must not trigger a huge allocation.
 constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 34;
@@ -221,6 +225,19 @@ torch::Tensor read_gzip_payload(const std::string& path, const Header& h) {
       if (d) libdeflate_free_decompressor(d);
     }
   };
+  const uint64_t total = h.bytes + h.payload;
+  // A large data set's copy inflated by an earlier run: mapped and checked against the CRC-32
+  // in the gzip trailer (~15 ms for Fashion-MNIST's training images instead of ~100 ms).
+  std::string copy;
+  uint32_t crc = 0, length = 0;
+  if (h.payload >= kCopiedPayloadBytes && gzip_trailer(path, crc, length) && length == static_cast<uint32_t>(total))
+    if (const std::string dir = data_cache_dir(); !dir.empty()) copy = inflated_copy_path(dir, path);
+  if (!copy.empty())
+    if (void* mapped = map_inflated_copy(copy, total, crc))
+      return torch::from_blob(static_cast<unsigned char*>(mapped) + h.bytes, h.shape,
+                              [mapped, total](void*) { ::munmap(mapped, total); },
+                              torch::TensorOptions().dtype(h.type.dtype));
+
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {};
   struct stat st{};
@@ -230,7 +247,7 @@ torch::Tensor read_gzip_payload(const std::string& path, const Header& h) {
   Decompressor inflater;
   if (in.data == MAP_FAILED || !inflater.d) return {};
   // The payload starts 64-byte aligned (the header is 4 + 4 ndim bytes).
-  const uint64_t pad = (64 - h.bytes % 64) % 64, total = h.bytes + h.payload;
+  const uint64_t pad = (64 - h.bytes % 64) % 64;
   auto out = std::make_unique<Mapping>(pad + total, -1);
   if (out->data == MAP_FAILED) return {};
   // The kernel zeroes each page of the output on its first write: a third of the time for
@@ -250,7 +267,8 @@ torch::Tensor read_gzip_payload(const std::string& path, const Header& h) {
   const auto* next_in = static_cast<const unsigned char*>(in.data);
   auto* next_out = static_cast<unsigned char*>(out->data) + pad;
   uint64_t in_left = compressed, out_left = total;
-  while (in_left > 0) {
+  int members = 0;
+  for (; in_left > 0; ++members) {
     size_t used_in = 0, written = 0;
     if (libdeflate_gzip_decompress_ex(inflater.d, next_in, in_left, next_out, out_left, &used_in, &written) !=
         LIBDEFLATE_SUCCESS)
@@ -259,6 +277,7 @@ torch::Tensor read_gzip_payload(const std::string& path, const Header& h) {
     next_out += written, out_left -= written;
   }
   if (out_left != 0) return {};
+  if (!copy.empty() && members == 1) store_inflated_copy(copy, static_cast<unsigned char*>(out->data) + pad, total);
   void* payload = static_cast<unsigned char*>(out->data) + pad + h.bytes;
   Mapping* owner = out.get();
   auto tensor = torch::from_blob(payload, h.shape, [owner](void*) { delete owner; },

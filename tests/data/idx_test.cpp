@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <filesystem>
 #include <vector>
 
@@ -204,6 +207,83 @@ TEST(ReadIdx, GzipOfSeveralMembers) {
   const auto got = read_idx(dir.write("abc.gz", members));
   ASSERT_EQ(got.sizes().vec(), (std::vector<int64_t>{27, 37}));
   EXPECT_TRUE(torch::equal(got.reshape(-1), torch::tensor(values)));
+}
+
+/// Sets an environment variable for the scope of a test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (had_) ::setenv(name_, old_.c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+std::vector<std::filesystem::path> files_in(const std::string& dir) {
+  std::vector<std::filesystem::path> out;
+  if (std::filesystem::exists(dir))
+    for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path());
+  return out;
+}
+
+TEST(ReadIdx, ALargeGzipFileKeepsAnInflatedCopyCheckedByItsCrc) {
+  TempDir dir;
+  const std::string cache = dir.path("cache");
+  ScopedEnv env("ELBO_DATA_CACHE", cache);
+  // 9 MB (above the 8 MB threshold) of pseudo-random bytes: compressed less than 64:1, so the
+  // fast path takes the file.
+  std::vector<uint8_t> values(9 << 20);
+  uint64_t state = 88172645463325252ull;
+  for (auto& v : values) state ^= state << 13, state ^= state >> 7, state ^= state << 17, v = state >> 56;
+  const auto expected = torch::from_blob(values.data(), {9, 1024, 1024}, torch::kUInt8).clone();
+  const auto source = gzip_file(dir, "big.idx.gz", idx_bytes<uint8_t>(0x08, {9, 1024, 1024}, values));
+
+  EXPECT_TRUE(torch::equal(read_idx(source), expected));  // inflated, and the copy written
+  const auto copies = files_in(cache);
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(std::filesystem::file_size(copies[0]), 16 + values.size());
+  EXPECT_TRUE(torch::equal(read_idx(source), expected));  // from the copy
+
+  // A damaged copy fails the CRC: the source is inflated again and the copy rewritten.
+  {
+    std::fstream f(copies[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1 << 20);
+    f.put('\x7f');
+  }
+  EXPECT_TRUE(torch::equal(read_idx(source), expected));
+  EXPECT_EQ(read_raw(copies[0].string()).substr(16), std::string(values.begin(), values.end()));
+
+  // A changed source gets a copy of its own.
+  std::filesystem::last_write_time(source, std::filesystem::last_write_time(source) + std::chrono::seconds(5));
+  EXPECT_TRUE(torch::equal(read_idx(source), expected));
+  EXPECT_EQ(files_in(cache).size(), 2u);
+}
+
+TEST(ReadIdx, NoInflatedCopyWhenTheCacheIsOffOrTheFileSmall) {
+  TempDir dir;
+  {
+    ScopedEnv env("ELBO_DATA_CACHE", dir.path("small"));
+    read_idx(gzip_file(dir, "small.gz", idx_bytes<uint8_t>(0x08, {4, 4}, std::vector<uint8_t>(16, 3))));
+    EXPECT_TRUE(files_in(dir.path("small")).empty());
+  }
+  // Off: nothing in the default places either.
+  ScopedEnv off("ELBO_DATA_CACHE", "off"), xdg("XDG_CACHE_HOME", dir.path("xdg")), home("HOME", dir.path("home"));
+  std::vector<uint8_t> values(9 << 20);
+  uint64_t state = 1;
+  for (auto& v : values) state = state * 6364136223846793005ull + 1442695040888963407ull, v = state >> 56;
+  const auto got = read_idx(gzip_file(dir, "big.gz", idx_bytes<uint8_t>(0x08, {9 << 20}, values)));
+  EXPECT_EQ(got.size(0), 9 << 20);
+  EXPECT_FALSE(std::filesystem::exists(dir.path("xdg")));
+  EXPECT_FALSE(std::filesystem::exists(dir.path("home")));
+  EXPECT_FALSE(std::filesystem::exists("off"));  // not taken for a directory's name
 }
 
 TEST(ReadIdx, FashionMnist) {

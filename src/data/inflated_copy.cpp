@@ -103,8 +103,20 @@ void store_inflated_copy(const std::string& path, const void* data, uint64_t byt
     done += static_cast<uint64_t>(wrote);
   }
   // No fsync: a copy cut short by a crash fails the size or CRC check and is written again.
-  if (::close(fd) != 0 || done != bytes || ::rename(temporary.c_str(), path.c_str()) != 0)
+  if (::close(fd) != 0 || done != bytes || ::rename(temporary.c_str(), path.c_str()) != 0) {
     ::unlink(temporary.c_str());
+    return;
+  }
+  // Copies of earlier versions of the same source (same path hash, older size or time) go.
+  const std::filesystem::path written(path);
+  const std::string name = written.filename().string(), source = name.substr(0, name.find('-') + 1);
+  std::filesystem::directory_iterator entry(written.parent_path(), error), end;
+  for (; !error && entry != end; entry.increment(error)) {
+    const std::string other = entry->path().filename().string();
+    std::error_code ignored;
+    if (other != name && other.rfind(source, 0) == 0 && entry->path().extension() == ".idx")
+      std::filesystem::remove(entry->path(), ignored);
+  }
 }
 
 }  // namespace elbo::data

@@ -23,7 +23,8 @@ bool gzip_trailer(const std::string& gz_path, uint32_t& crc, uint32_t& length);
 void* map_inflated_copy(const std::string& path, uint64_t bytes, uint32_t crc);
 
 /// Writes `bytes` at `data` to `path` through a temporary file and a rename, so a reader sees
-/// the whole copy or none; best effort (no error when the directory cannot be written).
+/// the whole copy or none, then removes the copies of the source's earlier versions; best
+/// effort (no error when the directory cannot be written).
 void store_inflated_copy(const std::string& path, const void* data, uint64_t bytes);
 
 }  // namespace elbo::data

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -261,10 +262,17 @@ TEST(ReadIdx, ALargeGzipFileKeepsAnInflatedCopyCheckedByItsCrc) {
   EXPECT_TRUE(torch::equal(read_idx(source), expected));
   EXPECT_EQ(read_raw(copies[0].string()).substr(16), std::string(values.begin(), values.end()));
 
-  // A changed source gets a copy of its own.
+  // A changed source gets a copy of its own, which replaces the old one; another source's
+  // copy stays.
+  const auto other = dir.path("other.idx.gz");
+  std::filesystem::copy_file(source, other);
+  EXPECT_TRUE(torch::equal(read_idx(other), expected));
+  ASSERT_EQ(files_in(cache).size(), 2u);
   std::filesystem::last_write_time(source, std::filesystem::last_write_time(source) + std::chrono::seconds(5));
   EXPECT_TRUE(torch::equal(read_idx(source), expected));
-  EXPECT_EQ(files_in(cache).size(), 2u);
+  const auto now = files_in(cache);
+  ASSERT_EQ(now.size(), 2u);
+  EXPECT_TRUE(std::find(now.begin(), now.end(), copies[0]) == now.end()) << "the stale copy is still there";
 }
 
 TEST(ReadIdx, NoInflatedCopyWhenTheCacheIsOffOrTheFileSmall) {

@@ -44,29 +44,15 @@ std::string data_cache_dir() {
   return "";
 }
 
-std::string inflated_copy_path(const std::string& dir, const std::string& gz_path) {
-  struct stat st{};
+std::string inflated_copy_path(const std::string& dir, const std::string& gz_path, const struct stat& st) {
   std::error_code error;
   const std::string absolute = std::filesystem::absolute(gz_path, error).string();
-  if (error || ::stat(gz_path.c_str(), &st) != 0) return "";
+  if (error) return "";
   char name[96];
   std::snprintf(name, sizeof name, "%016zx-%llx-%llx.%09ld.idx", std::hash<std::string>{}(absolute),
                 static_cast<unsigned long long>(st.st_size), static_cast<unsigned long long>(st.st_mtim.tv_sec),
                 static_cast<long>(st.st_mtim.tv_nsec));
   return dir + "/" + name;
-}
-
-bool gzip_trailer(const std::string& gz_path, uint32_t& crc, uint32_t& length) {
-  const int fd = ::open(gz_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st{};
-  unsigned char t[8];
-  const bool ok = ::fstat(fd, &st) == 0 && st.st_size >= 18 && ::pread(fd, t, 8, st.st_size - 8) == 8;
-  ::close(fd);
-  if (!ok) return false;
-  crc = t[0] | (t[1] << 8) | (t[2] << 16) | (uint32_t{t[3]} << 24);
-  length = t[4] | (t[5] << 8) | (t[6] << 16) | (uint32_t{t[7]} << 24);
-  return true;
 }
 
 void* map_inflated_copy(const std::string& path, uint64_t bytes, uint32_t crc) {

@@ -1,5 +1,7 @@
 #pragma once
 // Uncompressed copies of large gzip data files, kept between runs (internal to idx.cpp).
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <string>
 
@@ -9,13 +11,10 @@ namespace elbo::data {
 /// $HOME/.cache/elbo; "" when ELBO_DATA_CACHE=off or no directory can be named.
 std::string data_cache_dir();
 
-/// The copy of gzip file `gz_path` in `dir`, named by a hash of its absolute path, its size and
-/// its modification time (a changed file gets a new name); "" when `gz_path` cannot be stat'ed.
-std::string inflated_copy_path(const std::string& dir, const std::string& gz_path);
-
-/// The CRC-32 and length mod 2^32 that a single-member gzip file's trailer declares for its
-/// uncompressed content (RFC 1952); false when the file cannot be read.
-bool gzip_trailer(const std::string& gz_path, uint32_t& crc, uint32_t& length);
+/// The copy of gzip file `gz_path` (with status `st`) in `dir`, named by a hash of its absolute
+/// path, its size and its modification time (a changed file gets a new name); "" when the
+/// absolute path cannot be formed.
+std::string inflated_copy_path(const std::string& dir, const std::string& gz_path, const struct stat& st);
 
 /// Maps `path` copy-on-write when it holds exactly `bytes` bytes whose CRC-32 is `crc`; null
 /// otherwise (missing, short, stale or damaged: the caller inflates the source again).

@@ -42,6 +42,13 @@ ELBO_VECTOR_CLONES void scale_row(const uint8_t* in, float* out, int64_t d) {
 
 /// Rows `idx` (CPU int64, in range) of contiguous uint8 intensities as float32 k / 255, in
 /// one pass, split across `threads` when given.
+/// Asks for the cache lines of bytes [p, p + n).
+void prefetch_bytes(const uint8_t* p, int64_t n) {
+  constexpr int64_t kLine = 64;
+  for (int64_t b = 0; b < n; b += kLine) __builtin_prefetch(p + b);
+  __builtin_prefetch(p + n - 1);
+}
+
 torch::Tensor gather_pixels(const torch::Tensor& x, const torch::Tensor& idx, WorkerThreads* threads) {
   const int64_t rows = idx.size(0), d = x.size(1);
   torch::Tensor out = torch::empty({rows, d}, torch::kFloat32);
@@ -50,12 +57,8 @@ torch::Tensor gather_pixels(const torch::Tensor& x, const torch::Tensor& idx, Wo
   float* dst = out.data_ptr<float>();
   // The rows lie at random in a large table, so each row's cache lines are requested a few
   // rows ahead: the hardware prefetcher stops at page boundaries and cannot guess the next row.
-  constexpr int64_t kAhead = 4, kLine = 64;
-  auto prefetch_row = [&](int64_t i) {
-    const uint8_t* p = src + row[i] * d;
-    for (int64_t b = 0; b < d; b += kLine) __builtin_prefetch(p + b);
-    __builtin_prefetch(p + d - 1);
-  };
+  constexpr int64_t kAhead = 4;
+  auto prefetch_row = [&](int64_t i) { prefetch_bytes(src + row[i] * d, d); };
   auto gather = [&](int part) {
     const auto [begin, end] = part_range(rows, part, threads ? threads->size() : 1);
     for (int64_t i = begin; i < std::min(end, begin + kAhead); ++i) prefetch_row(i);
@@ -128,6 +131,17 @@ Batch Dataset::batch(const torch::Tensor& index, WorkerThreads* threads) const {
   if (mask.defined()) b.mask = mask.index_select(0, idx);
   if (y.defined()) b.y = y.index_select(0, idx);
   return b;
+}
+
+void Dataset::prefetch(const torch::Tensor& order, int64_t begin, int64_t end) const {
+  if (!x.defined() || x.scalar_type() != torch::kUInt8 || !x.is_cpu() || !x.is_contiguous() || !order.is_cpu() ||
+      order.scalar_type() != torch::kLong || order.dim() != 1 || !order.is_contiguous())
+    return;
+  const int64_t d = x.size(1), n = size();
+  const uint8_t* src = x.data_ptr<uint8_t>();
+  const int64_t* row = order.data_ptr<int64_t>();
+  for (int64_t i = std::max<int64_t>(begin, 0); i < std::min(end, order.size(0)); ++i)
+    if (row[i] >= 0 && row[i] < n) prefetch_bytes(src + row[i] * d, d);
 }
 
 Batch Dataset::slice(int64_t begin, int64_t end) const {

@@ -198,6 +198,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   double reconstruction_sum = 0, kl_sum = 0;
   for (int64_t r = 0; r < rows; ++r) reconstruction_sum += reconstruction_rows[r], kl_sum += kl_rows[r];
   const double loss = (beta * kl_sum - reconstruction_sum) / static_cast<double>(rows);
+  metric_sums_ = {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
   objective::Value v;
   v.beta = beta;
   v.reconstruction = reconstruction;
@@ -226,8 +227,8 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   }
 
   // Output units [o0, o1) of every layer: dW = G^T input and db = column sums of G over all
-  // rows, and their squared norm while they are in cache; then, fused, Adam's update of
-  // those weights and biases from them.
+  // rows; then, fused while they are in cache, Adam's update of those weights and biases
+  // from them, which sums their squares on the way (without Adam, a pass of its own).
   std::vector<double> squared_norms(parts, 0.0);
   run([&](int part) {
     for (size_t i = 0; i < n_layers; ++i) {
@@ -238,11 +239,8 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       float* db = updated_ ? dw + (o1 - o0) * l.in : bias_grad[i] + o0;
       nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in);
       column_sums(grad[i] + o0, l.out, rows, o1 - o0, db);
-      squared_norms[part] += nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
-      if (updated_) {
-        updates[2 * i].apply(dw, o0 * l.in, o1 * l.in);
-        updates[2 * i + 1].apply(db, o0, o1);
-      }
+      squared_norms[part] += updated_ ? updates[2 * i].apply(dw, o0 * l.in, o1 * l.in) + updates[2 * i + 1].apply(db, o0, o1)
+                                      : nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
     }
   });
   if (updated_)

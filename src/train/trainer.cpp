@@ -66,24 +66,27 @@ data::Dataset to_device(const data::Dataset& d, const c10::Device& device) {
   return out;
 }
 
-/// Running sums of per-example metrics, kept on the device (no host sync per step).
+/// Running sums of per-example metrics, in double on the host.
 struct Sums {
-  torch::Tensor bound, reconstruction, kl;
-  double loss = 0;
+  double bound = 0, reconstruction = 0, kl = 0, loss = 0;
   int64_t examples = 0;
 
-  void add(const objective::Value& v, double loss_value) {
-    add(v.bound.sum(), v.reconstruction.sum(), v.kl.sum(), loss_value, v.bound.size(0));
-  }
-  void add(const torch::Tensor& b, const torch::Tensor& r, const torch::Tensor& k, double loss_value, int64_t count) {
-    bound = bound.defined() ? bound + b : b;
-    reconstruction = reconstruction.defined() ? reconstruction + r : r;
-    kl = kl.defined() ? kl + k : k;
+  void add(const objective::MetricSums& s, double loss_value, int64_t count) {
+    bound += s.bound;
+    reconstruction += s.reconstruction;
+    kl += s.kl;
     loss += loss_value * count;
     examples += count;
   }
-  double mean(const torch::Tensor& t) const { return t.defined() ? t.item<double>() / examples : 0.0; }
+  double mean(double sum) const { return examples > 0 ? sum / examples : 0.0; }
 };
+
+/// The sums of v's per-example bound, reconstruction and KL, read back in one copy.
+objective::MetricSums metric_sums(const objective::Value& v) {
+  const torch::Tensor s = torch::stack({v.bound.sum(), v.reconstruction.sum(), v.kl.sum()}).to(torch::kDouble).cpu();
+  const double* p = s.data_ptr<double>();
+  return {p[0], p[1], p[2]};
+}
 
 /// All parameters (or, with `grads`, their gradients times `weight`; zeros where
 /// a parameter has none) as one flat tensor.
@@ -178,7 +181,7 @@ void Trainer::validate(const data::Dataset& validation, EpochRecord& record) con
   const int64_t chunk = std::max<int64_t>(options_.batch_size, 1000);
   for (int64_t begin = 0; begin < validation.size(); begin += chunk) {
     data::Batch batch = validation.slice(begin, std::min(validation.size(), begin + chunk));
-    sums.add((*objective_)(model_->forward(batch, objective_->particles()), step_), 0.0);
+    sums.add(metric_sums((*objective_)(model_->forward(batch, objective_->particles()), step_)), 0.0, batch.size());
   }
   record.valid_elbo = sums.mean(sums.bound);
   record.valid_reconstruction = sums.mean(sums.reconstruction);
@@ -234,10 +237,9 @@ Trainer::StepTotals Trainer::all_reduce_step(const std::vector<torch::Tensor>& p
   std::vector<double> extras;
   for (const auto& p : parameters) extras.push_back(p.grad().defined() ? 1.0 : 0.0);
   const size_t sums_at = extras.size();
+  const objective::MetricSums local = have ? metric_sums(value) : objective::MetricSums{};
   extras.insert(extras.end(), {have ? local_loss * static_cast<double>(rows) : 0.0, static_cast<double>(rows),
-                               have ? value.bound.sum().item<double>() : 0.0,
-                               have ? value.reconstruction.sum().item<double>() : 0.0,
-                               have ? value.kl.sum().item<double>() : 0.0, stop_requested_ ? 1.0 : 0.0});
+                               local.bound, local.reconstruction, local.kl, stop_requested_ ? 1.0 : 0.0});
   int64_t numel = 0;
   for (const auto& p : parameters) numel += p.numel();
   const torch::TensorOptions options =
@@ -272,9 +274,7 @@ Trainer::StepTotals Trainer::all_reduce_step(const std::vector<torch::Tensor>& p
   StepTotals t;
   t.examples = static_cast<int64_t>(std::llround(r[sums_at + 1]));
   t.loss = r[sums_at] / static_cast<double>(t.examples);
-  t.bound = reduced[static_cast<int64_t>(sums_at) + 2];
-  t.reconstruction = reduced[static_cast<int64_t>(sums_at) + 3];
-  t.kl = reduced[static_cast<int64_t>(sums_at) + 4];
+  t.sums = {r[sums_at + 2], r[sums_at + 3], r[sums_at + 4]};
   t.stop = r[sums_at + 5] > 0;
   return t;
 }
@@ -328,6 +328,10 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         } else {
           v = (*objective_)(model_->forward(batch, objective_->particles()), step_);
         }
+        if (b + 1 < batches) {  // the next batch's rows start loading during the bookkeeping below
+          const Shard next = shard_of(n, options_.batch_size, world, rank, b + 1);
+          train.prefetch(order, next.begin, next.end);
+        }
         if (step_ + 1 == options_.inject_nan_step) v.loss = v.loss * std::numeric_limits<double>::quiet_NaN();
         local_loss = v.loss.item<double>();
       }
@@ -338,9 +342,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         totals = all_reduce_step(parameters, v, local_loss, shard);
       } else {
         totals.loss = local_loss;
-        totals.bound = v.bound.sum();
-        totals.reconstruction = v.reconstruction.sum();
-        totals.kl = v.kl.sum();
+        totals.sums = fused_ ? fused_->metric_sums() : metric_sums(v);
         totals.examples = v.bound.size(0);
       }
       const double loss = totals.loss;
@@ -378,8 +380,8 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
       } else {
         if (!fused_ || !fused_->updated()) adam_step(*optimizer_, &kernel_team());
         if (shard.rows() > 0) objective_->after_step(v, step_);
-        epoch_sums.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);
-        window.add(totals.bound, totals.reconstruction, totals.kl, loss, totals.examples);
+        epoch_sums.add(totals.sums, loss, totals.examples);
+        window.add(totals.sums, loss, totals.examples);
       }
       ++step_;
       batch_in_epoch_ = b + 1;

@@ -128,6 +128,14 @@ TEST(Dataset, EightBitStorageGivesTheSameFloatBatchesAsScaledStorage) {
   strided.x = bytes.x.t().contiguous().t();
   EXPECT_TRUE(torch::equal(strided.batch(index).x, b.x));
   EXPECT_TRUE(torch::equal(float_features(bytes.x), floats.x));
+  // prefetch() is only a hint: rows or ranges outside the data, other dtypes and other
+  // data are passed over (under ASan a stray address would be reported here).
+  const auto order = torch::tensor(std::vector<int64_t>{39, 40, -1, int64_t{1} << 40, 0});
+  for (const Dataset* d : {&bytes, &floats, &strided}) {
+    d->prefetch(order, -3, 9);
+    d->prefetch(order.to(torch::kInt32), 0, 5);
+  }
+  EXPECT_TRUE(torch::equal(bytes.batch(index).x, b.x));
   EXPECT_THAT(error_of([&] { bytes.batch(torch::tensor({40}, torch::kInt64)); }),
               HasSubstr("index out of range [0, 40) (got 40)"));
   EXPECT_THAT(error_of([&] { bytes.batch(torch::tensor({3, -1}, torch::kInt64)); }), HasSubstr("(got -1)"));

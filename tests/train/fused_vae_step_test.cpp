@@ -107,6 +107,13 @@ TEST(FusedVaeStep, SplitBetweenThreadsGivesTheSameGradients) {
   const objective::Value v = split(x, eps, 0.5);
   EXPECT_LT(max_relative_error(v.reconstruction, ref.reconstruction), 1e-6);
   EXPECT_LT(max_relative_error(v.kl, ref.kl), 1e-6);
+  // The sums in double over the rows agree with the per-row values (float rows: ~1e-7 each).
+  const objective::MetricSums& sums = split.metric_sums();
+  const double reconstruction = v.reconstruction.to(torch::kDouble).sum().item<double>();
+  const double kl = v.kl.to(torch::kDouble).sum().item<double>();
+  EXPECT_NEAR(sums.reconstruction, reconstruction, 1e-6 * std::abs(reconstruction));
+  EXPECT_NEAR(sums.kl, kl, 1e-6 * std::abs(kl));
+  EXPECT_NEAR(sums.bound, reconstruction - kl, 1e-6 * std::abs(reconstruction - kl));
   const auto params = vae->named_parameters();
   for (size_t i = 0; i < params.size(); ++i)
     EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-5) << params[i].key();

@@ -51,6 +51,9 @@ struct Dataset {
   /// gathering of 8-bit rows; leave it null while BLAS threads may be busy or
   /// spinning on the other cores (they would compete: measured 2x slower).
   Batch batch(const torch::Tensor& index, WorkerThreads* threads = nullptr) const;
+  /// A hint: starts loading the 8-bit CPU rows order[begin, end) that a later batch() will
+  /// gather, so that their memory latency overlaps other work (no effect on other data).
+  void prefetch(const torch::Tensor& order, int64_t begin, int64_t end) const;
   /// Examples [begin, end) without binarization noise beyond what is stored.
   Batch slice(int64_t begin, int64_t end) const;
   /// A new data set holding the examples at `index`.

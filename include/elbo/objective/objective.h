@@ -20,6 +20,11 @@ struct Value {
   std::vector<std::pair<std::string, Tensor>> metrics;
 };
 
+/// Sums of a Value's per-example bound, reconstruction and KL over its batch.
+struct MetricSums {
+  double bound = 0, reconstruction = 0, kl = 0;
+};
+
 /// Named numbers an objective carries from step to step (GECO's Lagrange
 /// multiplier); the trainer stores them in every checkpoint.
 using State = std::vector<std::pair<std::string, double>>;

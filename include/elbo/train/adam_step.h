@@ -16,8 +16,8 @@ struct AdamUpdate {
   torch::optim::AdamParamState* state = nullptr;
 
   /// Updates elements [begin, end) of the parameter and its moments from their gradients
-  /// grad[0, end - begin).
-  void apply(const float* grad, int64_t begin, int64_t end) const;
+  /// grad[0, end - begin); returns the sum of those gradients' squares (in double).
+  double apply(const float* grad, int64_t begin, int64_t end) const;
   /// Counts the step in the parameter's state (once, after every share is applied).
   void count() const { state->step(state->step() + 1); }
 };

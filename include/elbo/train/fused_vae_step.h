@@ -51,6 +51,9 @@ class FusedVaeStep {
   /// computed as they were written.
   double gradient_norm() const { return gradient_norm_; }
 
+  /// The last call's sums of the per-example bound, reconstruction and KL (in double).
+  const objective::MetricSums& metric_sums() const { return metric_sums_; }
+
   /// Whether the last call applied the optimizer's step.
   bool updated() const { return updated_; }
 
@@ -68,6 +71,7 @@ class FusedVaeStep {
   torch::Tensor z_, grad_z_;            // [B, D]
   int64_t rows_ = 0;                    // batch rows the buffers hold
   double gradient_norm_ = 0;
+  objective::MetricSums metric_sums_;
   bool updated_ = false;
   std::vector<std::vector<float>> weight_grad_blocks_;  // per thread: its block of a layer's dW, then Adam's input
 };

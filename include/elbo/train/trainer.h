@@ -128,7 +128,7 @@ class Trainer {
   /// One step's loss and metric sums: over the global batch (all-reduced) when data-parallel.
   struct StepTotals {
     double loss = 0;  ///< mean loss over the step's examples (NaN/Inf if any rank's was)
-    torch::Tensor bound, reconstruction, kl;  ///< sums over the step's examples
+    objective::MetricSums sums;  ///< over the step's examples
     int64_t examples = 0;
     bool stop = false;  ///< some rank asked to stop (data-parallel)
   };

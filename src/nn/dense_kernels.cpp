@@ -25,17 +25,19 @@ bool have_sgemm() {
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-           int64_t ldb, float* c, int64_t ldc) {
+           int64_t ldb, float* c, int64_t ldc, bool accumulate) {
 #if defined(ELBO_HAVE_CBLAS)
   constexpr int row_major = 101, no_trans = 111, trans = 112;
   // C zeroed here and accumulated into (beta = 1): OpenBLAS's own pass for beta = 0 stores
   // at about a third of memset's speed (perf: sgemm_beta was ~5% of a training step).
-  for (int64_t r = 0; r < m; ++r) std::memset(c + r * ldc, 0, sizeof(float) * n);
+  if (!accumulate)
+    for (int64_t r = 0; r < m; ++r) std::memset(c + r * ldc, 0, sizeof(float) * n);
   cblas_sgemm(row_major, trans_a ? trans : no_trans, trans_b ? trans : no_trans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 1.0f,
               c, static_cast<int>(ldc));
 #else
-  (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc;
+  (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc,
+      (void)accumulate;
   ELBO_CHECK(false, "elbo::nn::sgemm: elbo was built without a BLAS");
 #endif
 }

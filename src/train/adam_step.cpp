@@ -15,14 +15,19 @@ namespace {
 /// Parameters at least this large are split between the threads.
 constexpr int64_t kParallelElements = 1 << 16;
 
-ELBO_VECTOR_CLONES double adam_loop(float* p, const float* g, float* m, float* v, int64_t n, float b1, float b2,
-                                    float weight_decay, float inv_sqrt_bc2, float eps, float step_size) {
+/// Adam's update of n elements; returns sum g^2, free here since the loop waits on memory.
+/// kClear: g is zeroed as it is read.
+template <bool kClear>
+ELBO_FAST_INLINE double adam_elements(float* p, std::conditional_t<kClear, float*, const float*> g, float* m, float* v,
+                                      int64_t n, float b1, float b2, float weight_decay, float inv_sqrt_bc2, float eps,
+                                      float step_size) {
   const float c1 = 1.0f - b1, c2 = 1.0f - b2;
-  double squares = 0;  // sum g^2, free here: the loop waits on memory
+  double squares = 0;
 #pragma omp simd reduction(+ : squares)
   for (int64_t i = 0; i < n; ++i) {
     squares += static_cast<double>(g[i]) * g[i];
     const float grad = g[i] + weight_decay * p[i];
+    if constexpr (kClear) g[i] = 0.0f;
     const float mi = m[i] * b1 + c1 * grad;
     const float vi = v[i] * b2 + c2 * grad * grad;
     m[i] = mi;
@@ -30,6 +35,16 @@ ELBO_VECTOR_CLONES double adam_loop(float* p, const float* g, float* m, float* v
     p[i] -= step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
   }
   return squares;
+}
+
+ELBO_VECTOR_CLONES double adam_loop(float* p, const float* g, float* m, float* v, int64_t n, float b1, float b2,
+                                    float weight_decay, float inv_sqrt_bc2, float eps, float step_size) {
+  return adam_elements<false>(p, g, m, v, n, b1, b2, weight_decay, inv_sqrt_bc2, eps, step_size);
+}
+
+ELBO_VECTOR_CLONES double adam_loop_clearing(float* p, float* g, float* m, float* v, int64_t n, float b1, float b2,
+                                             float weight_decay, float inv_sqrt_bc2, float eps, float step_size) {
+  return adam_elements<true>(p, g, m, v, n, b1, b2, weight_decay, inv_sqrt_bc2, eps, step_size);
 }
 
 /// The optimizer's state key of a parameter: LibTorch 1.x keys by the printed
@@ -45,8 +60,13 @@ typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
 }  // namespace
 
 double AdamUpdate::apply(const float* grad, int64_t begin, int64_t end) const {
-  return adam_loop(param + begin, grad, m + begin, v + begin, end - begin, beta1, beta2, weight_decay, inv_sqrt_bc2, eps,
-            step_size);
+  return adam_loop(param + begin, grad, m + begin, v + begin, end - begin, beta1, beta2, weight_decay, inv_sqrt_bc2,
+                   eps, step_size);
+}
+
+double AdamUpdate::apply_clearing(float* grad, int64_t begin, int64_t end) const {
+  return adam_loop_clearing(param + begin, grad, m + begin, v + begin, end - begin, beta1, beta2, weight_decay,
+                            inv_sqrt_bc2, eps, step_size);
 }
 
 std::optional<AdamUpdate> next_adam_update(torch::optim::Adam& optimizer, const torch::Tensor& p) {

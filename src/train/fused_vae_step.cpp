@@ -219,7 +219,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     constexpr double limit = 0.5 * std::numeric_limits<float>::max();
     updated_ = std::sqrt(g2 * a2) < limit && std::sqrt(g2 * static_cast<double>(rows)) < limit;
   }
-  if (updated_) {  // a thread's dW and db of its largest block (fewer rows may mean fewer, larger blocks)
+  if (updated_) {  // a thread's dW and db of its largest block (fewer rows may mean fewer, larger blocks), zeroed
     int64_t block = 0;
     for (const auto& l : layers_) block = std::max(block, (l.out + parts - 1) / parts * (l.in + 1));
     if (static_cast<int>(weight_grad_blocks_.size()) < parts || weight_grad_blocks_[0].size() < size_t(block))
@@ -237,10 +237,12 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       if (o1 == o0) continue;
       float* dw = updated_ ? weight_grad_blocks_[part].data() : weight_grad[i] + o0 * l.in;
       float* db = updated_ ? dw + (o1 - o0) * l.in : bias_grad[i] + o0;
-      nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in);
+      // The thread's block is all zeros here (Adam clears what it reads): dW is added into it.
+      nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in, updated_);
       column_sums(grad[i] + o0, l.out, rows, o1 - o0, db);
-      squared_norms[part] += updated_ ? updates[2 * i].apply(dw, o0 * l.in, o1 * l.in) + updates[2 * i + 1].apply(db, o0, o1)
-                                      : nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
+      squared_norms[part] +=
+          updated_ ? updates[2 * i].apply_clearing(dw, o0 * l.in, o1 * l.in) + updates[2 * i + 1].apply_clearing(db, o0, o1)
+                   : nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
     }
   });
   if (updated_)

@@ -18,6 +18,8 @@ struct AdamUpdate {
   /// Updates elements [begin, end) of the parameter and its moments from their gradients
   /// grad[0, end - begin); returns the sum of those gradients' squares (in double).
   double apply(const float* grad, int64_t begin, int64_t end) const;
+  /// As apply(), zeroing grad as it is read (a scratch buffer then needs no clearing of its own).
+  double apply_clearing(float* grad, int64_t begin, int64_t end) const;
   /// Counts the step in the parameter's state (once, after every share is applied).
   void count() const { state->step(state->step() + 1); }
 };

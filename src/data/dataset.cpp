@@ -40,8 +40,6 @@ ELBO_VECTOR_CLONES void scale_row(const uint8_t* in, float* out, int64_t d) {
   for (int64_t j = 0; j < d; ++j) out[j] = static_cast<float>(in[j]) / 255.0f;
 }
 
-/// Rows `idx` (CPU int64, in range) of contiguous uint8 intensities as float32 k / 255, in
-/// one pass, split across `threads` when given.
 /// Asks for the cache lines of bytes [p, p + n).
 void prefetch_bytes(const uint8_t* p, int64_t n) {
   constexpr int64_t kLine = 64;
@@ -49,6 +47,8 @@ void prefetch_bytes(const uint8_t* p, int64_t n) {
   __builtin_prefetch(p + n - 1);
 }
 
+/// Rows `idx` (CPU int64, in range) of contiguous uint8 intensities as float32 k / 255, in
+/// one pass, split across `threads` when given.
 torch::Tensor gather_pixels(const torch::Tensor& x, const torch::Tensor& idx, WorkerThreads* threads) {
   const int64_t rows = idx.size(0), d = x.size(1);
   torch::Tensor out = torch::empty({rows, d}, torch::kFloat32);

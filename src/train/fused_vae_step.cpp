@@ -240,9 +240,9 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       // The thread's block is all zeros here (Adam clears what it reads): dW is added into it.
       nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in, updated_);
       column_sums(grad[i] + o0, l.out, rows, o1 - o0, db);
-      squared_norms[part] +=
-          updated_ ? updates[2 * i].apply_clearing(dw, o0 * l.in, o1 * l.in) + updates[2 * i + 1].apply_clearing(db, o0, o1)
-                   : nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
+      squared_norms[part] += updated_ ? updates[2 * i].apply_clearing(dw, o0 * l.in, o1 * l.in) +
+                                            updates[2 * i + 1].apply_clearing(db, o0, o1)
+                                      : nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
     }
   });
   if (updated_)

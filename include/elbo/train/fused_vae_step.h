@@ -73,7 +73,8 @@ class FusedVaeStep {
   double gradient_norm_ = 0;
   objective::MetricSums metric_sums_;
   bool updated_ = false;
-  std::vector<std::vector<float>> weight_grad_blocks_;  // per thread: its block of a layer's dW, then Adam's input; zero between uses
+  // Per thread: its block of a layer's dW, then Adam's input; all zeros between uses.
+  std::vector<std::vector<float>> weight_grad_blocks_;
 };
 
 }  // namespace elbo::train

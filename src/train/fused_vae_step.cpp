@@ -199,12 +199,6 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   for (int64_t r = 0; r < rows; ++r) reconstruction_sum += reconstruction_rows[r], kl_sum += kl_rows[r];
   const double loss = (beta * kl_sum - reconstruction_sum) / static_cast<double>(rows);
   metric_sums_ = {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
-  objective::Value v;
-  v.beta = beta;
-  v.reconstruction = reconstruction;
-  v.kl = kl;
-  v.bound = reconstruction - kl;
-  v.loss = torch::scalar_tensor(loss);  // float32, as the other objectives' losses
 
   // The fused update only when it cannot meet a non-finite value: a finite loss, and
   // ||G||_F ||A||_F (which bounds every |dW| and its partial sums) and sqrt(B) ||G||_F
@@ -251,6 +245,13 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   gradient_norm_ = 0;
   for (const double s : squared_norms) gradient_norm_ += s;
   gradient_norm_ = std::sqrt(gradient_norm_);
+  // The returned tensors are made here, after the team's last job, not while it waits.
+  objective::Value v;
+  v.beta = beta;
+  v.reconstruction = reconstruction;
+  v.kl = kl;
+  v.bound = reconstruction - kl;
+  v.loss = torch::scalar_tensor(loss);  // float32, as the other objectives' losses
   return v;
 }
 

@@ -181,7 +181,8 @@ void Trainer::validate(const data::Dataset& validation, EpochRecord& record) con
   const int64_t chunk = std::max<int64_t>(options_.batch_size, 1000);
   for (int64_t begin = 0; begin < validation.size(); begin += chunk) {
     data::Batch batch = validation.slice(begin, std::min(validation.size(), begin + chunk));
-    sums.add(metric_sums((*objective_)(model_->forward(batch, objective_->particles()), step_)), 0.0, batch.size());
+    const objective::Value v = (*objective_)(model_->forward(batch, objective_->particles()), step_);
+    sums.add(metric_sums(v), 0.0, v.bound.size(0));
   }
   record.valid_elbo = sums.mean(sums.bound);
   record.valid_reconstruction = sums.mean(sums.reconstruction);

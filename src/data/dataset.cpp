@@ -47,6 +47,11 @@ void prefetch_bytes(const uint8_t* p, int64_t n) {
   __builtin_prefetch(p + n - 1);
 }
 
+/// Whether `x` is the 8-bit CPU table that gather_pixels() reads rows of directly.
+bool byte_rows(const torch::Tensor& x) {
+  return x.defined() && x.scalar_type() == torch::kUInt8 && x.is_cpu() && x.is_contiguous();
+}
+
 /// Rows `idx` (CPU int64, in range) of contiguous uint8 intensities as float32 k / 255, in
 /// one pass, split across `threads` when given.
 torch::Tensor gather_pixels(const torch::Tensor& x, const torch::Tensor& idx, WorkerThreads* threads) {
@@ -125,8 +130,7 @@ Binarization parse_binarization(const std::string& name) {
 Batch Dataset::batch(const torch::Tensor& index, WorkerThreads* threads) const {
   const auto idx = checked_index(*this, index, "batch");
   Batch b;
-  b.x = x.scalar_type() == torch::kUInt8 && x.is_cpu() && x.is_contiguous() ? gather_pixels(x, idx, threads)
-                                                                           : float_features(x.index_select(0, idx));
+  b.x = byte_rows(x) ? gather_pixels(x, idx, threads) : float_features(x.index_select(0, idx));
   if (dynamic_binarize) b.x = torch::bernoulli(b.x);
   if (mask.defined()) b.mask = mask.index_select(0, idx);
   if (y.defined()) b.y = y.index_select(0, idx);
@@ -134,8 +138,8 @@ Batch Dataset::batch(const torch::Tensor& index, WorkerThreads* threads) const {
 }
 
 void Dataset::prefetch(const torch::Tensor& order, int64_t begin, int64_t end) const {
-  if (!x.defined() || x.scalar_type() != torch::kUInt8 || !x.is_cpu() || !x.is_contiguous() || !order.is_cpu() ||
-      order.scalar_type() != torch::kLong || order.dim() != 1 || !order.is_contiguous())
+  if (!byte_rows(x) || !order.is_cpu() || order.scalar_type() != torch::kLong || order.dim() != 1 ||
+      !order.is_contiguous())
     return;
   const int64_t d = x.size(1), n = size();
   const uint8_t* src = x.data_ptr<uint8_t>();

@@ -8,6 +8,7 @@
 #include "elbo/nn/mlp.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -18,6 +19,16 @@ namespace {
 
 /// Row blocks narrower than this are not worth a thread of their own.
 constexpr int64_t kMinRowsPerPart = 32;
+
+/// Weights per piece of the weight pass, at most: the piece's dW (320 KB) stays in a
+/// core's L2 until Adam reads it. Each piece repacks its layer's input, so not fewer.
+constexpr int64_t kPieceWeights = 80000;
+
+/// Output units [o0, o1) of one layer: a task of the weight pass.
+struct Piece {
+  size_t layer;
+  int64_t o0, o1;
+};
 
 /// g = g where the ReLU output h > 0, else 0.
 ELBO_VECTOR_CLONES void relu_backward(float* g, const float* h, int64_t count) {
@@ -189,9 +200,13 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       if (part < parts) job(part);
     });
   };
-  run([&](int part) {
-    const auto [r0, r1] = part_range(rows, part, parts);
-    rows_pass(part, r0, r1);
+  // Each thread takes the next row block not yet taken (the other's too, should it start late).
+  std::atomic<int> next_block{0};
+  run([&](int) {
+    for (int block; (block = next_block.fetch_add(1)) < parts;) {
+      const auto [r0, r1] = part_range(rows, block, parts);
+      rows_pass(block, r0, r1);
+    }
   });
 
   // The loss -mean(log p(x|z)) + beta mean(KL), summed here in double (no tensor ops).
@@ -213,31 +228,48 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     constexpr double limit = 0.5 * std::numeric_limits<float>::max();
     updated_ = std::sqrt(g2 * a2) < limit && std::sqrt(g2 * static_cast<double>(rows)) < limit;
   }
-  if (updated_) {  // a thread's dW and db of its largest block (fewer rows may mean fewer, larger blocks), zeroed
+  // The weight pass in pieces of output units, largest first, each taken by the next free
+  // thread: one that starts late or is slowed by the host leaves its share to the other.
+  std::vector<Piece> pieces;
+  for (size_t i = 0; i < n_layers; ++i) {
+    const Layer& l = layers_[i];
+    const int64_t count = std::clamp<int64_t>((l.out * l.in + kPieceWeights - 1) / kPieceWeights, 1, l.out);
+    for (int64_t j = 0; j < count; ++j) {
+      const auto [o0, o1] = part_range(l.out, static_cast<int>(j), static_cast<int>(count));
+      if (o1 > o0) pieces.push_back({i, o0, o1});
+    }
+  }
+  std::stable_sort(pieces.begin(), pieces.end(), [&](const Piece& a, const Piece& b) {
+    return (a.o1 - a.o0) * layers_[a.layer].in > (b.o1 - b.o0) * layers_[b.layer].in;
+  });
+  if (updated_) {  // a thread's dW and db of the largest piece, zeroed
     int64_t block = 0;
-    for (const auto& l : layers_) block = std::max(block, (l.out + parts - 1) / parts * (l.in + 1));
+    for (const Piece& p : pieces) block = std::max(block, (p.o1 - p.o0) * (layers_[p.layer].in + 1));
     if (static_cast<int>(weight_grad_blocks_.size()) < parts || weight_grad_blocks_[0].size() < size_t(block))
       weight_grad_blocks_.assign(parts, std::vector<float>(block));
   }
 
-  // Output units [o0, o1) of every layer: dW = G^T input and db = column sums of G over all
+  // Output units [o0, o1) of a layer: dW = G^T input and db = column sums of G over all
   // rows; then, fused while they are in cache, Adam's update of those weights and biases
   // from them, which sums their squares on the way (without Adam, a pass of its own).
-  std::vector<double> squared_norms(parts, 0.0);
+  std::vector<double> squared_norms(pieces.size(), 0.0);
+  auto weight_piece = [&](int part, size_t k) {
+    const Piece& p = pieces[k];
+    const Layer& l = layers_[p.layer];
+    const size_t i = p.layer;
+    const int64_t o0 = p.o0, o1 = p.o1;
+    float* dw = updated_ ? weight_grad_blocks_[part].data() : weight_grad[i] + o0 * l.in;
+    float* db = updated_ ? dw + (o1 - o0) * l.in : bias_grad[i] + o0;
+    // The thread's block is all zeros here (Adam clears what it reads): dW is added into it.
+    nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in, updated_);
+    column_sums(grad[i] + o0, l.out, rows, o1 - o0, db);
+    squared_norms[k] = updated_ ? updates[2 * i].apply_clearing(dw, o0 * l.in, o1 * l.in) +
+                                      updates[2 * i + 1].apply_clearing(db, o0, o1)
+                                : nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
+  };
+  std::atomic<size_t> next_piece{0};
   run([&](int part) {
-    for (size_t i = 0; i < n_layers; ++i) {
-      const Layer& l = layers_[i];
-      const auto [o0, o1] = part_range(l.out, part, parts);
-      if (o1 == o0) continue;
-      float* dw = updated_ ? weight_grad_blocks_[part].data() : weight_grad[i] + o0 * l.in;
-      float* db = updated_ ? dw + (o1 - o0) * l.in : bias_grad[i] + o0;
-      // The thread's block is all zeros here (Adam clears what it reads): dW is added into it.
-      nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in, updated_);
-      column_sums(grad[i] + o0, l.out, rows, o1 - o0, db);
-      squared_norms[part] += updated_ ? updates[2 * i].apply_clearing(dw, o0 * l.in, o1 * l.in) +
-                                            updates[2 * i + 1].apply_clearing(db, o0, o1)
-                                      : nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
-    }
+    for (size_t k; (k = next_piece.fetch_add(1)) < pieces.size();) weight_piece(part, k);
   });
   if (updated_)
     for (const AdamUpdate& u : updates) u.count();

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // 8-float vectors by value, inlined
@@ -21,11 +22,12 @@ double max_relative_error(const torch::Tensor& a, const torch::Tensor& b) {
   return ((a - b).abs() / (b.abs() + 1e-3)).max().item<double>();
 }
 
-model::Vae two_layer_vae(const std::string& likelihood = "bernoulli") {
+model::Vae two_layer_vae(const std::string& likelihood = "bernoulli", int64_t features = 12,
+                         std::vector<int64_t> hidden = {16, 8}) {
   model::VaeOptions o;
-  o.features = 12;
+  o.features = features;
   o.latent_dim = 3;
-  o.hidden = {16, 8};
+  o.hidden = std::move(hidden);
   o.prior_scale = 0.7;
   o.likelihood = likelihood;
   torch::manual_seed(3);
@@ -77,7 +79,10 @@ TEST(FusedVaeStep, SameLossTermsAndGradientsAsTheAutogradPath) {
     for (auto& p : vae->parameters()) p.mutable_grad() = torch::Tensor();
     ref.loss.backward();
     std::vector<torch::Tensor> ref_grads;
-    for (const auto& p : vae->parameters()) ref_grads.push_back(p.grad().clone());
+    for (auto& p : vae->parameters()) {
+      ref_grads.push_back(p.grad().clone());
+      p.mutable_grad().fill_(std::numeric_limits<float>::quiet_NaN());  // every entry must be written again
+    }
     // Fused: the same noise draw.
     seed_stream(1, RngStream::step, 7);
     const torch::Tensor eps = torch::randn({1, 5, 3})[0];
@@ -91,6 +96,32 @@ TEST(FusedVaeStep, SameLossTermsAndGradientsAsTheAutogradPath) {
     for (size_t i = 0; i < params.size(); ++i)
       EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4) << params[i].key() << " beta " << beta;
   }
+}
+
+TEST(FusedVaeStep, LayersSplitIntoPiecesGiveTheAutogradGradients) {
+  // 300 x 320 weights per large layer: more than one piece of the weight pass each.
+  auto vae = two_layer_vae("bernoulli", 300, {320});
+  if (const std::string why = train::FusedVaeStep::unsupported(*vae); !why.empty()) GTEST_SKIP() << why;
+  torch::manual_seed(11);
+  model::Batch batch;
+  batch.x = torch::rand({70, 300});
+  seed_stream(1, RngStream::step, 7);
+  objective::Value ref = objective::beta_elbo(vae->forward(batch, 1), 1.0, true);
+  ref.loss.backward();
+  std::vector<torch::Tensor> ref_grads;
+  for (auto& p : vae->parameters()) {
+    ref_grads.push_back(p.grad().clone());
+    p.mutable_grad().fill_(std::numeric_limits<float>::quiet_NaN());  // every entry must be written again
+  }
+  seed_stream(1, RngStream::step, 7);
+  const torch::Tensor eps = torch::randn({1, 70, 3})[0];
+  WorkerThreads threads(2);
+  train::FusedVaeStep fused(*vae, &threads);
+  const objective::Value v = fused(batch.x, eps, 1.0);
+  EXPECT_NEAR(v.loss.item<double>(), ref.loss.item<double>(), 1e-4 * std::abs(ref.loss.item<double>()));
+  const auto params = vae->named_parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4) << params[i].key();
 }
 
 TEST(FusedVaeStep, SplitBetweenThreadsGivesTheSameGradients) {

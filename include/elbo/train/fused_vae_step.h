@@ -22,10 +22,10 @@ namespace elbo::train {
 ///
 /// With a team of T threads (and a BLAS that can be made single-threaded) the batch is
 /// split into T row blocks that run forward, likelihood, KL and the input gradients
-/// independently, each calling a single-threaded sgemm; then each thread computes
-/// its share of every layer's weight and bias gradients (a block of output units,
-/// summed over all rows). Two joins per step instead of one per BLAS call, and the
-/// element-wise loops run on every core.
+/// independently, each calling a single-threaded sgemm; then the weight and bias
+/// gradients (summed over all rows) are computed in pieces of output units, each
+/// taken by the next free thread. Two joins per step instead of one per BLAS call,
+/// and the element-wise loops run on every core.
 class FusedVaeStep {
  public:
   /// "" when `model` fits the fused step (and a BLAS is linked), else the reason it does not.

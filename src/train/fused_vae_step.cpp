@@ -86,10 +86,8 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   if (rows > rows_) {
     outputs_.clear();
     grads_.clear();
-    for (const auto& layer : layers_) {
-      outputs_.push_back(torch::empty({rows, layer.out}));
-      grads_.push_back(torch::empty({rows, layer.out}));
-    }
+    for (const auto& layer : layers_) outputs_.push_back(torch::empty({rows, layer.out}));
+    for (size_t i = 0; i + 1 < layers_.size(); ++i) grads_.push_back(torch::empty({rows, layers_[i].out}));
     z_ = torch::empty({rows, latent});
     grad_z_ = torch::empty({rows, latent});
     rows_ = rows;
@@ -103,7 +101,9 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   std::vector<const float*> weight(n_layers);
   for (size_t i = 0; i < n_layers; ++i) {
     out[i] = outputs_[i].data_ptr<float>();
-    grad[i] = grads_[i].data_ptr<float>();
+    // dloss/dlogits takes the logits' place (the likelihood reads each logit before it
+    // writes its gradient): 400 KB less to keep in cache, one write stream fewer.
+    grad[i] = i + 1 < n_layers ? grads_[i].data_ptr<float>() : out[i];
     weight[i] = layers_[i].weight.data_ptr<float>();
     weight_grad[i] = grad_of(layers_[i].weight);
     bias_grad[i] = grad_of(layers_[i].bias);

@@ -1,4 +1,5 @@
 #include "elbo/dist/bernoulli.h"
+#include "elbo/dist/bernoulli_kernel.h"
 
 #include <gtest/gtest.h>
 
@@ -107,4 +108,17 @@ TEST(BernoulliKernel, NoGradientPassMatchesTheAutogradExpression) {
   const torch::Tensor exact = (x * logits.to(torch::kDouble) - torch::softplus(logits.to(torch::kDouble))).sum(-1);
   ASSERT_EQ(fast.sizes(), exact.sizes());
   EXPECT_LT(((fast.to(torch::kDouble) - exact).abs() / exact.abs()).max().item<double>(), 1e-6);
+}
+
+TEST(BernoulliKernel, GradientWrittenOverTheLogitsMatchesTheSigmoidMinusX) {
+  // 3 rows of 50 (a vector tail of 2): the gradient in place of the logits, as the fused step has it.
+  torch::manual_seed(12);
+  const torch::Tensor logits = torch::randn({3, 50}) * 6, x = torch::rand({3, 50});
+  torch::Tensor in_place = logits.clone(), out = torch::empty({3});
+  elbo::dist::bernoulli_log_prob_rows(x.data_ptr<float>(), 3, in_place.data_ptr<float>(), 3, 50, out.data_ptr<float>(),
+                                      in_place.data_ptr<float>(), 0.5f);
+  const torch::Tensor grad = (torch::sigmoid(logits.to(torch::kDouble)) - x) * 0.5;
+  EXPECT_LT((in_place.to(torch::kDouble) - grad).abs().max().item<double>(), 1e-6);
+  const torch::Tensor exact = (x * logits.to(torch::kDouble) - torch::softplus(logits.to(torch::kDouble))).sum(-1);
+  EXPECT_LT(((out.to(torch::kDouble) - exact).abs() / exact.abs()).max().item<double>(), 1e-6);
 }

@@ -67,7 +67,7 @@ class FusedVaeStep {
   torch::Tensor prior_log_scale_;
   WorkerThreads* threads_ = nullptr;
   std::vector<torch::Tensor> outputs_;  // per layer, [B, out]: its output, and dloss/d(pre-activation)
-  std::vector<torch::Tensor> grads_;
+  std::vector<torch::Tensor> grads_;    // (but the last layer's, written over its output, the logits)
   torch::Tensor z_, grad_z_;            // [B, D]
   int64_t rows_ = 0;                    // batch rows the buffers hold
   double gradient_norm_ = 0;

@@ -25,12 +25,6 @@ constexpr int64_t kMinRowsPerPart = 32;
 /// smaller pieces cost more (40k measured slower, as did 160k).
 constexpr int64_t kPieceWeights = 80000;
 
-/// Output units [o0, o1) of one layer: a task of the weight pass.
-struct Piece {
-  size_t layer;
-  int64_t o0, o1;
-};
-
 /// g = g where the ReLU output h > 0, else 0.
 ELBO_VECTOR_CLONES void relu_backward(float* g, const float* h, int64_t count) {
   for (int64_t i = 0; i < count; ++i) g[i] = h[i] > 0 ? g[i] : 0.0f;
@@ -72,6 +66,19 @@ FusedVaeStep::FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads) : thre
     if (net == &model.encoder()) encoder_layers_ = layers_.size();
   }
   prior_log_scale_ = model.prior().log_scale();
+  // The weight pass's pieces, largest first (they depend on the layers' shapes only).
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = layers_[i];
+    const int64_t count = std::clamp<int64_t>((l.out * l.in + kPieceWeights - 1) / kPieceWeights, 1, l.out);
+    for (int64_t j = 0; j < count; ++j) {
+      const auto [o0, o1] = part_range(l.out, static_cast<int>(j), static_cast<int>(count));
+      pieces_.push_back({i, o0, o1});
+      largest_piece_ = std::max(largest_piece_, (o1 - o0) * (l.in + 1));
+    }
+  }
+  std::stable_sort(pieces_.begin(), pieces_.end(), [&](const Piece& a, const Piece& b) {
+    return (a.o1 - a.o0) * layers_[a.layer].in > (b.o1 - b.o0) * layers_[b.layer].in;
+  });
 }
 
 objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const torch::Tensor& eps_tensor, double beta,
@@ -231,31 +238,15 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   }
   // The weight pass in pieces of output units, largest first, each taken by the next free
   // thread: one that starts late or is slowed by the host leaves its share to the other.
-  std::vector<Piece> pieces;
-  for (size_t i = 0; i < n_layers; ++i) {
-    const Layer& l = layers_[i];
-    const int64_t count = std::clamp<int64_t>((l.out * l.in + kPieceWeights - 1) / kPieceWeights, 1, l.out);
-    for (int64_t j = 0; j < count; ++j) {
-      const auto [o0, o1] = part_range(l.out, static_cast<int>(j), static_cast<int>(count));
-      if (o1 > o0) pieces.push_back({i, o0, o1});
-    }
-  }
-  std::stable_sort(pieces.begin(), pieces.end(), [&](const Piece& a, const Piece& b) {
-    return (a.o1 - a.o0) * layers_[a.layer].in > (b.o1 - b.o0) * layers_[b.layer].in;
-  });
-  if (updated_) {  // a thread's dW and db of the largest piece, zeroed
-    int64_t block = 0;
-    for (const Piece& p : pieces) block = std::max(block, (p.o1 - p.o0) * (layers_[p.layer].in + 1));
-    if (static_cast<int>(weight_grad_blocks_.size()) < parts || weight_grad_blocks_[0].size() < size_t(block))
-      weight_grad_blocks_.assign(parts, std::vector<float>(block));
-  }
+  if (updated_ && static_cast<int>(weight_grad_blocks_.size()) < parts)  // per thread, zeroed
+    weight_grad_blocks_.assign(parts, std::vector<float>(largest_piece_));
 
   // Output units [o0, o1) of a layer: dW = G^T input and db = column sums of G over all
   // rows; then, fused while they are in cache, Adam's update of those weights and biases
   // from them, which sums their squares on the way (without Adam, a pass of its own).
-  std::vector<double> squared_norms(pieces.size(), 0.0);
+  std::vector<double> squared_norms(pieces_.size(), 0.0);
   auto weight_piece = [&](int part, size_t k) {
-    const Piece& p = pieces[k];
+    const Piece& p = pieces_[k];
     const Layer& l = layers_[p.layer];
     const size_t i = p.layer;
     const int64_t o0 = p.o0, o1 = p.o1;
@@ -270,7 +261,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   };
   std::atomic<size_t> next_piece{0};
   run([&](int part) {
-    for (size_t k; (k = next_piece.fetch_add(1)) < pieces.size();) weight_piece(part, k);
+    for (size_t k; (k = next_piece.fetch_add(1)) < pieces_.size();) weight_piece(part, k);
   });
   if (updated_)
     for (const AdamUpdate& u : updates) u.count();

@@ -63,6 +63,12 @@ class FusedVaeStep {
     int64_t in = 0, out = 0;
   };
   std::vector<Layer> layers_;  // encoder then decoder
+  struct Piece {               // output units [o0, o1) of one layer: a task of the weight pass
+    size_t layer;
+    int64_t o0, o1;
+  };
+  std::vector<Piece> pieces_;  // every layer's, largest first
+  int64_t largest_piece_ = 0;  // its dW and db, in floats
   size_t encoder_layers_ = 0;
   torch::Tensor prior_log_scale_;
   WorkerThreads* threads_ = nullptr;

@@ -41,7 +41,7 @@ Action add_sample(CLI::App& app) {
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
     ELBO_CHECK(args->condition < 0 || run.model->classes() > 0, "elbo sample --condition: the model of '", run.dir,
-               "' is not conditional (train it with model.conditional = true)");
+               "' is not conditional (train it with model.conditional = true or model.type = \"m2\")");
     torch::NoGradGuard no_grad;
     seed_stream(static_cast<uint64_t>(args->seed), RngStream::evaluation);
     torch::Tensor z = run.model->sample_prior(args->n);
@@ -69,7 +69,7 @@ Action add_reconstruct(CLI::App& app) {
     torch::NoGradGuard no_grad;
     data::Dataset test = first(data::load_test_data(run.config), args->n);
     data::Batch batch = test.slice(0, test.size());
-    torch::Tensor rec = run.model->likelihood(run.model->posterior(batch).loc(), batch.y)->mean();
+    torch::Tensor rec = run.model->likelihood(run.model->posterior(batch)->mean(), batch.y)->mean();
     const std::string out = args->out.empty() ? default_out(run.dir, "reconstructions", run.info.image) : args->out;
     const bool png = out.size() >= 4 && out.substr(out.size() - 4) == ".png";
     write_examples(out, png ? torch::cat({batch.x, rec}) : rec, run.info.image, test.size());
@@ -99,8 +99,8 @@ Action add_encode(CLI::App& app) {
     csv << (test.y.defined() ? ",label\n" : "\n");
     for (int64_t begin = 0; begin < test.size(); begin += 1000) {
       data::Batch batch = test.slice(begin, std::min(test.size(), begin + 1000));
-      dist::Normal q = run.model->posterior(batch);
-      torch::Tensor rows = torch::cat({q.loc(), q.scale()}, 1).to(torch::kDouble).contiguous();
+      const dist::DistributionPtr q = run.model->posterior(batch);  // location and log-scale (Normal)
+      torch::Tensor rows = torch::cat({q->mean(), q->parameters().at(1).exp()}, 1).to(torch::kDouble).contiguous();
       auto a = rows.accessor<double, 2>();
       for (int64_t i = 0; i < rows.size(0); ++i) {
         for (int64_t j = 0; j < 2 * d; ++j) csv << (j ? "," : "") << a[i][j];

@@ -53,16 +53,7 @@ Action add_refine(CLI::App& app) {
     const diag::Refined r = diag::refine(*run.model, test, ro);
 
     // The ELBO of the encoder's q and of q* per example, on the same footing.
-    std::vector<torch::Tensor> locs, log_scales;
-    {
-      torch::NoGradGuard no_grad;
-      for (int64_t begin = 0; begin < test.size(); begin += args->batch) {
-        dist::Normal q = run.model->posterior(test.slice(begin, std::min(test.size(), begin + args->batch)));
-        locs.push_back(q.loc().cpu());
-        log_scales.push_back(q.log_scale().expand_as(q.loc()).cpu());
-      }
-    }
-    const dist::Normal amortized(torch::cat(locs), torch::cat(log_scales));
+    const dist::DistributionPtr amortized = diag::amortized_posterior(*run.model, test, args->batch);
     const auto before = diag::estimate_elbo(*run.model, test, amortized, args->k, args->batch, ro.seed);
     const auto after = diag::estimate_elbo(*run.model, test, r.q(), args->k, args->batch, ro.seed + 1);
 
@@ -73,7 +64,7 @@ Action add_refine(CLI::App& app) {
     for (int64_t j = 0; j < d; ++j) csv << "sigma" << j + 1 << ",";
     csv << "elbo_amortized,elbo_refined" << (test.y.defined() ? ",label\n" : "\n");
     const torch::Tensor rows =
-        torch::cat({r.loc.to(torch::kDouble), r.log_scale.exp().to(torch::kDouble), before.elbo.unsqueeze(1),
+        torch::cat({r.parameters[0].to(torch::kDouble), r.parameters[1].exp().to(torch::kDouble), before.elbo.unsqueeze(1),
                     after.elbo.unsqueeze(1)}, 1).contiguous();
     auto a = rows.accessor<double, 2>();
     for (int64_t i = 0; i < rows.size(0); ++i) {

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace elbo::cli {
@@ -120,6 +121,7 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
   torch::NoGradGuard no_grad;
   seed_stream(static_cast<uint64_t>(config.get_int("train.seed")), RngStream::evaluation, 1u << 30);
   Pictures p;
+  if (model.latent_dim() == 0) return p;  // no per-example code to sample, decode or traverse
   const int64_t samples = config.get_int("report.samples");
   if (const int64_t classes = model.classes(); classes > 0) {
     // A conditional model: one row per class, the same number of prior draws in each.
@@ -134,7 +136,7 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
   const int64_t n = std::min<int64_t>(32, test.size());
   if (n >= 1) {
     data::Batch batch = test.slice(0, n);
-    torch::Tensor rec = decoded(model, model.posterior(batch).loc(), batch.y).cpu();
+    torch::Tensor rec = decoded(model, model.posterior(batch)->mean(), batch.y).cpu();
     // Row pairs: inputs above their reconstructions.
     std::vector<torch::Tensor> rows;
     for (int64_t begin = 0; begin < n; begin += columns) {
@@ -149,7 +151,7 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
   const int64_t pairs = std::min<int64_t>(8, test.size() / 2);
   if (pairs >= 1) {
     data::Batch ends = test.slice(0, 2 * pairs);
-    torch::Tensor codes = model.posterior(ends).loc();
+    torch::Tensor codes = model.posterior(ends)->mean();
     torch::Tensor a = codes.slice(0, 0, pairs), b = codes.slice(0, pairs, 2 * pairs);
     torch::Tensor t = torch::linspace(0, 1, steps, codes.options()).view({1, steps, 1});
     torch::Tensor path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t;  // [pairs, steps, D]
@@ -167,7 +169,7 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
     // Latent traversal: the first test example's posterior mean with one dimension at a time swept
     // over -3..3 prior standard deviations; at most 10 dimensions, largest KL first.
     data::Batch first = test.slice(0, 1);
-    torch::Tensor code = model.posterior(first).loc();  // [1, D]
+    torch::Tensor code = model.posterior(first)->mean();  // [1, D]
     const int64_t d = code.size(1), values = 9, rows = std::min<int64_t>(10, d);
     const torch::Tensor order = kl_per_dim.defined() && kl_per_dim.numel() == d
                                     ? torch::argsort(kl_per_dim.cpu(), 0, /*descending=*/true)
@@ -182,7 +184,30 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
     p.traversal = decoded(model, z.view({rows * values, d}), labels).cpu();
     p.traversal_columns = values;
   }
+  if (const int64_t classes = model.classes(); classes > 0 && test.size() >= 1) {
+    const int64_t rows = std::min<int64_t>(8, test.size());
+    data::Batch batch = test.slice(0, rows);
+    const torch::Tensor code = model.posterior(batch)->mean();  // [rows, D]
+    const torch::Tensor z = code.repeat_interleave(classes, 0);
+    const torch::Tensor y = torch::arange(classes, code.options().dtype(torch::kLong)).repeat({rows});
+    const torch::Tensor images = decoded(model, z, y).cpu().view({rows, classes, -1});
+    p.analogies = torch::cat({batch.x.cpu().unsqueeze(1), images}, 1).reshape({rows * (classes + 1), -1});
+    p.analogy_columns = classes + 1;
+  }
   return p;
+}
+
+std::string classification_table(const diag::Classification& c) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2);
+  out << "  " << std::left << std::setw(34) << "test error of q(y|x)" << 100 * c.error << "% ± " << 100 * c.error_se
+      << "% (" << c.examples << " examples)\n  confusion matrix (rows: true class, columns: predicted)\n";
+  for (int64_t i = 0; i < c.confusion.size(0); ++i) {
+    out << "    " << std::setw(3) << i << " |";
+    for (int64_t j = 0; j < c.confusion.size(1); ++j) out << " " << std::setw(5) << c.confusion[i][j].item<int64_t>();
+    out << "\n";
+  }
+  return out.str();
 }
 
 std::string summary_table(const diag::Summary& s) {
@@ -232,8 +257,9 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
                 {"model", config.get_string("model.type") + " (" + config.get_string("model.encoder") + " encoder, " +
                               config.get_string("model.decoder") + " decoder, " + config.get_string("model.likelihood") +
                               " likelihood, " + std::to_string(model.latent_dim()) + " latent dims" +
-                              (model.classes() > 0 ? ", conditional on " + std::to_string(model.classes()) + " classes"
-                                                   : std::string()) + ")"},
+                              (model.has_classifier() ? ", classifier q(y|x) over " + std::to_string(model.classes()) + " classes"
+                               : model.classes() > 0  ? ", conditional on " + std::to_string(model.classes()) + " classes"
+                                                      : std::string()) + ")"},
                 {"test examples", std::to_string(summary.examples)},
                 {"ELBO (nats)", num(summary.elbo)},
                 {"reconstruction E_q log p(x|z)", num(summary.reconstruction)},
@@ -248,11 +274,29 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
       head.table.push_back({"KL " + g.name + " (" + std::to_string(g.dims) + " dims), active units",
                             num(g.kl) + ", " + (g.active_units >= 0 ? std::to_string(g.active_units) : "?") + " / " +
                                 std::to_string(g.dims)});
+  std::optional<report::Section> classification;
+  if (model.has_classifier() && test.y.defined()) {
+    const diag::Classification c = diag::evaluate_classifier(model, test);
+    head.table.push_back({"test error of q(y|x)", num(100 * c.error) + "% ± " + num(100 * c.error_se) + "% (" +
+                                                      std::to_string(c.examples) + " test examples)"});
+    report::Section s;
+    s.heading = "Confusion matrix";
+    s.text = "Rows: true class; columns: the most probable class under q(y|x), over all " + std::to_string(c.examples) +
+             " test examples.";
+    for (int64_t i = 0; i < c.confusion.size(0); ++i) {
+      std::string counts;
+      for (int64_t j = 0; j < c.confusion.size(1); ++j) counts += (j ? " " : "") + std::to_string(c.confusion[i][j].item<int64_t>());
+      s.table.emplace_back("class " + std::to_string(i), counts);
+    }
+    classification = s;
+  }
   sections.push_back(head);
+  if (classification) sections.push_back(*classification);
 
   Pictures p = make_pictures(model, test, config, summary.activity.kl_per_dim);
   const ImageShape& image = test.image;
-  if (image.is_image()) {
+  if (!p.samples.defined()) {  // a model without a per-example code: nothing to picture
+  } else if (image.is_image()) {
     write_examples(dir + "/samples.png", p.samples, image, p.sample_columns);
     sections.push_back({"Samples from the prior",
                         model.classes() > 0 ? "Row c: z ~ p(z), shown as the mean of p(x|z, y = c) (classes 0.." +
@@ -281,6 +325,14 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
                               " values from -3 to 3 prior standard deviations, decoded. Rows: dimensions " + dims +
                               " (0-based as in the KL chart, by decreasing KL where the model reports it).",
                           {}, {{"traversal.png", dir + "/traversal.png"}}, {}});
+    }
+    if (p.analogies.defined()) {
+      write_examples(dir + "/analogies.png", p.analogies, image, p.analogy_columns);
+      sections.push_back({"Analogies",
+                          "Each row: a test image, then its code E_q[z|x] (its style) decoded with each class 0.." +
+                              std::to_string(model.classes() - 1) +
+                              " in turn: the class changed, the style kept (Kingma et al. 2014, fig. 1).",
+                          {}, {{"analogies.png", dir + "/analogies.png"}}, {}});
     }
   } else {
     write_examples(dir + "/samples.csv", p.samples, image, 1);

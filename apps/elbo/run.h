@@ -2,6 +2,7 @@
 // A run directory: config.toml, checkpoint.pt, metrics.jsonl, images, report.html.
 #include "elbo/core/config.h"
 #include "elbo/data/dataset.h"
+#include "elbo/diag/classification.h"
 #include "elbo/diag/summary.h"
 #include "elbo/model/model.h"
 #include "elbo/report/html.h"
@@ -49,6 +50,10 @@ struct Pictures {
   torch::Tensor traversal;             ///< one row per latent dimension in traversal_dims
   std::vector<int64_t> traversal_dims;
   int64_t traversal_columns = 0;
+  /// A model with labels and a code (conditional VAE, M2): per row a test image, then its code
+  /// E_q[z|x] decoded with each class in turn (Kingma et al. 2014's analogies: style kept, class changed).
+  torch::Tensor analogies;
+  int64_t analogy_columns = 0;
 };
 /// `kl_per_dim` [D] (optional) orders the traversal rows: largest KL first.
 Pictures make_pictures(model::Model& model, const data::Dataset& test, const Config& config,
@@ -65,5 +70,8 @@ void warn_if_collapsed(const diag::Summary& summary);
 
 /// The summary as an aligned two-column table for the terminal.
 std::string summary_table(const diag::Summary& summary);
+
+/// The test error and confusion matrix of a model's classifier, as a table for the terminal.
+std::string classification_table(const diag::Classification& c);
 
 }  // namespace elbo::cli

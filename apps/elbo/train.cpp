@@ -67,6 +67,13 @@ class Reporter : public train::Callback {
     ELBO_CHECK(out_, "cannot append to '", metrics_path, "'");
   }
 
+  void on_train_step(const std::string& description) override {
+    std::fprintf(stderr, "elbo train: train step: %s\n", description.c_str());
+    std::string quoted;  // a JSON string
+    for (const char c : description) quoted += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+    out_ << "{\"type\": \"train_step\", \"train_step\": \"" << quoted << "\"}\n";
+  }
+
   void on_batch(int64_t epoch, int64_t batch, int64_t batches) override {
     if (!startup_written_) {  // the first step of this process is done
       startup_written_ = true;
@@ -210,9 +217,10 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
              "' was trained on data with ", resumed->features, " features per example, but '", data.train.name,
              "' has ", data.train.features(), " (the data changed since the run started?)");
   seed_stream(static_cast<uint64_t>(config.get_int("train.seed")), RngStream::init);
-  auto model = model::make_model(config, data.train.features(), data.train.image);
+  auto model = model::make_model(config, data::Schema::of(data.train));
   model->to(device);
-  auto objective = objective::make_objective(config, data.train.size());
+  const int64_t labelled = data.train.y_mask.defined() ? data.train.y_mask.sum().item<int64_t>() : 0;
+  auto objective = objective::make_objective(config, data.train.size(), labelled);
   train::TrainerOptions options = train::TrainerOptions::from_config(config);
   options.checkpoint_path = root ? ckpt : "";
   options.checkpoint_info.image = data.train.image;
@@ -265,13 +273,19 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
   std::fprintf(stderr, "elbo train: evaluating %lld test examples with K=%lld importance samples\n",
                static_cast<long long>(test.size()), static_cast<long long>(eo.k));
   const diag::Summary summary = diag::summarize(diag::estimate_evidence(*model, test, eo));
-  write_file_atomic(dir + "/evaluation.json", diag::to_json(summary) + "\n");
+  std::string json = diag::to_json(summary), table = summary_table(summary);
+  if (model->has_classifier() && test.y.defined()) {  // test error and confusion matrix
+    const diag::Classification c = diag::evaluate_classifier(*model, test);
+    json.insert(json.size() - 1, ", \"classification\": " + diag::to_json(c));
+    table += classification_table(c);
+  }
+  write_file_atomic(dir + "/evaluation.json", json + "\n");
   warn_if_collapsed(summary);
   write_report(dir, *model, data.test, config, summary);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "\nelbo train: done in " << std::fixed << std::setprecision(1) << seconds << " s; run directory "
             << dir << "\n"
-            << summary_table(summary) << "  report: " << dir << "/report.html\n";
+            << table << "  report: " << dir << "/report.html\n";
   return 0;
 }
 

@@ -28,9 +28,14 @@ const std::vector<ConfigKey>& config_schema() {
       {"data.skip_rows", int64_t{0}, "CSV lines to skip before the header/data", 0, 1e9},
       {"data.header", S("auto"), "CSV header row", -1e300, 1e300, {"auto", "yes", "no"}},
       {"data.label_column", int64_t{0}, "CSV label column: 0 = none, k = k-th (1-based), -1 = last", -1e9, 1e9},
+      {"data.labelled", int64_t{0}, "semi-supervised: keep the labels of only N training examples, balanced over the "
+       "classes and chosen with train.seed (0 = keep all labels)", 0, 1e12},
+      {"data.labelled_repeat", int64_t{0}, "semi-supervised: the labelled examples appear this many times per epoch "
+       "(0 = auto: about a tenth of each batch is labelled)", 0, 1e9},
       // model
-      {"model.type", S("vae"), "model family (hvae: hierarchical VAE with model.latent_dims layers)", -1e300, 1e300,
-       {"vae", "hvae"}},
+      {"model.type", S("vae"), "model family (hvae: hierarchical VAE with model.latent_dims layers; m2: semi-supervised "
+       "VAE with the label as an enumerated latent; classifier: an MLP p(y|x), M2's supervised baseline)", -1e300, 1e300,
+       {"vae", "hvae", "m2", "classifier"}},
       {"model.encoder", S("mlp"), "encoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.decoder", S("mlp"), "decoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors)", 1, 1e6},
@@ -42,7 +47,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.inference", S("mean_field"), "hvae: q(z1|x) q(z2|x) ... (mean_field) or q(z1|x) q(z2|z1) ... (structured)",
        -1e300, 1e300, {"mean_field", "structured"}},
       {"model.conditional", false, "conditional VAE: encoder and decoder also read onehot(label) (needs labels)"},
-      {"model.classes", int64_t{10}, "label classes 0..classes-1 of a conditional model", 2, 1e6},
+      {"model.classes", int64_t{10}, "label classes 0..classes-1 of a conditional model, M2 or a classifier", 2, 1e6},
       {"model.activation", S("relu"), "hidden activation", -1e300, 1e300,
        {"relu", "elu", "tanh", "softplus", "leaky_relu"}},
       {"model.likelihood", S("bernoulli"), "p(x|z)", -1e300, 1e300,
@@ -62,6 +67,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"objective.beta", 1.0, "weight of the KL term (beta-VAE)", 0.0, 1e6},
       {"objective.warmup_steps", int64_t{0}, "linear KL warm-up from 0 to beta over this many steps", 0, 1e12},
       {"objective.free_bits", 0.0, "per-dimension KL floor in nats (Kingma et al. 2016)", 0.0, 1e6},
+      {"objective.alpha", 0.1, "M2: weight of the classification term log q(y|x) of labelled examples, times the "
+       "training set size N (Kingma et al. 2014: 0.1 N)", 0.0, 1e6},
       {"objective.geco_target", 0.0, "GECO: bound on the distortion -E log p(x|z), nats per example", -1e12, 1e12},
       {"objective.geco_alpha", 0.99, "GECO: moving-average factor of the constraint", 0.0, 0.999999},
       {"objective.geco_rate", 1e-3, "GECO: multiplier step nu, lambda *= exp(nu * constraint average)", 1e-12, 1e3},
@@ -85,7 +92,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"train.max_skipped", int64_t{10}, "with train.nonfinite = \"skip\": stop once more steps than this were skipped", 0, 1e12},
       {"train.inject_nan_step", int64_t{0}, "testing aid: the loss of this step (1-based) is made NaN (0 = off)", 0, 1e12},
       {"train.fused", true, "hand-written training step for MLP VAEs (ReLU, Bernoulli, normal prior, one particle, "
-       "analytic KL) when the model fits it; false = the autograd path"},
+       "analytic KL, no free bits, no missing data) when the model fits it; false = the autograd step"},
       {"train.threads", int64_t{0}, "LibTorch intra-op threads (0 = auto: 1, OpenBLAS uses all cores for matrix products)", 0, 4096},
       {"train.device", S("cpu"), "where to train", -1e300, 1e300, {"cpu", "cuda", "auto"}},
       {"train.dist_timeout", 120.0, "data-parallel training: seconds a rank waits for the others (rendezvous, each "

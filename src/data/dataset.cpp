@@ -110,7 +110,7 @@ void permute_rows(torch::Tensor& t, const torch::Tensor& perm) {
 /// Examples [begin, end) as views.
 Dataset rows(const Dataset& d, int64_t begin, int64_t end) {
   Dataset out = d;
-  for (torch::Tensor* t : {&out.x, &out.mask, &out.y, &out.factors})
+  for (torch::Tensor* t : {&out.x, &out.mask, &out.y, &out.y_mask, &out.target, &out.factors})
     if (t->defined()) *t = t->slice(0, begin, end);
   return out;
 }
@@ -134,6 +134,8 @@ Batch Dataset::batch(const torch::Tensor& index, WorkerThreads* threads) const {
   if (dynamic_binarize) b.x = torch::bernoulli(b.x);
   if (mask.defined()) b.mask = mask.index_select(0, idx);
   if (y.defined()) b.y = y.index_select(0, idx);
+  if (y_mask.defined()) b.y_mask = y_mask.index_select(0, idx);
+  if (target.defined()) b.target = target.index_select(0, idx);
   return b;
 }
 
@@ -156,6 +158,8 @@ Batch Dataset::slice(int64_t begin, int64_t end) const {
   b.x = float_features(x.slice(0, begin, end));
   if (mask.defined()) b.mask = mask.slice(0, begin, end);
   if (y.defined()) b.y = y.slice(0, begin, end);
+  if (y_mask.defined()) b.y_mask = y_mask.slice(0, begin, end);
+  if (target.defined()) b.target = target.slice(0, begin, end);
   return b;
 }
 
@@ -165,6 +169,8 @@ Dataset Dataset::subset(const torch::Tensor& index) const {
   out.x = x.index_select(0, idx);
   if (mask.defined()) out.mask = mask.index_select(0, idx);
   if (y.defined()) out.y = y.index_select(0, idx);
+  if (y_mask.defined()) out.y_mask = y_mask.index_select(0, idx);
+  if (target.defined()) out.target = target.index_select(0, idx);
   if (factors.defined()) out.factors = factors.index_select(0, idx.to(factors.device()));
   return out;
 }
@@ -240,7 +246,8 @@ TrainValidation split_validation(Dataset data, int64_t validation, uint64_t seed
     const int64_t i = n - 1 - k, j = std::min(i, static_cast<int64_t>(draw[k] * static_cast<double>(i + 1)));
     std::swap(p[i], p[j]);
   }
-  for (torch::Tensor* t : {&data.x, &data.mask, &data.y, &data.factors}) permute_rows(*t, perm);
+  for (torch::Tensor* t : {&data.x, &data.mask, &data.y, &data.y_mask, &data.target, &data.factors})
+    permute_rows(*t, perm);
   return {rows(data, 0, n - validation), rows(data, n - validation, n)};
 }
 

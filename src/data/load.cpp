@@ -5,6 +5,7 @@
 #include "elbo/data/csv.h"
 #include "elbo/data/dsprites.h"
 #include "elbo/data/idx.h"
+#include "elbo/data/labelled.h"
 
 namespace elbo::data {
 namespace {
@@ -143,14 +144,23 @@ Splits load_data(const Config& c, bool read_test_file) {
     if (bin == Binarization::fixed) s.train = binarize_static(s.train, mix_seed(seed, RngStream::data, 5));
     else s.train.dynamic_binarize = true;
   }
+  const std::string& type = c.get_string("model.type");
+  if (const int64_t labelled = c.get_int("data.labelled"); labelled > 0)
+    s.train = keep_labels(s.train, labelled, c.get_int("data.labelled_repeat"), mix_seed(seed, RngStream::data, 6),
+                          type == "classifier");
+  if (type == "m2") {  // held-out labels are for scoring the classifier: the bound sums them out
+    s.validation = hide_labels(std::move(s.validation));
+    if (s.test.x.defined()) s.test = hide_labels(std::move(s.test));
+  }
   return s;
 }
 
 Dataset load_test_data(const Config& c) {
   if (!test_has_own_file(c) || c.get_bool("data.standardize")) return load_data(c).test;  // needs the training data
-  const Dataset test = head(read_split(c, "data.test", "data.test_labels"), c.get_int("data.max_test"));
-  if (parse_binarization(c.get_string("data.binarize")) == Binarization::none) return test;
-  return binarize_static(test, mix_seed(0, RngStream::data, kTestBinarizeSeed));
+  Dataset test = head(read_split(c, "data.test", "data.test_labels"), c.get_int("data.max_test"));
+  if (parse_binarization(c.get_string("data.binarize")) != Binarization::none)
+    test = binarize_static(test, mix_seed(0, RngStream::data, kTestBinarizeSeed));
+  return c.get_string("model.type") == "m2" ? hide_labels(std::move(test)) : test;
 }
 
 }  // namespace elbo::data

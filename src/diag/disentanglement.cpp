@@ -86,7 +86,7 @@ Mig estimate_mig(model::Model& model, const data::Dataset& data, const MigOption
     data::Batch batch = data.slice(begin, std::min(data.size(), begin + o.batch_size));
     batch.x = batch.x.to(device);
     if (batch.mask.defined()) batch.mask = batch.mask.to(device);
-    means.push_back(model.posterior(batch).loc().to(torch::kCPU, torch::kDouble));
+    means.push_back(model.posterior(batch)->mean().to(torch::kCPU, torch::kDouble));
   }
   model.train(was_training);
   ELBO_CHECK(!means.empty(), "diag::estimate_mig: the data set '", data.name, "' is empty");

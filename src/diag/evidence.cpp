@@ -9,24 +9,24 @@
 namespace elbo::diag {
 namespace {
 
-Tensor cat_groups(const model::Terms& t, Tensor model::LatentTerms::*field, bool average_particles) {
+/// A latent-site field of every latent site, concatenated over the last axis (averaged over the
+/// particle axis with `average_particles`); undefined if a latent site lacks it or there is none.
+Tensor cat_latents(const model::Trace& t, Tensor model::Site::*field, bool average_particles) {
   std::vector<Tensor> parts;
-  for (const auto& g : t.latents) {
-    const Tensor& v = g.*field;
+  for (const auto* s : t.latents()) {
+    const Tensor& v = s->*field;
     if (!v.defined()) return {};
     parts.push_back(average_particles ? v.mean(0) : v);
   }
-  return torch::cat(parts, -1);
+  return parts.empty() ? Tensor() : torch::cat(parts, -1);
 }
 
-/// Each group's KL term summed over the kc particles of a chunk, [b, G]: the analytic KL
-/// when `analytic` (every group has one), else log q - log p.
-Tensor group_kl_sums(const model::Terms& t, bool analytic, int64_t kc) {
+/// Each site's KL term summed over the kc particles of a chunk, [b, G] (Trace::kl_by_site).
+Tensor site_kl_sums(const std::vector<std::pair<std::string, Tensor>>& by_site, int64_t b, int64_t kc) {
   std::vector<Tensor> columns;
-  for (const auto& g : t.latents)
-    columns.push_back(analytic ? g.kl.sum(-1).to(torch::kDouble).mean(0) * kc
-                               : (g.log_q - g.log_p).to(torch::kDouble).sum(0));
-  return columns.empty() ? torch::zeros({t.log_px_z.size(1), 0}, torch::kDouble) : torch::stack(columns, -1);
+  for (const auto& [name, k] : by_site)
+    columns.push_back(k.size(0) == 1 ? k[0].to(torch::kDouble) * kc : k.to(torch::kDouble).sum(0));
+  return columns.empty() ? torch::zeros({b, 0}, torch::kDouble) : torch::stack(columns, -1);
 }
 
 }  // namespace
@@ -57,28 +57,30 @@ Evidence estimate_evidence(model::Model& model, const data::Dataset& data, const
     for (int64_t done = 0; done < o.k; done += chunk) {
       const int64_t kc = std::min(chunk, o.k - done);
       seed_stream(o.seed, RngStream::evaluation, counter++);
-      model::Terms t = model.forward(batch, kc);
+      const model::Trace t = model.forward(batch, kc);
       Tensor w = t.log_weights().to(torch::kDouble);  // [kc, b]
       Tensor l1 = torch::logsumexp(w, 0), l2 = torch::logsumexp(2 * w, 0);
       lse = lse.defined() ? torch::logaddexp(lse, l1) : l1;
       lse2 = lse2.defined() ? torch::logaddexp(lse2, l2) : l2;
-      Tensor ws = w.sum(0), rs = t.log_px_z.to(torch::kDouble).sum(0);
-      Tensor analytic = t.analytic_kl();
-      Tensor ks = analytic.defined() ? analytic.to(torch::kDouble).mean(0) * kc
-                                     : t.monte_carlo_kl().to(torch::kDouble).sum(0);
+      Tensor ws = w.sum(0), rs = t.log_likelihood().to(torch::kDouble).sum(0);
+      // The analytic KL where every latent site has one, else log q - log p throughout.
+      const bool analytic = t.kl_per_dim().defined() || t.latents().empty();
+      const auto by_site = t.kl_by_site(analytic);
+      Tensor gs = site_kl_sums(by_site, b, kc), ks = gs.sum(-1);
       sum_w = sum_w.defined() ? sum_w + ws : ws;
       sum_rec = sum_rec.defined() ? sum_rec + rs : rs;
       sum_kl = sum_kl.defined() ? sum_kl + ks : ks;
-      Tensor gs = group_kl_sums(t, analytic.defined(), kc);
       sum_groups = sum_groups.defined() ? sum_groups + gs : gs;
       if (e.groups.empty())
-        for (const auto& g : t.latents) {
-          e.groups.push_back(g.name);
-          e.group_dims.push_back(g.z.size(-1));
+        for (const auto& s : t.sites) {
+          if (s.kind == model::SiteKind::observed) continue;
+          e.groups.push_back(s.name);
+          e.group_dims.push_back(s.kind == model::SiteKind::latent ? s.value.size(-1) : 0);
         }
       if (done == 0) {
-        dims = cat_groups(t, &model::LatentTerms::kl, true);
-        means = cat_groups(t, &model::LatentTerms::q_mean, false);
+        const Tensor per_dim = t.kl_per_dim();
+        if (per_dim.defined()) dims = per_dim.mean(0);
+        means = cat_latents(t, &model::Site::q_mean, false);
       }
     }
     const double k = static_cast<double>(o.k);

@@ -31,19 +31,20 @@ Gap make_gap(const Tensor& per_example, const Tensor& mc_var) {
 
 Tensor pinsker_bound(const Tensor& kl) { return torch::clamp_max(torch::sqrt(torch::clamp_min(kl, 0) / 2), 1.0); }
 
-ElboEstimate estimate_elbo(model::Model& model, const data::Dataset& data, const dist::Normal& q, int64_t particles,
+ElboEstimate estimate_elbo(model::Model& model, const data::Dataset& data, const dist::DistributionPtr& q, int64_t particles,
                            int64_t batch_size, uint64_t seed, int64_t max_rows) {
   ELBO_CHECK(max_rows >= 1, "diag::estimate_elbo: max_rows must be >= 1 (got ", max_rows, ")");
   ELBO_CHECK(particles >= 2, "diag::estimate_elbo: particles must be >= 2 for a standard error (got ", particles, ")");
   ELBO_CHECK(batch_size >= 1, "diag::estimate_elbo: batch_size must be >= 1 (got ", batch_size, ")");
-  ELBO_CHECK(q.loc().dim() == 2 && q.loc().size(0) == data.size(), "diag::estimate_elbo: q must be [N = ",
-             data.size(), ", D], got ", q.loc().sizes());
+  const auto q_shape = q->sample_shape();
+  ELBO_CHECK(q_shape.size() == 2 && q_shape[0] == data.size(), "diag::estimate_elbo: q must be [N = ", data.size(),
+             ", D], got ", c10::IntArrayRef(q_shape));
+  const std::vector<Tensor> q_parameters = q->parameters();
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
   const auto params = model.parameters();
   const c10::Device device = params.empty() ? c10::Device(c10::kCPU) : params.front().device();
-  const Tensor log_scale = q.log_scale().expand_as(q.loc());
   std::vector<Tensor> elbos, ses, log_pxs, log_px_ses;
   const double k = static_cast<double>(particles);
   uint64_t counter = 0;
@@ -52,7 +53,9 @@ ElboEstimate estimate_elbo(model::Model& model, const data::Dataset& data, const
     data::Batch batch = data.slice(begin, end);
     batch.x = batch.x.to(device);
     if (batch.mask.defined()) batch.mask = batch.mask.to(device);
-    dist::Normal qb(q.loc().slice(0, begin, end).to(device), log_scale.slice(0, begin, end).to(device));
+    std::vector<Tensor> rows;
+    for (const auto& p : q_parameters) rows.push_back(p.slice(0, begin, end).to(device));
+    const dist::DistributionPtr qb = q->with_parameters(rows);
     // Streaming sums over particle chunks: sum w, sum w^2, logsumexp w, logsumexp 2w.
     const int64_t chunk = std::max<int64_t>(1, std::min(particles, max_rows / (end - begin)));
     Tensor sum, sum2, lse, lse2;
@@ -96,24 +99,7 @@ Gaps estimate_gaps(model::Model& model, const data::Dataset& data, const GapOpti
   g.elbo_particles = o.elbo_particles;
 
   // The encoder's q for every example, then q* from it (or from the prior).
-  std::vector<Tensor> locs, log_scales;
-  {
-    torch::NoGradGuard no_grad;
-    const bool was_training = model.is_training();
-    model.eval();
-    const auto params = model.parameters();
-    const c10::Device device = params.empty() ? c10::Device(c10::kCPU) : params.front().device();
-    for (int64_t begin = 0; begin < data.size(); begin += o.evidence.batch_size) {
-      data::Batch batch = data.slice(begin, std::min(data.size(), begin + o.evidence.batch_size));
-      batch.x = batch.x.to(device);
-      if (batch.mask.defined()) batch.mask = batch.mask.to(device);
-      dist::Normal q = model.posterior(batch);
-      locs.push_back(q.loc().cpu());
-      log_scales.push_back(q.log_scale().expand_as(q.loc()).cpu());
-    }
-    model.train(was_training);
-  }
-  const dist::Normal amortized(torch::cat(locs), torch::cat(log_scales));
+  const dist::DistributionPtr amortized = amortized_posterior(model, data, o.evidence.batch_size);
   g.refined = refine(model, data, o.refine);
 
   const uint64_t seed = o.evidence.seed;

@@ -22,11 +22,17 @@ c10::Device model_device(model::Model& model) {
 }
 
 /// Per-example ELBO [B] under q: E_q log p(x|z) - KL(q||p) with the analytic KL where
-/// every group has one, else the mean of the K log-weights.
-Tensor per_example_elbo(const model::Terms& t) {
-  Tensor kl = t.analytic_kl();
-  if (kl.defined()) return t.log_px_z.mean(0) - kl.mean(0);
+/// every latent site has one, else the mean of the K log-weights.
+Tensor per_example_elbo(const model::Trace& t) {
+  if (t.kl_per_dim().defined()) return t.log_likelihood().mean(0) - t.kl().mean(0);
   return t.log_weights().mean(0);
+}
+
+/// Every parameter's rows [begin, end), on `device`.
+std::vector<Tensor> rows_of(const std::vector<Tensor>& parameters, int64_t begin, int64_t end, const c10::Device& device) {
+  std::vector<Tensor> out;
+  for (const auto& p : parameters) out.push_back(p.slice(0, begin, end).to(device));
+  return out;
 }
 
 void check_options(const RefineOptions& o) {
@@ -47,26 +53,23 @@ Refined refine_batch(model::Model& model, data::Batch batch, const RefineOptions
   if (batch.mask.defined()) batch.mask = batch.mask.to(device);
   seed_stream(o.seed, RngStream::evaluation, kRefineStream + counter);
 
-  Tensor loc, log_scale;
+  std::vector<Tensor> params;
+  dist::DistributionPtr family;
   {
     torch::NoGradGuard no_grad;
-    dist::Normal q0 = model.posterior(batch);
-    loc = q0.loc().detach().clone();
-    log_scale = q0.log_scale().detach().expand_as(q0.loc()).clone();
-    if (o.init == "prior") {
-      loc.zero_();
-      log_scale.zero_();
+    family = model.posterior(batch);
+    for (const auto& p : family->parameters()) {
+      params.push_back(p.detach().clone());
+      if (o.init == "prior") params.back().zero_();
+      params.back().set_requires_grad(true);
     }
   }
-  loc.set_requires_grad(true);
-  log_scale.set_requires_grad(true);
-  torch::optim::Adam adam(std::vector<Tensor>{loc, log_scale}, torch::optim::AdamOptions(o.lr));
-
+  torch::optim::Adam adam(params, torch::optim::AdamOptions(o.lr));
   // Exponential moving average of the iterates (span = window), bias-corrected like Adam's moments.
   const double decay = 1.0 - 2.0 / (static_cast<double>(o.window) + 1.0);
-  Tensor ema_loc = torch::zeros_like(loc), ema_log_scale = torch::zeros_like(log_scale);
+  std::vector<Tensor> ema;
+  for (const auto& p : params) ema.push_back(torch::zeros_like(p, torch::TensorOptions().requires_grad(false)));
   double decay_power = 1.0;
-
   Refined r;
   std::vector<double> trace;
   double best = -std::numeric_limits<double>::infinity();
@@ -74,20 +77,18 @@ Refined refine_batch(model::Model& model, data::Batch batch, const RefineOptions
   double lr = o.lr;
   bool converged = false;
   for (int64_t step = 0; step < o.max_steps; ++step) {
-    model::Terms t = model.forward_with(batch, dist::Normal(loc, log_scale), o.particles);
+    const model::Trace t = model.forward_with(batch, family->with_parameters(params), o.particles);
     Tensor elbo = per_example_elbo(t);
     const double mean = elbo.mean().item<double>();
     ELBO_CHECK_NUMERIC(std::isfinite(mean), "diag::refine: the ELBO became ", mean, " at step ", step,
                        "; lower the learning rate (lr = ", o.lr, ")");
     trace.push_back(mean);
-    auto grads = torch::autograd::grad({-elbo.sum()}, {loc, log_scale});
-    loc.mutable_grad() = grads[0];
-    log_scale.mutable_grad() = grads[1];
+    auto grads = torch::autograd::grad({-elbo.sum()}, params);
+    for (size_t i = 0; i < params.size(); ++i) params[i].mutable_grad() = grads[i];
     adam.step();
     {
       torch::NoGradGuard no_grad;
-      ema_loc.mul_(decay).add_(loc, 1.0 - decay);
-      ema_log_scale.mul_(decay).add_(log_scale, 1.0 - decay);
+      for (size_t i = 0; i < params.size(); ++i) ema[i].mul_(decay).add_(params[i], 1.0 - decay);
       decay_power *= decay;
     }
     if (mean > best + o.tol) {
@@ -103,13 +104,12 @@ Refined refine_batch(model::Model& model, data::Batch batch, const RefineOptions
       static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
       since_best = 0;
       torch::NoGradGuard no_grad;  // average only the iterates at the new step size
-      ema_loc.zero_();
-      ema_log_scale.zero_();
+      for (auto& e : ema) e.zero_();
       decay_power = 1.0;
     }
   }
-  r.loc = (ema_loc / (1.0 - decay_power)).detach();
-  r.log_scale = (ema_log_scale / (1.0 - decay_power)).detach();
+  for (const auto& e : ema) r.parameters.push_back((e / (1.0 - decay_power)).detach());
+  r.family = family;
   r.steps = static_cast<int64_t>(trace.size());
   r.converged = converged;
   r.traces.push_back(std::move(trace));
@@ -133,8 +133,7 @@ Refined refine(model::Model& model, const data::Batch& batch, const RefineOption
              batch.x.defined() ? batch.x.sizes() : c10::IntArrayRef{});
   EvalMode mode(model);
   Refined r = refine_batch(model, batch, o, 0);
-  r.loc = r.loc.cpu();
-  r.log_scale = r.log_scale.cpu();
+  for (auto& p : r.parameters) p = p.cpu();
   return r;
 }
 
@@ -145,19 +144,41 @@ Refined refine(model::Model& model, const data::Dataset& data, const RefineOptio
              " features per example, the model expects ", model.features());
   EvalMode mode(model);
   Refined all;
-  std::vector<Tensor> locs, log_scales;
+  std::vector<std::vector<Tensor>> parts;
   uint64_t counter = 0;
   for (int64_t begin = 0; begin < data.size(); begin += o.batch_size) {
     Refined r = refine_batch(model, data.slice(begin, std::min(data.size(), begin + o.batch_size)), o, counter++);
-    locs.push_back(r.loc.cpu());
-    log_scales.push_back(r.log_scale.cpu());
+    parts.resize(r.parameters.size());
+    for (size_t i = 0; i < r.parameters.size(); ++i) parts[i].push_back(r.parameters[i].cpu());
+    all.family = r.family;
     all.traces.push_back(std::move(r.traces.front()));
     all.steps = std::max(all.steps, r.steps);
     all.converged = all.converged && r.converged;
   }
-  all.loc = torch::cat(locs);
-  all.log_scale = torch::cat(log_scales);
+  for (const auto& p : parts) all.parameters.push_back(torch::cat(p));
   return all;
+}
+
+dist::DistributionPtr amortized_posterior(model::Model& model, const data::Dataset& data, int64_t batch_size) {
+  ELBO_CHECK(batch_size >= 1, "diag::amortized_posterior: batch_size must be >= 1 (got ", batch_size, ")");
+  ELBO_CHECK(data.size() > 0, "diag::amortized_posterior: the data set '", data.name, "' is empty");
+  torch::NoGradGuard no_grad;
+  EvalMode mode(model);
+  const c10::Device device = model_device(model);
+  std::vector<std::vector<Tensor>> parts;
+  dist::DistributionPtr family;
+  for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
+    data::Batch batch = data.slice(begin, std::min(data.size(), begin + batch_size));
+    batch.x = batch.x.to(device);
+    if (batch.mask.defined()) batch.mask = batch.mask.to(device);
+    family = model.posterior(batch);
+    const auto params = family->parameters();
+    parts.resize(params.size());
+    for (size_t i = 0; i < params.size(); ++i) parts[i].push_back(params[i].cpu());
+  }
+  std::vector<Tensor> all;
+  for (const auto& p : parts) all.push_back(torch::cat(p));
+  return family->with_parameters(all);
 }
 
 }  // namespace elbo::diag

@@ -72,6 +72,16 @@ Tensor Distribution::log_prob(const Tensor& x, const Tensor& mask) const {
   return torch::where(keep, elements, torch::zeros({}, elements.options())).sum(-1);
 }
 
+std::vector<Tensor> Distribution::parameters() const {
+  ELBO_CHECK(false, "elbo::dist::", name(), " does not expose its parameters (needed for per-example refinement)");
+  return {};
+}
+
+std::shared_ptr<Distribution> Distribution::with_parameters(const std::vector<Tensor>&) const {
+  ELBO_CHECK(false, "elbo::dist::", name(), " cannot be rebuilt from parameters (needed for per-example refinement)");
+  return nullptr;
+}
+
 Tensor Distribution::rsample(int64_t) const {
   ELBO_CHECK(false, "elbo::dist::", name(), ": ", name(),
              " is not reparameterizable; use sample() (no gradient) instead of rsample()");

@@ -27,4 +27,14 @@ Tensor Laplace::entropy_elements() const { return log_scale_ + (1.0 + std::log(2
 
 std::vector<int64_t> Laplace::sample_shape() const { return loc_.sizes().vec(); }
 
+std::vector<Tensor> Laplace::parameters() const {
+  const auto shape = sample_shape();
+  return {loc_.expand(shape), log_scale_.expand(shape)};
+}
+
+std::shared_ptr<Distribution> Laplace::with_parameters(const std::vector<Tensor>& p) const {
+  ELBO_CHECK(p.size() == 2, "elbo::dist::Laplace::with_parameters: expected loc and log_scale (got ", p.size(), " tensors)");
+  return std::make_shared<Laplace>(p[0], p[1]);
+}
+
 }  // namespace elbo::dist

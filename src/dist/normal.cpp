@@ -38,4 +38,14 @@ Tensor Normal::entropy_elements() const { return log_scale_ + (0.5 + kHalfLog2Pi
 
 std::vector<int64_t> Normal::sample_shape() const { return loc_.sizes().vec(); }
 
+std::vector<Tensor> Normal::parameters() const {
+  const auto shape = sample_shape();
+  return {loc_.expand(shape), log_scale_.expand(shape)};
+}
+
+std::shared_ptr<Distribution> Normal::with_parameters(const std::vector<Tensor>& p) const {
+  ELBO_CHECK(p.size() == 2, "elbo::dist::Normal::with_parameters: expected loc and log_scale (got ", p.size(), " tensors)");
+  return std::make_shared<Normal>(p[0], p[1]);
+}
+
 }  // namespace elbo::dist

@@ -1,16 +1,29 @@
 #include "elbo/model/factory.h"
 
 #include "elbo/core/check.h"
+#include "elbo/model/classifier.h"
 #include "elbo/model/hierarchical_vae.h"
+#include "elbo/model/m2.h"
 #include "elbo/model/vae.h"
 
 namespace elbo::model {
 
-std::shared_ptr<Model> make_model(const Config& config, int64_t features, const ImageShape& image) {
+std::shared_ptr<Model> make_model(const Config& config, const data::Schema& schema) {
   const std::string& type = config.get_string("model.type");
+  const int64_t features = schema.features();
+  const int64_t classes = config.get_int("model.classes");
   if (type == "hvae") return HierarchicalVae(HierarchicalVaeOptions::from_config(config, features)).ptr();
-  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae");
-  return Vae(VaeOptions::from_config(config, features, image)).ptr();
+  if (type == "m2") return M2(M2Options::from_config(config, features, classes)).ptr();
+  if (type == "classifier")
+    return Classifier(features, classes, config.get_ints("model.hidden"),
+                      nn::parse_activation(config.get_string("model.activation")))
+        .ptr();
+  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier");
+  return Vae(VaeOptions::from_config(config, features, schema.image)).ptr();
+}
+
+std::shared_ptr<Model> make_model(const Config& config, int64_t features, const ImageShape& image) {
+  return make_model(config, data::Schema::of_features(features, image));
 }
 
 }  // namespace elbo::model

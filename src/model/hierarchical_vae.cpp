@@ -82,9 +82,9 @@ dist::Normal HierarchicalVaeImpl::prior(size_t l, const Tensor& above) {
   return dist::Normal(zero, zero);
 }
 
-dist::Normal HierarchicalVaeImpl::posterior(const Batch& batch) {
+dist::DistributionPtr HierarchicalVaeImpl::posterior(const Batch& batch) {
   dist::Normal q = gaussian(encoder_->forward(input(batch)));
-  if (!structured()) return q;
+  if (!structured()) return std::make_shared<dist::Normal>(q);
   // q(z1|x), then each layer's q conditioned on the mean of the layer below.
   std::vector<Tensor> locs{q.loc()}, log_scales{q.log_scale()};
   for (auto& up : up_) {
@@ -92,7 +92,7 @@ dist::Normal HierarchicalVaeImpl::posterior(const Batch& batch) {
     locs.push_back(next.loc());
     log_scales.push_back(next.log_scale());
   }
-  return dist::Normal(torch::cat(locs, -1), torch::cat(log_scales, -1));
+  return std::make_shared<dist::Normal>(torch::cat(locs, -1), torch::cat(log_scales, -1));
 }
 
 dist::DistributionPtr HierarchicalVaeImpl::likelihood(const Tensor& z) {
@@ -109,7 +109,7 @@ Tensor HierarchicalVaeImpl::sample_prior(int64_t n) {
   return torch::cat(zs, -1);
 }
 
-Terms HierarchicalVaeImpl::forward(const Batch& batch, int64_t particles) {
+Trace HierarchicalVaeImpl::forward(const Batch& batch, int64_t particles) {
   if (!structured()) return forward_with(batch, posterior(batch), particles);
   ELBO_CHECK(particles >= 1, "elbo::model::HierarchicalVae: particles must be >= 1 (got ", particles, ")");
   // Ancestral sampling through q(z1|x) q(z2|z1) ...: one z_{l+1} per particle of z_l.
@@ -122,8 +122,12 @@ Terms HierarchicalVaeImpl::forward(const Batch& batch, int64_t particles) {
   return score(batch, qs, zs, /*analytic_below_top=*/false);
 }
 
-Terms HierarchicalVaeImpl::forward_with(const Batch& batch, const dist::Normal& q, int64_t particles) {
+Trace HierarchicalVaeImpl::forward_with(const Batch& batch, const dist::DistributionPtr& external, int64_t particles) {
   ELBO_CHECK(particles >= 1, "elbo::model::HierarchicalVae: particles must be >= 1 (got ", particles, ")");
+  const auto* gaussian_q = dynamic_cast<const dist::Normal*>(external.get());
+  ELBO_CHECK(gaussian_q, "elbo::model::HierarchicalVae: an external posterior must be a diagonal Normal over [z1, ..., zL] (got ",
+             external ? external->name() : std::string("none"), ")");
+  const dist::Normal& q = *gaussian_q;
   const Tensor x = input(batch);
   ELBO_CHECK(q.loc().dim() == 2 && q.loc().size(0) == x.size(0) && q.loc().size(1) == latent_dim_,
              "elbo::model::HierarchicalVae: an external posterior must be [B, ", latent_dim_, "] for data ",
@@ -137,32 +141,32 @@ Terms HierarchicalVaeImpl::forward_with(const Batch& batch, const dist::Normal& 
   return score(batch, qs, std::vector<Tensor>(zs.begin(), zs.end()), /*analytic_below_top=*/true);
 }
 
-Terms HierarchicalVaeImpl::score(const Batch& batch, const std::vector<dist::Normal>& qs,
+Trace HierarchicalVaeImpl::score(const Batch& batch, const std::vector<dist::Normal>& qs,
                                  const std::vector<Tensor>& zs, bool analytic_below_top) {
-  Terms t;
-  t.log_px_z = likelihood_->forward(decoder_->forward(zs.front()))->log_prob(batch.x, batch.mask);
+  Trace t;
   const size_t layers = zs.size();
   for (size_t l = 0; l < layers; ++l) {
     const bool top = l + 1 == layers;
     const dist::Normal p = prior(l, top ? zs[l] : zs[l + 1]);
-    LatentTerms g;
-    g.name = "z" + std::to_string(l + 1);
-    g.z = zs[l];
-    g.log_q = qs[l].log_prob(zs[l]);
-    g.log_p = p.log_prob(zs[l]);
+    Site s;
+    s.name = "z" + std::to_string(l + 1);
+    s.value = zs[l];
+    s.log_q = qs[l].log_prob(zs[l]);
+    s.log_p = p.log_prob(zs[l]);
     if (top || analytic_below_top) {
       Tensor kl = dist::kl_elements(qs[l], p);  // [B, D] (q and p without particles) or [K, B, D]
-      g.kl = kl.dim() == 2 ? kl.unsqueeze(0) : kl;
+      s.kl = kl.dim() == 2 ? kl.unsqueeze(0) : kl;
     }
     const Tensor& mean = qs[l].loc();
     if (mean.dim() == 2) {
-      g.q_mean = mean;
-      g.q_log_scale = qs[l].log_scale();
+      s.q_mean = mean;
+      s.q = std::make_shared<dist::Normal>(qs[l]);
     } else {
-      g.q_mean = mean.mean(0);  // q(z_l | z_{l-1}): E_q[z_l | x] = E[mu_l(z_{l-1})], over the particles
+      s.q_mean = mean.mean(0);  // q(z_l | z_{l-1}): E_q[z_l | x] = E[mu_l(z_{l-1})], over the particles
     }
-    t.latents.push_back(std::move(g));
+    t.sites.push_back(std::move(s));
   }
+  t.sites.push_back(observe("x", *likelihood_->forward(decoder_->forward(zs.front())), batch.x, batch.mask));
   return t;
 }
 

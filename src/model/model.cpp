@@ -5,47 +5,52 @@
 
 namespace elbo::model {
 
-LatentTerms sample_latent(std::string name, const dist::Distribution& q, const dist::Distribution& p,
-                          int64_t particles) {
-  LatentTerms g;
-  g.name = std::move(name);
-  g.z = q.rsample(particles);
-  g.log_q = q.log_prob(g.z);
-  g.log_p = p.log_prob(g.z);
-  if (dist::has_analytic_kl(q, p)) g.kl = dist::kl_elements(q, p).unsqueeze(0);
-  g.q_mean = q.mean();
-  if (const auto* gaussian = dynamic_cast<const dist::Normal*>(&q)) g.q_log_scale = gaussian->log_scale();
-  return g;
+Site sample_latent(std::string name, const dist::DistributionPtr& q, const dist::Distribution& p, int64_t particles) {
+  Site s;
+  s.name = std::move(name);
+  s.kind = SiteKind::latent;
+  s.value = q->rsample(particles);
+  s.log_q = q->log_prob(s.value);
+  s.log_p = p.log_prob(s.value);
+  if (dist::has_analytic_kl(*q, p)) s.kl = dist::kl_elements(*q, p).unsqueeze(0);
+  s.q_mean = q->mean();
+  s.q = q;
+  return s;
 }
 
-Terms Model::forward_with(const Batch&, const dist::Normal&, int64_t) {
+Site observe(std::string name, const dist::Distribution& p, const Tensor& x, const Tensor& mask) {
+  Site s;
+  s.name = std::move(name);
+  s.kind = SiteKind::observed;
+  s.value = x;
+  s.mask = mask;
+  s.log_p = p.log_prob(x, mask);
+  return s;
+}
+
+dist::DistributionPtr Model::posterior(const Batch&) {
+  ELBO_CHECK(false, name(), " has no per-example latent code (posterior)");
+  return nullptr;
+}
+
+Trace Model::forward_with(const Batch&, const dist::DistributionPtr&, int64_t) {
   ELBO_CHECK(false, name(), " does not support external posteriors (forward_with)");
   return {};
 }
 
-Tensor Terms::log_weights() const {
-  Tensor w = log_px_z;
-  for (const auto& g : latents) w = w + g.log_p - g.log_q;
-  return w;
+dist::DistributionPtr Model::likelihood(const Tensor&) {
+  ELBO_CHECK(false, name(), " has no per-example latent code to decode (likelihood)");
+  return nullptr;
 }
 
-Tensor Terms::analytic_kl() const {
-  Tensor total;
-  for (const auto& g : latents) {
-    if (!g.kl.defined()) return {};
-    Tensor k = g.kl.sum(-1);
-    total = total.defined() ? total + k : k;
-  }
-  return total;
+Tensor Model::classify(const Batch&) {
+  ELBO_CHECK(false, name(), " has no classifier q(y | x)");
+  return {};
 }
 
-Tensor Terms::monte_carlo_kl() const {
-  Tensor total;
-  for (const auto& g : latents) {
-    Tensor k = g.log_q - g.log_p;
-    total = total.defined() ? total + k : k;
-  }
-  return total;
+Tensor Model::sample_prior(int64_t) {
+  ELBO_CHECK(false, name(), " has no per-example latent code to sample from its prior");
+  return {};
 }
 
 }  // namespace elbo::model

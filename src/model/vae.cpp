@@ -85,13 +85,13 @@ dist::Normal VaeImpl::prior() const {
   return dist::Normal(torch::zeros_like(prior_log_scale_), prior_log_scale_);
 }
 
-dist::Normal VaeImpl::posterior(const Batch& batch) {
+dist::DistributionPtr VaeImpl::posterior(const Batch& batch) {
   ELBO_CHECK(batch.x.dim() == 2 && batch.x.size(1) == options_.features, "elbo::model::Vae: expected data [B, ",
              options_.features, "], got ", batch.x.sizes());
   // Missing entries (mask == 0) are presented to the encoder as zeros.
   Tensor x = batch.mask.defined() ? batch.x * batch.mask : batch.x;
   auto raw = encoder_.forward(with_label(x, batch.y)).chunk(2, -1);
-  return dist::Normal(raw[0], raw[1]);
+  return std::make_shared<dist::Normal>(raw[0], raw[1]);
 }
 
 dist::DistributionPtr VaeImpl::likelihood(const Tensor& z) { return likelihood(z, Tensor()); }
@@ -129,24 +129,35 @@ Tensor VaeImpl::sample_prior(int64_t n) {
   return prior().sample(n);
 }
 
-Terms VaeImpl::forward(const Batch& batch, int64_t particles) { return forward_with(batch, posterior(batch), particles); }
+Trace VaeImpl::forward(const Batch& batch, int64_t particles) { return forward_with(batch, posterior(batch), particles); }
 
-Terms VaeImpl::forward_with(const Batch& batch, const dist::Normal& q, int64_t particles) {
+Trace VaeImpl::forward_with(const Batch& batch, const dist::DistributionPtr& q, int64_t particles) {
   ELBO_CHECK(particles >= 1, "elbo::model::Vae: particles must be >= 1 (got ", particles, ")");
-  ELBO_CHECK(batch.x.dim() == 2 && q.loc().dim() == 2 && q.loc().size(0) == batch.x.size(0) &&
-                 q.loc().size(1) == options_.latent_dim,
+  ELBO_CHECK(q && q->has_rsample(), "elbo::model::Vae: an external posterior must be reparameterizable (got ",
+             q ? q->name() : std::string("none"), ")");
+  const auto shape = q->sample_shape();
+  ELBO_CHECK(batch.x.dim() == 2 && shape.size() == 2 && shape[0] == batch.x.size(0) && shape[1] == options_.latent_dim,
              "elbo::model::Vae: an external posterior must be [B, ", options_.latent_dim, "] for data ",
-             batch.x.sizes(), ", got ", q.loc().sizes());
-  LatentTerms g = sample_latent("z", q, prior(), particles);
-  Terms terms;
+             batch.x.sizes(), ", got ", c10::IntArrayRef(shape));
+  Trace trace;
+  trace.sites.push_back(sample_latent("z", q, prior(), particles));
+  const Tensor& z = trace.sites.back().value;
   // Without gradients a ReLU MLP with a Bernoulli likelihood decodes in fused blocks (evaluation, IWAE).
-  if (options_.decoder == "mlp" && options_.likelihood == "bernoulli" && options_.classes == 0 && !batch.mask.defined())
-    terms.log_px_z = nn::mlp_bernoulli_log_prob(*decoder_.ptr<nn::MlpImpl>(), g.z, batch.x);
+  if (options_.decoder == "mlp" && options_.likelihood == "bernoulli" && options_.classes == 0 && !batch.mask.defined()) {
+    Tensor log_px = nn::mlp_bernoulli_log_prob(*decoder_.ptr<nn::MlpImpl>(), z, batch.x);
+    if (log_px.defined()) {
+      Site x;
+      x.name = "x";
+      x.kind = SiteKind::observed;
+      x.value = batch.x;
+      x.log_p = log_px;
+      trace.sites.push_back(std::move(x));
+      return trace;
+    }
+  }
   // A conditional model decodes with the batch's labels (with_label refuses a batch without).
-  if (!terms.log_px_z.defined())
-    terms.log_px_z = likelihood_->forward(decoder_.forward(with_label(g.z, batch.y)))->log_prob(batch.x, batch.mask);
-  terms.latents.push_back(std::move(g));
-  return terms;
+  trace.sites.push_back(observe("x", *likelihood_->forward(decoder_.forward(with_label(z, batch.y))), batch.x, batch.mask));
+  return trace;
 }
 
 }  // namespace elbo::model

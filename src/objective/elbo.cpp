@@ -11,42 +11,46 @@ Elbo::Elbo(const ElboOptions& options) : options_(options) {
   ELBO_CHECK(options.free_bits() >= 0, "objective.free_bits must be >= 0 (got ", options.free_bits(), ")");
   ELBO_CHECK(options.free_bits() == 0 || options.analytic_kl(),
              "objective.free_bits needs the analytic KL per dimension (objective.kl = \"analytic\")");
+  ELBO_CHECK(options.classification_weight() >= 0, "objective.alpha must be >= 0 (got ",
+             options.classification_weight(), ")");
 }
 
-Value beta_elbo(const model::Terms& terms, double beta, bool analytic_kl, double free_bits) {
+Value beta_elbo(const model::Trace& trace, double beta, bool analytic_kl, double free_bits,
+                double classification_weight) {
   Value v;
   v.beta = beta;
-  Tensor reconstruction = terms.log_px_z.mean(0);  // [B]
-  // Analytic KL for every group that has one, log q - log p (Monte Carlo) for the others.
-  Tensor kl;
-  for (const auto& g : terms.latents) {
-    Tensor k = analytic_kl && g.kl.defined() ? g.kl.sum(-1) : g.log_q - g.log_p;
-    kl = kl.defined() ? kl + k : k;
-  }
-  kl = kl.mean(0);  // [B]
+  const Tensor reconstruction = trace.log_likelihood().mean(0);  // [B]
+  const Tensor kl = trace.kl(analytic_kl).mean(0);               // [B]
   Tensor penalty;
   if (free_bits > 0) {
-    Tensor per_dim;
-    for (const auto& g : terms.latents) {
-      ELBO_CHECK(g.kl.defined(), "objective.free_bits needs the analytic KL per dimension of every latent group; '",
-                 g.name, "' has none");
-      Tensor d = g.kl.mean(0);  // [B, D]
-      per_dim = per_dim.defined() ? torch::cat({per_dim, d}, -1) : d;
-    }
-    penalty = free_bits_kl(per_dim, free_bits);
+    ELBO_CHECK(!trace.enumerated() && trace.of_kind(model::SiteKind::global).empty(),
+               "objective.free_bits floors the KL of latent sites; this model has enumerated or global sites");
+    for (const auto* s : trace.latents())
+      ELBO_CHECK(s->kl.defined(), "objective.free_bits needs the analytic KL per dimension of every latent site; '",
+                 s->name, "' has none");
+    penalty = free_bits_kl(trace.kl_per_dim().mean(0), free_bits);
   } else {
     penalty = kl.mean();
   }
   v.loss = -reconstruction.mean() + beta * penalty;
+  if (classification_weight > 0 && trace.enumerated()) {
+    const Tensor log_q = trace.observed_label_log_q();  // [B], 0 on unlabelled rows
+    v.loss = v.loss - classification_weight * log_q.mean();
+    v.metrics.emplace_back("label_log_q", log_q.sum().detach());
+  }
   v.reconstruction = reconstruction.detach();
   v.kl = kl.detach();
   v.bound = (reconstruction - kl).detach();
   return v;
 }
 
-Value Elbo::operator()(const model::Terms& terms, int64_t step) const {
-  return beta_elbo(terms, kl_weight(options_.beta(), options_.warmup_steps(), step), options_.analytic_kl(),
-                   options_.free_bits());
+double Elbo::kl_weight(int64_t step) const {
+  return objective::kl_weight(options_.beta(), options_.warmup_steps(), step);
+}
+
+Value Elbo::operator()(const model::Trace& trace, int64_t step) const {
+  return beta_elbo(trace, kl_weight(step), options_.analytic_kl(), options_.free_bits(),
+                   options_.classification_weight());
 }
 
 }  // namespace elbo::objective

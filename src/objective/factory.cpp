@@ -7,7 +7,7 @@
 
 namespace elbo::objective {
 
-std::shared_ptr<Objective> make_objective(const Config& c, int64_t train_size) {
+std::shared_ptr<Objective> make_objective(const Config& c, int64_t train_size, int64_t labelled) {
   const std::string type = c.get_string("objective.type");
   const bool analytic_kl = c.get_string("objective.kl") == "analytic";
   if (type == "iwae") return std::make_shared<Iwae>(c.get_int("objective.particles"));
@@ -29,7 +29,11 @@ std::shared_ptr<Objective> make_objective(const Config& c, int64_t train_size) {
                                     .analytic_kl(analytic_kl)
                                     .beta(c.get_double("objective.beta"))
                                     .warmup_steps(c.get_int("objective.warmup_steps"))
-                                    .free_bits(c.get_double("objective.free_bits")));
+                                    .free_bits(c.get_double("objective.free_bits"))
+                                    .classification_weight(
+                                        labelled > 0 ? c.get_double("objective.alpha") * static_cast<double>(train_size) /
+                                                           static_cast<double>(labelled)
+                                                     : 0.0));
 }
 
 }  // namespace elbo::objective

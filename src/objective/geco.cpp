@@ -16,8 +16,8 @@ Geco::Geco(const GecoOptions& o)
              o.initial(), ", ", o.max(), ")");
 }
 
-Value Geco::operator()(const model::Terms& terms, int64_t) const {
-  Value v = beta_elbo(terms, 1.0 / lambda_, options_.analytic_kl());
+Value Geco::operator()(const model::Trace& trace, int64_t) const {
+  Value v = beta_elbo(trace, 1.0 / lambda_, options_.analytic_kl());
   v.metrics = {{"geco_lambda", torch::scalar_tensor(lambda_, torch::kDouble)},
                {"geco_constraint_ma", torch::scalar_tensor(constraint_ma_, torch::kDouble)}};
   return v;

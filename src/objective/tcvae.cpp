@@ -8,15 +8,15 @@
 
 namespace elbo::objective {
 
-Tensor total_correlation(const model::Terms& terms, int64_t dataset_size) {
+Tensor total_correlation(const model::Trace& trace, int64_t dataset_size) {
   ELBO_CHECK(dataset_size >= 1, "total_correlation: the data set size must be >= 1 (got ", dataset_size, ")");
-  std::vector<Tensor> pairs;  // [K, B, B, D_g]: log q(z_{k,i,d} | x_j)
-  for (const auto& g : terms.latents) {
-    ELBO_CHECK(g.q_mean.defined() && g.q_log_scale.defined(), "beta-TCVAE needs a Gaussian q for every latent group; '",
-               g.name, "' has none");
-    const dist::Normal q(g.q_mean, g.q_log_scale);  // [B, D] broadcast against z [K, B, 1, D]
-    pairs.push_back(q.log_prob_elements(g.z.unsqueeze(-2)));
+  ELBO_CHECK(!trace.enumerated(), "beta-TCVAE needs a model without enumerated sites");
+  std::vector<Tensor> pairs;  // [K, B, B, D_s]: log q(z_{k,i,d} | x_j)
+  for (const auto* s : trace.latents()) {
+    ELBO_CHECK(s->q, "beta-TCVAE needs q over [B, D] of every latent site (the encoder's); '", s->name, "' has none");
+    pairs.push_back(s->q->log_prob_elements(s->value.unsqueeze(-2)));  // q [B, D] against z [K, B, 1, D]
   }
+  ELBO_CHECK(!pairs.empty(), "beta-TCVAE needs a model with per-example latent sites");
   const Tensor log_q_pairs = pairs.size() == 1 ? pairs[0] : torch::cat(pairs, -1);
   const double log_nm = std::log(static_cast<double>(dataset_size) * static_cast<double>(log_q_pairs.size(1)));
   const Tensor log_q_joint = torch::logsumexp(log_q_pairs.sum(-1), -1) - log_nm;                 // [K, B]
@@ -31,9 +31,9 @@ TcVae::TcVae(int64_t particles, double beta, int64_t dataset_size, bool analytic
   ELBO_CHECK(dataset_size >= 1, "objective.type = \"tcvae\" needs the training set size (got ", dataset_size, ")");
 }
 
-Value TcVae::operator()(const model::Terms& terms, int64_t) const {
-  Value v = beta_elbo(terms, 1.0, analytic_kl_);
-  const Tensor tc = total_correlation(terms, dataset_size_).mean(0);  // [B]
+Value TcVae::operator()(const model::Trace& trace, int64_t) const {
+  Value v = beta_elbo(trace, 1.0, analytic_kl_);
+  const Tensor tc = total_correlation(trace, dataset_size_).mean(0);  // [B]
   v.loss = v.loss + (beta_ - 1.0) * tc.mean();
   v.metrics = {{"total_correlation", tc.mean().detach()}};
   return v;

@@ -1,11 +1,13 @@
 #include "elbo/train/fused_vae_step.h"
 
+#include "elbo/core/batch_shard.h"
 #include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/dist/bernoulli_kernel.h"
 #include "elbo/nn/dense_kernels.h"
 #include "elbo/nn/mlp.h"
+#include "elbo/objective/elbo.h"
 
 #include <algorithm>
 #include <atomic>
@@ -277,6 +279,55 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   v.bound = reconstruction - kl;
   v.loss = torch::scalar_tensor(loss);  // float32, as the other objectives' losses
   return v;
+}
+
+namespace {
+
+/// FusedVaeStep behind the TrainStep interface.
+class FusedTrainStep : public TrainStep {
+ public:
+  FusedTrainStep(model::VaeImpl& model, const objective::Objective& objective)
+      : step_(model, &kernel_team()), objective_(objective), latent_dim_(model.options().latent_dim) {}
+  std::string name() const override { return "fused"; }
+  bool reads_labels() const override { return false; }
+  bool gathers_on_team() const override { return true; }
+
+  StepOutput operator()(const data::Batch& batch, int64_t step, torch::optim::Adam* optimizer) override {
+    // The noise exactly as dist::Normal::rsample draws it (this rank's rows of the global batch).
+    const torch::Tensor eps = randn_batch({1, batch.size(), latent_dim_}, batch.x.options())[0];
+    StepOutput out;
+    out.value = step_(batch.x.contiguous(), eps, objective_.kl_weight(step), optimizer);
+    out.updated = step_.updated();
+    out.has_gradient_norm = true;
+    out.gradient_norm = step_.gradient_norm();
+    out.has_sums = true;
+    out.sums = step_.metric_sums();
+    return out;
+  }
+
+ private:
+  FusedVaeStep step_;
+  const objective::Objective& objective_;
+  int64_t latent_dim_;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainStep> make_fused_vae_step(model::Model& model, const objective::Objective& objective,
+                                               const data::Dataset& train, std::string& why) {
+  auto* vae = dynamic_cast<model::VaeImpl*>(&model);
+  const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
+  if (!vae) why = "the model is not model.type = vae";
+  else if (!(why = FusedVaeStep::unsupported(*vae)).empty()) {}
+  else if (!elbo) why = "the objective is not the ELBO";
+  else if (elbo->options().particles() != 1) why = "objective.particles > 1";
+  else if (!elbo->options().analytic_kl()) why = "objective.kl = mc";
+  else if (elbo->options().free_bits() > 0) why = "objective.free_bits > 0";
+  else if (elbo->options().classification_weight() > 0) why = "a classification term";
+  else if (train.mask.defined()) why = "the data have missing entries";
+  else if (!train.x.device().is_cpu()) why = "the data are not on the CPU";
+  else return std::make_unique<FusedTrainStep>(*vae, objective);
+  return nullptr;
 }
 
 }  // namespace elbo::train

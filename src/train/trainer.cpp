@@ -4,8 +4,6 @@
 #include "elbo/core/batch_shard.h"
 #include "elbo/core/rng.h"
 #include "elbo/nn/dense_kernels.h"
-#include "elbo/objective/elbo.h"
-#include "elbo/objective/schedules.h"
 #include "elbo/train/adam_step.h"
 
 #include <torch/nn/utils/clip_grad.h>
@@ -45,24 +43,13 @@ double global_grad_norm(const std::vector<torch::Tensor>& parameters, double cli
   return std::sqrt(sum);
 }
 
-/// The hand-written step when `model` and `objective` fit it (the unit ELBO with one
-/// particle, analytic KL and no free bits, data without mask), else nullptr.
-std::unique_ptr<FusedVaeStep> make_fused_step(model::Model& model, const objective::Objective& objective,
-                                              const data::Dataset& train, WorkerThreads* threads) {
-  auto* vae = dynamic_cast<model::VaeImpl*>(&model);
-  const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
-  if (!vae || !elbo || train.mask.defined() || !train.x.device().is_cpu() || !FusedVaeStep::unsupported(*vae).empty())
-    return nullptr;
-  const auto& o = elbo->options();
-  if (o.particles() != 1 || !o.analytic_kl() || o.free_bits() > 0) return nullptr;
-  return std::make_unique<FusedVaeStep>(*vae, threads);
-}
-
 data::Dataset to_device(const data::Dataset& d, const c10::Device& device) {
   data::Dataset out = d;
   if (d.x.defined()) out.x = d.x.to(device);
   if (d.mask.defined()) out.mask = d.mask.to(device);
   if (d.y.defined()) out.y = d.y.to(device);
+  if (d.y_mask.defined()) out.y_mask = d.y_mask.to(device);
+  if (d.target.defined()) out.target = d.target.to(device);
   return out;
 }
 
@@ -292,12 +279,16 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
   data::Dataset train = to_device(train_data, device);
   const data::Dataset validation = to_device(validation_data, device);
   const int64_t n = train.size();
-  fused_ = options_.fused ? make_fused_step(*model_, *objective_, train, &kernel_team()) : nullptr;
-  if (fused_) train.y = torch::Tensor();  // the fused step reads no labels: none are gathered per batch
+  StepChoice choice = choose_train_step(*model_, *objective_, train, *optimizer_, options_.fused);
+  step_fn_ = std::move(choice.step);
+  train_step_ = std::move(choice.description);
+  if (!step_fn_->reads_labels()) train.y = train.y_mask = torch::Tensor();  // none are gathered per batch
+  const bool team_gather = step_fn_->gathers_on_team();
   const int world = world_size(), rank = this->rank();
   if (world > 1) synchronize_start(n, parameters);
   const int64_t batches = global_batches(n, options_.batch_size, world);
   Callback* report = rank == 0 ? callback : nullptr;  // ranks > 0 report nothing
+  if (report) report->on_train_step(train_step_);
   stopped_early_ = false;
   model_->train();
 
@@ -310,40 +301,32 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
     for (int64_t b = batch_in_epoch_; b < batches; ++b) {
       seed_stream(options_.seed, RngStream::step, static_cast<uint64_t>(step_));
       const Shard shard = shard_of(n, options_.batch_size, world, rank, b);
-      // Nothing but Adam reads or changes the fused step's gradients: its own norm of them stands.
-      const bool fused_alone =
-          fused_ && world == 1 && options_.grad_clip <= 0 && step_ + 1 != options_.inject_nan_gradient_step;
-      objective::Value v;
+      // The step may apply Adam itself where nothing else reads or changes its loss or gradients.
+      const bool step_alone = world == 1 && options_.grad_clip <= 0 && step_ + 1 != options_.inject_nan_gradient_step &&
+                              step_ + 1 != options_.inject_nan_step;
+      StepOutput out;
       double local_loss = 0;
       if (shard.rows() > 0) {  // a rank may have no share of a short last batch
         // The noise of the whole global batch is drawn and this rank's rows kept.
         BatchShardScope noise({shard.begin - shard.global_begin, shard.rows(), shard.global_rows()});
-        // The fused step's BLAS calls are single-threaded, so no BLAS thread spins beside the team.
-        data::Batch batch = train.batch(order.slice(0, shard.begin, shard.end), fused_ ? &kernel_team() : nullptr);
-        if (fused_) {  // gradients are written here, in place of zero_grad + backward below
-          const auto& o = static_cast<const objective::Elbo&>(*objective_).options();
-          const torch::Tensor eps = randn_batch({1, shard.rows(), model_->latent_dim()}, batch.x.options())[0];
-          // Adam runs inside the step where nothing else would read or change the loss or gradients.
-          v = (*fused_)(batch.x.contiguous(), eps, objective::kl_weight(o.beta(), o.warmup_steps(), step_),
-                        fused_alone && step_ + 1 != options_.inject_nan_step ? optimizer_.get() : nullptr);
-        } else {
-          v = (*objective_)(model_->forward(batch, objective_->particles()), step_);
-        }
+        data::Batch batch = train.batch(order.slice(0, shard.begin, shard.end), team_gather ? &kernel_team() : nullptr);
+        out = (*step_fn_)(batch, step_, step_alone ? optimizer_.get() : nullptr);
         if (b + 1 < batches) {  // the next batch's rows start loading during the bookkeeping below
           const Shard next = shard_of(n, options_.batch_size, world, rank, b + 1);
           train.prefetch(order, next.begin, next.end);
         }
-        if (step_ + 1 == options_.inject_nan_step) v.loss = v.loss * std::numeric_limits<double>::quiet_NaN();
-        local_loss = v.loss.item<double>();
+        if (step_ + 1 == options_.inject_nan_step) out.value.loss = out.value.loss * std::numeric_limits<double>::quiet_NaN();
+        local_loss = out.value.loss.item<double>();
+      } else {
+        optimizer_->zero_grad();
       }
-      if (!fused_ || shard.rows() == 0) optimizer_->zero_grad();
-      if (!fused_ && shard.rows() > 0 && std::isfinite(local_loss)) v.loss.backward();
+      const objective::Value& v = out.value;
       StepTotals totals;
       if (world > 1) {
         totals = all_reduce_step(parameters, v, local_loss, shard);
       } else {
         totals.loss = local_loss;
-        totals.sums = fused_ ? fused_->metric_sums() : metric_sums(v);
+        totals.sums = out.has_sums ? out.sums : metric_sums(v);
         totals.examples = v.bound.size(0);
       }
       const double loss = totals.loss;
@@ -358,8 +341,10 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
           for (auto& p : parameters)
             if (p.grad().defined()) p.grad().fill_(std::numeric_limits<float>::quiet_NaN());
         }
-        const double norm =
-            fused_alone ? fused_->gradient_norm() : global_grad_norm(parameters, options_.grad_clip, kernel_team());
+        // The step's own norm stands where nothing but Adam reads or changes its gradients.
+        const double norm = out.has_gradient_norm && step_alone
+                                ? out.gradient_norm
+                                : global_grad_norm(parameters, options_.grad_clip, kernel_team());
         if (!std::isfinite(norm))
           fault = detail::concat("non-finite gradient norm (", norm, ") at step ", step_ + 1, " (epoch ", epoch_ + 1,
                                  ", batch ", b + 1, " of ", batches, ")");
@@ -379,7 +364,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         optimizer_->zero_grad();
         if (report) report->on_skipped_step(step_ + 1, fault);
       } else {
-        if (!fused_ || !fused_->updated()) adam_step(*optimizer_, &kernel_team());
+        if (!out.updated) adam_step(*optimizer_, &kernel_team());
         if (shard.rows() > 0) objective_->after_step(v, step_);
         epoch_sums.add(totals.sums, loss, totals.examples);
         window.add(totals.sums, loss, totals.examples);

@@ -10,10 +10,13 @@ namespace {
 
 /// Every example's refined q against the closed-form optimum (loc = posterior
 /// mean, log-scale = -0.5 log Λ_ii); returns the largest errors.
+/// The encoder's family is a Normal, whose parameters are {loc, log_scale}.
 std::pair<double, double> max_errors(const testing::LinearGaussian& model, const data::Dataset& data,
                                      const diag::Refined& r) {
-  const double loc = (r.loc - model.posterior_mean(data.x)).abs().max().item<double>();
-  const double log_scale = (r.log_scale - model.mean_field_log_scale()).abs().max().item<double>();
+  EXPECT_TRUE(std::dynamic_pointer_cast<dist::Normal>(r.family)) << "q* must be in the encoder's (Normal) family";
+  EXPECT_EQ(r.parameters.size(), 2u) << "a Normal's parameters are {loc, log_scale}";
+  const double loc = (r.parameters.at(0) - model.posterior_mean(data.x)).abs().max().item<double>();
+  const double log_scale = (r.parameters.at(1) - model.mean_field_log_scale()).abs().max().item<double>();
   return {loc, log_scale};
 }
 
@@ -104,8 +107,8 @@ TEST(Refine, LeavesTheModelUnchangedAndChecksItsInput) {
 /// A model that only has its encoder: refine needs forward_with.
 class EncoderOnly : public model::Model {
  public:
-  model::Terms forward(const data::Batch& b, int64_t k) override { return inner_.forward(b, k); }
-  dist::Normal posterior(const data::Batch& b) override { return inner_.posterior(b); }
+  model::Trace forward(const data::Batch& b, int64_t k) override { return inner_.forward(b, k); }
+  dist::DistributionPtr posterior(const data::Batch& b) override { return inner_.posterior(b); }
   dist::DistributionPtr likelihood(const torch::Tensor& z) override { return inner_.likelihood(z); }
   torch::Tensor sample_prior(int64_t n) override { return inner_.sample_prior(n); }
   int64_t latent_dim() const override { return 2; }

@@ -51,14 +51,15 @@ TEST(ConditionalVae, EncoderReadsTheLabel) {
   Tensor x = torch::rand({2, 4});
   Tensor w = param(m, "encoder.layer0.weight");  // [2 * 2, 4 + 3]
   EXPECT_EQ(w.size(1), 7);
-  dist::Normal q0 = m->posterior(data::Batch{x, {}, torch::tensor({0, 0})});
-  dist::Normal q1 = m->posterior(data::Batch{x, {}, torch::tensor({1, 1})});
+  const auto q0 = std::dynamic_pointer_cast<dist::Normal>(m->posterior(data::Batch{x, {}, torch::tensor({0, 0})}));
+  const auto q1 = std::dynamic_pointer_cast<dist::Normal>(m->posterior(data::Batch{x, {}, torch::tensor({1, 1})}));
+  ASSERT_TRUE(q0 && q1) << "the encoder's q is a diagonal Normal";
   Tensor shift = w.index({Slice(), 5}) - w.index({Slice(), 4});  // [mu (2), log sigma (2)]
-  EXPECT_TRUE(torch::allclose(q1.loc() - q0.loc(), shift.index({Slice(0, 2)}).expand({2, 2}), 1e-5, 1e-5));
-  EXPECT_TRUE(torch::allclose(q1.log_scale() - q0.log_scale(), shift.index({Slice(2, 4)}).expand({2, 2}), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(q1->loc() - q0->loc(), shift.index({Slice(0, 2)}).expand({2, 2}), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(q1->log_scale() - q0->log_scale(), shift.index({Slice(2, 4)}).expand({2, 2}), 1e-5, 1e-5));
   // forward scores x under the batch's own labels.
-  model::Terms t = m->forward(data::Batch{x, {}, torch::tensor({2, 1})}, 3);
-  EXPECT_EQ(t.log_px_z.sizes(), (std::vector<int64_t>{3, 2}));
+  model::Trace t = m->forward(data::Batch{x, {}, torch::tensor({2, 1})}, 3);
+  EXPECT_EQ(t.log_likelihood().sizes(), (std::vector<int64_t>{3, 2}));
 }
 
 TEST(ConditionalVae, MissingOrOutOfRangeLabelsAreClearErrors) {

@@ -18,6 +18,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <memory>
+#include <vector>
 
 namespace elbo {
 namespace {
@@ -67,11 +69,13 @@ TEST(HierarchicalVae, TermsMatchHandComputedDensities) {
     model::HierarchicalVae m = tiny(inference);
     torch::NoGradGuard no_grad;
     const data::Batch batch = binary_batch();
-    model::Terms t = m->forward(batch, 2);
-    ASSERT_EQ(t.latents.size(), 2u);
-    EXPECT_EQ(t.latents[0].name, "z1");
-    EXPECT_EQ(t.latents[1].name, "z2");
-    const Tensor z1 = t.latents[0].z, z2 = t.latents[1].z;  // [2, 2, 2], [2, 2, 1]
+    model::Trace t = m->forward(batch, 2);
+    const std::vector<const model::Site*> latents = t.latents();
+    ASSERT_EQ(latents.size(), 2u);
+    EXPECT_EQ(latents[0]->name, "z1");
+    EXPECT_EQ(latents[1]->name, "z2");
+    const model::Site &g1 = *latents[0], &g2 = *latents[1];
+    const Tensor z1 = g1.value, z2 = g2.value;  // [2, 2, 2], [2, 2, 1]
     ASSERT_EQ(z1.sizes(), (std::vector<int64_t>{2, 2, 2}));
     ASSERT_EQ(z2.sizes(), (std::vector<int64_t>{2, 2, 1}));
 
@@ -86,35 +90,36 @@ TEST(HierarchicalVae, TermsMatchHandComputedDensities) {
       Tensor up = affine(m, "up1", z1);  // [K, B, 2]
       mq2 = up.index({"...", Slice(0, 1)}), lq2 = up.index({"...", Slice(1, 2)});
     }
-    EXPECT_TRUE(close(t.latents[0].log_q, log_normal(z1, mq1, lq1)));
-    EXPECT_TRUE(close(t.latents[1].log_q, log_normal(z2, mq2, lq2)));
+    EXPECT_TRUE(close(g1.log_q, log_normal(z1, mq1, lq1)));
+    EXPECT_TRUE(close(g2.log_q, log_normal(z2, mq2, lq2)));
 
     // p: log p(z2) = log N(z2; 0, 1), log p(z1|z2) from the "down1" map, log p(x|z1) Bernoulli.
     Tensor down = affine(m, "down1", z2);  // [K, B, 4]
     Tensor mp1 = down.index({"...", Slice(0, 2)}), lp1 = down.index({"...", Slice(2, 4)});
-    EXPECT_TRUE(close(t.latents[1].log_p, (-0.5 * z2.pow(2) - 0.5 * kLog2Pi).sum(-1)));
-    EXPECT_TRUE(close(t.latents[0].log_p, log_normal(z1, mp1, lp1)));
+    EXPECT_TRUE(close(g2.log_p, (-0.5 * z2.pow(2) - 0.5 * kLog2Pi).sum(-1)));
+    EXPECT_TRUE(close(g1.log_p, log_normal(z1, mp1, lp1)));
     Tensor a = affine(m, "decoder", z1);
     Tensor log_px = (batch.x * torch::log_sigmoid(a) + (1 - batch.x) * torch::log_sigmoid(-a)).sum(-1);
-    EXPECT_TRUE(close(t.log_px_z, log_px));
+    EXPECT_TRUE(close(t.log_likelihood(), log_px));
 
     // KL: the top layer against N(0, 1) always; z1 against p(z1|z2) only where q(z1|x) ignores z2 (mean field).
     Tensor kl2 = 0.5 * (mq2.pow(2) + (2 * lq2).exp() - 1) - lq2;
-    EXPECT_TRUE(close(t.latents[1].kl, inference == "mean_field" ? kl2.unsqueeze(0) : kl2));
+    EXPECT_TRUE(close(g2.kl, inference == "mean_field" ? kl2.unsqueeze(0) : kl2));
     if (inference == "mean_field") {
-      EXPECT_TRUE(close(t.latents[0].kl, kl_normal(mq1, lq1, mp1, lp1)));
-      EXPECT_TRUE(close(t.latents[1].q_mean, mq2));
+      EXPECT_TRUE(close(g1.kl, kl_normal(mq1, lq1, mp1, lp1)));
+      EXPECT_TRUE(close(g2.q_mean, mq2));
     } else {
-      EXPECT_FALSE(t.latents[0].kl.defined()) << "KL(q(z1|x) || p(z1|z2)) at z2 ~ q(z2|z1) is biased";
-      EXPECT_TRUE(close(t.latents[1].q_mean, mq2.mean(0)));  // E_q[z2|x] = E[mu2(z1)], over the particles
+      EXPECT_FALSE(g1.kl.defined()) << "KL(q(z1|x) || p(z1|z2)) at z2 ~ q(z2|z1) is biased";
+      EXPECT_TRUE(close(g2.q_mean, mq2.mean(0)));  // E_q[z2|x] = E[mu2(z1)], over the particles
     }
-    EXPECT_TRUE(close(t.latents[0].q_mean, mq1));
+    EXPECT_TRUE(close(g1.q_mean, mq1));
 
     // The code's posterior: the concatenation; structured conditions z2 on the mean of z1.
-    dist::Normal q = m->posterior(batch);
+    const auto q = std::dynamic_pointer_cast<dist::Normal>(m->posterior(batch));
+    ASSERT_TRUE(q) << "the code's posterior is a diagonal Normal";
     Tensor up_mean = inference == "structured" ? affine(m, "up1", mq1) : Tensor();
-    EXPECT_TRUE(close(q.loc(), torch::cat({mq1, inference == "structured" ? up_mean.index({Slice(), Slice(0, 1)}) : mq2}, 1)));
-    EXPECT_TRUE(close(q.log_scale(), torch::cat({lq1, inference == "structured" ? up_mean.index({Slice(), Slice(1, 2)}) : lq2}, 1)));
+    EXPECT_TRUE(close(q->loc(), torch::cat({mq1, inference == "structured" ? up_mean.index({Slice(), Slice(0, 1)}) : mq2}, 1)));
+    EXPECT_TRUE(close(q->log_scale(), torch::cat({lq1, inference == "structured" ? up_mean.index({Slice(), Slice(1, 2)}) : lq2}, 1)));
   }
 }
 
@@ -122,8 +127,10 @@ TEST(HierarchicalVae, StructuredQOfZ2ReadsZ1AndMeanFieldDoesNot) {
   for (const std::string inference : {"mean_field", "structured"}) {
     torch::manual_seed(12);
     model::HierarchicalVae m = tiny(inference, {8});
-    model::Terms t = m->forward(binary_batch(), 3);
-    auto grads = torch::autograd::grad({t.latents[1].z.sum()}, {t.latents[0].z}, {}, /*retain_graph=*/true,
+    model::Trace t = m->forward(binary_batch(), 3);
+    const std::vector<const model::Site*> latents = t.latents();
+    ASSERT_EQ(latents.size(), 2u);
+    auto grads = torch::autograd::grad({latents[1]->value.sum()}, {latents[0]->value}, {}, /*retain_graph=*/true,
                                        /*create_graph=*/false, /*allow_unused=*/true);
     if (inference == "structured") {
       ASSERT_TRUE(grads[0].defined());
@@ -134,12 +141,12 @@ TEST(HierarchicalVae, StructuredQOfZ2ReadsZ1AndMeanFieldDoesNot) {
   }
 }
 
-/// Mean over particles of (MC - analytic) KL of the groups that report one, with its standard error; [B] each.
-std::pair<Tensor, Tensor> mc_minus_analytic(const model::Terms& t) {
+/// Mean over particles of (MC - analytic) KL of the latent sites that report one, with its standard error; [B] each.
+std::pair<Tensor, Tensor> mc_minus_analytic(const model::Trace& t) {
   Tensor diff;
-  for (const auto& g : t.latents) {
-    if (!g.kl.defined()) continue;
-    Tensor d = (g.log_q - g.log_p) - g.kl.sum(-1);  // [K, B]
+  for (const model::Site* g : t.latents()) {
+    if (!g->kl.defined()) continue;
+    Tensor d = (g->log_q - g->log_p) - g->kl.sum(-1);  // [K, B]
     diff = diff.defined() ? diff + d : d;
   }
   const double k = static_cast<double>(diff.size(0));
@@ -154,7 +161,7 @@ TEST(HierarchicalVae, AnalyticKlIsAnUnbiasedEstimateOfTheMonteCarloKl) {
     torch::NoGradGuard no_grad;
     const data::Batch batch = binary_batch();
     // forward: every layer (mean field) or the top one (structured); forward_with: every layer.
-    for (const model::Terms& t : {m->forward(batch, 40000), m->forward_with(batch, m->posterior(batch), 40000)}) {
+    for (const model::Trace& t : {m->forward(batch, 40000), m->forward_with(batch, m->posterior(batch), 40000)}) {
       auto [mean, se] = mc_minus_analytic(t);
       EXPECT_TRUE((mean.abs() < 5 * se + 1e-9).all().item<bool>()) << mean << se;
     }
@@ -163,9 +170,9 @@ TEST(HierarchicalVae, AnalyticKlIsAnUnbiasedEstimateOfTheMonteCarloKl) {
   torch::manual_seed(14);
   model::HierarchicalVae m = tiny("mean_field", {8});
   torch::NoGradGuard no_grad;
-  model::Terms t = m->forward(binary_batch(), 40000);
-  ASSERT_TRUE(t.analytic_kl().defined());
-  Tensor d = t.monte_carlo_kl() - t.analytic_kl();
+  model::Trace t = m->forward(binary_batch(), 40000);
+  ASSERT_TRUE(t.kl_per_dim().defined()) << "mean field: every layer has its analytic KL";
+  Tensor d = t.kl(/*analytic=*/false) - t.kl(/*analytic=*/true);
   EXPECT_TRUE((d.mean(0).abs() < 5 * d.std(0) / 200.0 + 1e-9).all().item<bool>());
 }
 
@@ -189,9 +196,11 @@ TEST(HierarchicalVae, StructuredZ1HasNoAnalyticKlBecauseItWouldBeBiased) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(19);
   const int64_t k = 40000;
-  model::Terms t = m->forward(binary_batch(), k);
-  const Tensor z1 = t.latents[0].z, z2 = t.latents[1].z;
-  Tensor mc = t.latents[0].log_q - t.latents[0].log_p;  // [K, B]
+  model::Trace t = m->forward(binary_batch(), k);
+  const std::vector<const model::Site*> latents = t.latents();
+  ASSERT_EQ(latents.size(), 2u);
+  const Tensor z1 = latents[0]->value, z2 = latents[1]->value;
+  Tensor mc = latents[0]->log_q - latents[0]->log_p;  // [K, B]
   Tensor at_sampled = kl_normal(torch::zeros_like(z1), torch::zeros_like(z1), 0.5 * z2.expand_as(z1),
                                 torch::full_like(z1, std::log(0.8))).sum(-1);
   const double exact = 2 * (std::log(0.8) + 0.5025 / 1.28 - 0.5);
@@ -199,8 +208,8 @@ TEST(HierarchicalVae, StructuredZ1HasNoAnalyticKlBecauseItWouldBeBiased) {
   // Means over K x B = 2K independent draws (the encoder ignores x here), within 5 standard errors.
   EXPECT_NEAR(mc.mean().item<double>(), exact, 5 * mc.std().item<double>() / std::sqrt(2.0 * k));
   EXPECT_NEAR(at_sampled.mean().item<double>(), biased, 5 * at_sampled.std().item<double>() / std::sqrt(2.0 * k));
-  EXPECT_FALSE(t.latents[0].kl.defined());
-  EXPECT_TRUE(t.latents[1].kl.defined()) << "the top layer's KL against N(0, I) is exact given z1";
+  EXPECT_FALSE(latents[0]->kl.defined());
+  EXPECT_TRUE(latents[1]->kl.defined()) << "the top layer's KL against N(0, I) is exact given z1";
 }
 
 TEST(HierarchicalVae, ForwardWithAnExternalPosterior) {
@@ -214,20 +223,23 @@ TEST(HierarchicalVae, ForwardWithAnExternalPosterior) {
   EXPECT_TRUE(torch::equal(a, b)) << "mean field: forward is forward_with(posterior)";
 
   model::HierarchicalVae st = tiny("structured", {8});
-  model::Terms t = st->forward_with(batch, st->posterior(batch), 5);
-  EXPECT_EQ(t.log_px_z.sizes(), (std::vector<int64_t>{5, 2}));
-  ASSERT_EQ(t.latents.size(), 2u);
-  EXPECT_EQ(t.latents[0].z.sizes(), (std::vector<int64_t>{5, 2, 2}));
-  EXPECT_EQ(t.latents[1].z.sizes(), (std::vector<int64_t>{5, 2, 1}));
-  EXPECT_TRUE(t.analytic_kl().defined()) << "an external q is mean-field: every layer has its KL";
+  model::Trace t = st->forward_with(batch, st->posterior(batch), 5);
+  EXPECT_EQ(t.log_likelihood().sizes(), (std::vector<int64_t>{5, 2}));
+  ASSERT_EQ(t.latents().size(), 2u);
+  EXPECT_EQ(t.latents()[0]->value.sizes(), (std::vector<int64_t>{5, 2, 2}));
+  EXPECT_EQ(t.latents()[1]->value.sizes(), (std::vector<int64_t>{5, 2, 1}));
+  EXPECT_TRUE(t.kl_per_dim().defined()) << "an external q is mean-field: every layer has its KL";
   EXPECT_EQ(t.log_weights().sizes(), (std::vector<int64_t>{5, 2}));
   // The particles are the external q's own: a point mass at c gives z = c, split by layer.
-  dist::Normal point(torch::tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, torch::kDouble), torch::full({2, 3}, -30.0, torch::kDouble));
-  model::Terms p = st->forward_with(batch, point, 2);
-  EXPECT_TRUE(torch::allclose(p.latents[0].z[1], point.loc().index({Slice(), Slice(0, 2)}), 0, 1e-9));
-  EXPECT_TRUE(torch::allclose(p.latents[1].z[0], point.loc().index({Slice(), Slice(2, 3)}), 0, 1e-9));
-  test::expect_invalid_argument([&] { st->forward_with(batch, dist::Normal(torch::zeros({2, 2}), torch::zeros({2, 2})), 1); },
-                                {"external posterior must be [B, 3]"});
+  auto point = std::make_shared<dist::Normal>(torch::tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, torch::kDouble),
+                                              torch::full({2, 3}, -30.0, torch::kDouble));
+  model::Trace p = st->forward_with(batch, point, 2);
+  ASSERT_EQ(p.latents().size(), 2u);
+  EXPECT_TRUE(torch::allclose(p.latents()[0]->value[1], point->loc().index({Slice(), Slice(0, 2)}), 0, 1e-9));
+  EXPECT_TRUE(torch::allclose(p.latents()[1]->value[0], point->loc().index({Slice(), Slice(2, 3)}), 0, 1e-9));
+  test::expect_invalid_argument(
+      [&] { st->forward_with(batch, std::make_shared<dist::Normal>(torch::zeros({2, 2}), torch::zeros({2, 2})), 1); },
+      {"external posterior must be [B, 3]"});
 }
 
 TEST(HierarchicalVae, SamplePriorIsTheConcatenatedCodeAndTheLikelihoodReadsZ1) {

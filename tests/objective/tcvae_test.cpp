@@ -1,28 +1,35 @@
+#include "elbo/dist/normal.h"
 #include "elbo/objective/elbo.h"
 #include "elbo/objective/tcvae.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 
 namespace elbo {
 namespace {
 
 constexpr double kLog2Pi = 1.8378770664093453;
 
-/// One latent group with Gaussian q parameters [B, D] and particles z [K, B, D].
-model::Terms gaussian_terms(const torch::Tensor& mu, const torch::Tensor& log_sigma, const torch::Tensor& z) {
-  model::Terms t;
-  t.log_px_z = -torch::ones({z.size(0), z.size(1)}, torch::kDouble) * 50;
-  model::LatentTerms g;
+/// One latent site with a Gaussian q of parameters [B, D] and particles z [K, B, D], and an
+/// observed site "x" with log p(x|z) = -50.
+model::Trace gaussian_trace(const torch::Tensor& mu, const torch::Tensor& log_sigma, const torch::Tensor& z) {
+  model::Site g;
   g.name = "z";
-  g.z = z;
+  g.kind = model::SiteKind::latent;
+  g.value = z;
+  g.q = std::make_shared<dist::Normal>(mu, log_sigma);
   g.q_mean = mu;
-  g.q_log_scale = log_sigma;
   g.log_q = torch::zeros({z.size(0), z.size(1)}, torch::kDouble);
   g.log_p = torch::zeros({z.size(0), z.size(1)}, torch::kDouble);
   g.kl = torch::ones({1, z.size(1), z.size(2)}, torch::kDouble);
-  t.latents.push_back(g);
+  model::Site x;
+  x.name = "x";
+  x.kind = model::SiteKind::observed;
+  x.log_p = -torch::ones({z.size(0), z.size(1)}, torch::kDouble) * 50;
+  model::Trace t;
+  t.sites = {g, x};
   return t;
 }
 
@@ -38,7 +45,7 @@ TEST(TotalCorrelation, IdenticalPosteriorsGiveDMinusOneLogN) {
   auto mu = torch::randn({1, D}, torch::kDouble).expand({B, D});
   auto ls = (0.3 * torch::randn({1, D}, torch::kDouble)).expand({B, D});
   auto z = torch::randn({2, B, D}, torch::kDouble);
-  auto tc = objective::total_correlation(gaussian_terms(mu, ls, z), N);
+  auto tc = objective::total_correlation(gaussian_trace(mu, ls, z), N);
   ASSERT_EQ(tc.sizes(), (std::vector<int64_t>{2, B}));
   EXPECT_TRUE(torch::allclose(tc, torch::full({2, B}, (D - 1) * std::log(double(N)), torch::kDouble), 1e-10, 1e-10));
 }
@@ -49,7 +56,7 @@ TEST(TotalCorrelation, MatchesTheMinibatchWeightedFormulaByHand) {
   auto mu = torch::randn({B, D}, torch::kDouble);
   auto ls = 0.5 * torch::randn({B, D}, torch::kDouble);
   auto z = torch::randn({K, B, D}, torch::kDouble);
-  auto tc = objective::total_correlation(gaussian_terms(mu, ls, z), N);
+  auto tc = objective::total_correlation(gaussian_trace(mu, ls, z), N);
   const double log_nm = std::log(double(N) * B);
   for (int64_t k = 0; k < K; ++k)
     for (int64_t i = 0; i < B; ++i) {
@@ -73,7 +80,7 @@ TEST(TotalCorrelation, MatchesTheMinibatchWeightedFormulaByHand) {
 TEST(TcVae, LossIsTheElboLossPlusWeightedTotalCorrelation) {
   const int64_t B = 4, D = 2, N = 100;
   torch::manual_seed(11);
-  auto t = gaussian_terms(torch::randn({B, D}, torch::kDouble), 0.2 * torch::randn({B, D}, torch::kDouble),
+  auto t = gaussian_trace(torch::randn({B, D}, torch::kDouble), 0.2 * torch::randn({B, D}, torch::kDouble),
                           torch::randn({1, B, D}, torch::kDouble));
   const double elbo_loss = objective::beta_elbo(t, 1.0, true).loss.item<double>();
   const double tc = objective::total_correlation(t, N).mean().item<double>();

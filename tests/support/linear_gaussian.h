@@ -11,6 +11,9 @@
 #include "elbo/model/model.h"
 
 #include <cmath>
+#include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace elbo::testing {
 
@@ -39,6 +42,14 @@ class LinearGaussian : public model::Model {
   }
   /// Closed-form KL(q || p(z|x)) [B] of this model's q (diagonal) against the exact posterior (full).
   torch::Tensor kl_to_posterior(const torch::Tensor& x) { return kl_to_posterior(x, posterior(data::Batch{x})); }
+  /// Closed-form KL(q || p(z|x)) [B] of a q [B, L] that must be a diagonal Gaussian (dist::Normal).
+  torch::Tensor kl_to_posterior(const torch::Tensor& x, const dist::DistributionPtr& q) const {
+    const auto* normal = dynamic_cast<const dist::Normal*>(q.get());
+    if (!normal)
+      throw std::invalid_argument("LinearGaussian::kl_to_posterior: q must be a diagonal Normal, got " +
+                                  (q ? q->name() : std::string("none")));
+    return kl_to_posterior(x, *normal);
+  }
   /// Closed-form KL(q || p(z|x)) [B] of any diagonal Gaussian q [B, L].
   torch::Tensor kl_to_posterior(const torch::Tensor& x, const dist::Normal& q) const {
     torch::Tensor S = posterior_covariance();
@@ -51,10 +62,10 @@ class LinearGaussian : public model::Model {
     return 0.5 * (trace + quad - L + torch::logdet(S) - torch::log(var_q).sum(1));
   }
 
-  dist::Normal posterior(const data::Batch& batch) override {
+  dist::DistributionPtr posterior(const data::Batch& batch) override {
     torch::Tensor mean = posterior_mean(batch.x) + mean_shift_;
     torch::Tensor log_scale = 0.5 * torch::log(torch::diagonal(posterior_covariance())) + log_scale_shift_;
-    return dist::Normal(mean, log_scale.expand_as(mean));
+    return std::make_shared<dist::Normal>(mean, log_scale.expand_as(mean));
   }
   dist::DistributionPtr likelihood(const torch::Tensor& z) override {
     torch::Tensor loc = torch::matmul(z, W_.t()) + b_;
@@ -64,14 +75,14 @@ class LinearGaussian : public model::Model {
   int64_t latent_dim() const override { return W_.size(1); }
   int64_t features() const override { return W_.size(0); }
 
-  model::Terms forward(const data::Batch& batch, int64_t k) override { return forward_with(batch, posterior(batch), k); }
+  model::Trace forward(const data::Batch& batch, int64_t k) override { return forward_with(batch, posterior(batch), k); }
 
-  model::Terms forward_with(const data::Batch& batch, const dist::Normal& q, int64_t k) override {
+  model::Trace forward_with(const data::Batch& batch, const dist::DistributionPtr& q, int64_t k) override {
     dist::Normal p(torch::zeros({W_.size(1)}, torch::kDouble), torch::zeros({W_.size(1)}, torch::kDouble));
-    model::LatentTerms g = model::sample_latent("z", q, p, k);
-    model::Terms t;
-    t.log_px_z = likelihood(g.z)->log_prob(batch.x);
-    t.latents.push_back(g);
+    model::Trace t;
+    t.sites.push_back(model::sample_latent("z", q, p, k));
+    const torch::Tensor z = t.sites.back().value;
+    t.sites.push_back(model::observe("x", *likelihood(z), batch.x));
     return t;
   }
 

@@ -9,12 +9,15 @@
 
 namespace elbo::data {
 
-/// One batch of examples as the models see it.
+/// One batch of examples as the models see it: the named fields of a data Schema
+/// (schema.h); a field the data set lacks is undefined.
 struct Batch {
-  torch::Tensor x;     ///< [B, D] float32 features (images flattened channel-major)
-  torch::Tensor mask;  ///< [B, D] 1 = observed, 0 = missing; undefined = all observed
-  torch::Tensor y;     ///< [B] int64 labels, or undefined
-  int64_t size() const { return x.size(0); }
+  torch::Tensor x;       ///< "x" [B, D] float32 features (images flattened channel-major)
+  torch::Tensor mask;    ///< [B, D] 1 = observed, 0 = missing; undefined = all observed
+  torch::Tensor y;       ///< "y" [B] int64 labels (a label or a condition), or undefined
+  torch::Tensor y_mask;  ///< [B] 1 = the label is known, 0 = unlabelled; undefined = all known
+  torch::Tensor target;  ///< "target" [B, T] float regression targets, or undefined
+  int64_t size() const { return x.defined() ? x.size(0) : target.defined() ? target.size(0) : 0; }
 };
 
 /// How pixel intensities in [0, 1] are turned into binary data.
@@ -34,6 +37,8 @@ struct Dataset {
   torch::Tensor x;
   torch::Tensor mask;  ///< [N, D] float32 or undefined (all observed)
   torch::Tensor y;     ///< [N] int64 or undefined
+  torch::Tensor y_mask;  ///< [N] float32 1 = label known, 0 = unlabelled; undefined = all known (or no labels)
+  torch::Tensor target;  ///< [N, T] float regression targets, or undefined
   ImageShape image;    ///< set when examples are images
   std::string name;    ///< where it came from (file name), for messages and reports
   bool dynamic_binarize = false;  ///< draw Bernoulli(x) in every batch()

@@ -65,7 +65,7 @@ struct Gaps {
   Tensor total_gaps() const { return log_px - elbo_amortized; }
 };
 
-/// Per-example ELBO of an external q [N, D] (a Normal over the model's code),
+/// Per-example ELBO of an external q [N, D] (any reparameterizable q over the model's code that exposes its parameters),
 /// averaged over K particles, with its Monte Carlo standard error sd(log w)/sqrt(K),
 /// and from the same particles the IWAE-K estimate of log p(x) with q as the
 /// proposal (with its delta-method standard error). Particles are streamed in
@@ -74,7 +74,7 @@ struct ElboEstimate {
   Tensor elbo, mc_se;          ///< [N]
   Tensor log_px, log_px_mc_se;  ///< [N]
 };
-ElboEstimate estimate_elbo(model::Model& model, const data::Dataset& data, const dist::Normal& q, int64_t particles,
+ElboEstimate estimate_elbo(model::Model& model, const data::Dataset& data, const dist::DistributionPtr& q, int64_t particles,
                            int64_t batch_size = 100, uint64_t seed = 1, int64_t max_rows = 32768);
 
 /// log p(x) (IWAE), ELBO of the encoder's q and of the refined q*, the three

@@ -58,6 +58,12 @@ class Distribution {
   /// The shape of one sample (the broadcast parameter shape).
   virtual std::vector<int64_t> sample_shape() const = 0;
 
+  /// The unconstrained parameters, each broadcast to sample_shape() (Normal, Laplace: loc and
+  /// log-scale), for optimizing a copy per example (non-amortized inference); the default throws.
+  virtual std::vector<Tensor> parameters() const;
+  /// The same family with `parameters` (in the order of parameters()) in place of its own.
+  virtual std::shared_ptr<Distribution> with_parameters(const std::vector<Tensor>& parameters) const;
+
  protected:
   /// Sizes for k particles: [k, sample_shape...] or sample_shape when k == 0.
   std::vector<int64_t> particle_shape(int64_t k) const;

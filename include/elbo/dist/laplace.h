@@ -16,6 +16,9 @@ class Laplace : public Distribution {
   Tensor mean() const override { return loc_; }
   Tensor entropy_elements() const override;
   std::vector<int64_t> sample_shape() const override;
+  /// {loc, log_scale}, broadcast to the sample shape.
+  std::vector<Tensor> parameters() const override;
+  std::shared_ptr<Distribution> with_parameters(const std::vector<Tensor>& parameters) const override;
 
   const Tensor& loc() const { return loc_; }
   const Tensor& log_scale() const { return log_scale_; }

@@ -1,5 +1,6 @@
 #pragma once
 #include "elbo/core/config.h"
+#include "elbo/dist/normal.h"
 #include "elbo/model/model.h"
 #include "elbo/nn/activation.h"
 #include "elbo/nn/likelihood.h"
@@ -34,7 +35,7 @@ struct HierarchicalVaeOptions {
 /// Inference:
 ///  - mean_field: q(z1|x) ... q(zL|x), one MLP from x to every layer's mu and log sigma;
 ///  - structured: q(z1|x) q(z2|z1) ... q(zL|z_{L-1}), mirroring the generative model.
-/// Terms: one group per layer, "z1" ... "zL", log_q = log q(z_l | parents),
+/// Trace: one latent site per layer, "z1" ... "zL", log_q = log q(z_l | parents),
 /// log_p = log p(z_l | z_{l+1}). The analytic KL per dimension is reported where it is
 /// a valid estimate of the layer's KL term E_q[log q(z_l|.) - log p(z_l|z_{l+1})]:
 /// KL(q(z_l|.) || p(z_l | z_{l+1})) at the sampled z_{l+1} is, when q(z_l|.) does not
@@ -57,9 +58,9 @@ class HierarchicalVaeImpl : public Model {
  public:
   explicit HierarchicalVaeImpl(const HierarchicalVaeOptions& options);
 
-  Terms forward(const Batch& batch, int64_t particles) override;
-  Terms forward_with(const Batch& batch, const dist::Normal& q, int64_t particles) override;
-  dist::Normal posterior(const Batch& batch) override;
+  Trace forward(const Batch& batch, int64_t particles) override;
+  Trace forward_with(const Batch& batch, const dist::DistributionPtr& q, int64_t particles) override;
+  dist::DistributionPtr posterior(const Batch& batch) override;
   using Model::likelihood;
   dist::DistributionPtr likelihood(const Tensor& z) override;
   Tensor sample_prior(int64_t n) override;
@@ -72,7 +73,7 @@ class HierarchicalVaeImpl : public Model {
  private:
   /// Scores particles zs[l] [K, B, d_l] drawn from qs[l]: log p(x|z1) and one group per layer;
   /// `analytic_below_top`: q(z_l|.) does not depend on z_{l+1}, so every layer gets its KL.
-  Terms score(const Batch& batch, const std::vector<dist::Normal>& qs, const std::vector<Tensor>& zs,
+  Trace score(const Batch& batch, const std::vector<dist::Normal>& qs, const std::vector<Tensor>& zs,
               bool analytic_below_top);
   /// p(z_l | z_{l+1}) for layer index l < L-1 (0-based), or the top prior N(0, I) for l = L-1.
   dist::Normal prior(size_t l, const Tensor& above);

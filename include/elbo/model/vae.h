@@ -1,6 +1,7 @@
 #pragma once
 #include "elbo/core/config.h"
 #include "elbo/core/image_shape.h"
+#include "elbo/dist/normal.h"
 #include "elbo/model/model.h"
 #include "elbo/nn/activation.h"
 #include "elbo/nn/likelihood.h"
@@ -43,9 +44,9 @@ class VaeImpl : public Model {
  public:
   explicit VaeImpl(const VaeOptions& options);
 
-  Terms forward(const Batch& batch, int64_t particles) override;
-  Terms forward_with(const Batch& batch, const dist::Normal& q, int64_t particles) override;
-  dist::Normal posterior(const Batch& batch) override;
+  Trace forward(const Batch& batch, int64_t particles) override;
+  Trace forward_with(const Batch& batch, const dist::DistributionPtr& q, int64_t particles) override;
+  dist::DistributionPtr posterior(const Batch& batch) override;
   dist::DistributionPtr likelihood(const Tensor& z) override;
   dist::DistributionPtr likelihood(const Tensor& z, const Tensor& y) override;
   int64_t classes() const override { return options_.classes; }

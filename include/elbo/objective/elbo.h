@@ -6,10 +6,13 @@
 namespace elbo::objective {
 
 /// The beta-ELBO of a batch with KL weight `beta`: loss = -mean_b E_q[log p(x|z)] + beta * KL
-/// (with analytic_kl the closed form for each latent group that has one and log q - log p
-/// for the others, else log q - log p throughout; with free_bits > 0 each
-/// dimension's batch-mean KL is floored, see free_bits_kl). Shared by the objectives below.
-Value beta_elbo(const model::Terms& terms, double beta, bool analytic_kl, double free_bits = 0.0);
+/// (Trace::log_likelihood and Trace::kl: with analytic_kl the closed form for each latent site
+/// that has one and log q - log p for the others; with free_bits > 0 each dimension's batch-mean
+/// KL is floored, see free_bits_kl), minus classification_weight * mean_b log q(y_b | x_b) over
+/// the rows whose enumerated label is observed (M2's classification term, Kingma et al. 2014).
+/// Shared by the objectives below.
+Value beta_elbo(const model::Trace& trace, double beta, bool analytic_kl, double free_bits = 0.0,
+                double classification_weight = 0.0);
 
 /// Options of the (beta-)ELBO.
 struct ElboOptions {
@@ -19,6 +22,9 @@ struct ElboOptions {
   TORCH_ARG(double, beta) = 1.0;
   TORCH_ARG(int64_t, warmup_steps) = 0;
   TORCH_ARG(double, free_bits) = 0.0;
+  /// Weight of log q(y|x) of each labelled row in the per-example loss (models with an
+  /// enumerated label, M2: alpha N / L for alpha N of the paper and L labelled rows).
+  TORCH_ARG(double, classification_weight) = 0.0;
 };
 
 /// ELBO(x) = E_q[log p(x|z)] - beta KL(q(z|x) || p(z)), estimated with K
@@ -29,7 +35,8 @@ class Elbo : public Objective {
  public:
   explicit Elbo(const ElboOptions& options = {});
   int64_t particles() const override { return options_.particles(); }
-  Value operator()(const model::Terms& terms, int64_t step) const override;
+  Value operator()(const model::Trace& trace, int64_t step) const override;
+  double kl_weight(int64_t step) const override;
   const ElboOptions& options() const { return options_; }
 
  private:

@@ -29,7 +29,7 @@ class Geco : public Objective {
  public:
   explicit Geco(const GecoOptions& options);
   int64_t particles() const override { return options_.particles(); }
-  Value operator()(const model::Terms& terms, int64_t step) const override;
+  Value operator()(const model::Trace& trace, int64_t step) const override;
   void after_step(const Value& value, int64_t step) override;
   State state() const override;
   void load_state(const State& state) override;

@@ -10,7 +10,7 @@ class Iwae : public Objective {
  public:
   explicit Iwae(int64_t particles);
   int64_t particles() const override { return particles_; }
-  Value operator()(const model::Terms& terms, int64_t step) const override;
+  Value operator()(const model::Trace& trace, int64_t step) const override;
 
  private:
   int64_t particles_;

@@ -29,7 +29,7 @@ struct MetricSums {
 /// multiplier); the trainer stores them in every checkpoint.
 using State = std::vector<std::pair<std::string, double>>;
 
-/// A training objective: a small strategy over a model's Terms.
+/// A training objective: a small strategy over a model's trace of sites.
 class Objective {
  public:
   virtual ~Objective() = default;
@@ -37,7 +37,10 @@ class Objective {
   virtual int64_t particles() const = 0;
   /// The value at global training step `step` (schedules depend on it).
   /// Evaluating it changes nothing (validation and diagnostics call it too).
-  virtual Value operator()(const model::Terms& terms, int64_t step) const = 0;
+  virtual Value operator()(const model::Trace& trace, int64_t step) const = 0;
+  /// The weight of the KL term at global step `step` (the objective owns its schedule:
+  /// warm-up, beta); 1 for objectives without one.
+  virtual double kl_weight(int64_t /*step*/) const { return 1.0; }
   /// Called by the trainer after each applied optimizer step with that step's
   /// value: objectives with state update it here. Default: nothing.
   virtual void after_step(const Value& /*value*/, int64_t /*step*/) {}

@@ -10,9 +10,9 @@ namespace elbo::objective {
 ///   log q(z_{i,d})   ~ logsumexp_j log q(z_{i,d} | x_j) - log(N M)
 ///   TC_i             = log q(z_i) - sum_d log q(z_{i,d})
 /// for z_i ~ q(z|x_i). The code is the concatenation of all latent groups, each with a
-/// Gaussian q (LatentTerms::q_log_scale). Returns [K, B]. The estimator is biased (the
+/// q over [B, D] (Site::q). Returns [K, B]. The estimator is biased (the
 /// other N - M points are ignored): for M identical posteriors it gives (D - 1) log N.
-Tensor total_correlation(const model::Terms& terms, int64_t dataset_size);
+Tensor total_correlation(const model::Trace& trace, int64_t dataset_size);
 
 /// beta-TCVAE (Chen et al. 2018) with alpha = gamma = 1: the ELBO's KL split into
 /// index-code MI + total correlation + dimension-wise KL, with only the total
@@ -22,7 +22,7 @@ class TcVae : public Objective {
   /// `dataset_size` N is the training set's size (the estimator's log(N M)).
   TcVae(int64_t particles, double beta, int64_t dataset_size, bool analytic_kl = true);
   int64_t particles() const override { return particles_; }
-  Value operator()(const model::Terms& terms, int64_t step) const override;
+  Value operator()(const model::Trace& trace, int64_t step) const override;
 
  private:
   int64_t particles_;

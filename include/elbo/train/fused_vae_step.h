@@ -3,6 +3,7 @@
 #include "elbo/model/vae.h"
 #include "elbo/objective/objective.h"
 #include "elbo/train/adam_step.h"
+#include "elbo/train/train_step.h"
 
 #include <string>
 #include <vector>
@@ -82,5 +83,13 @@ class FusedVaeStep {
   // Per thread: its block of a layer's dW, then Adam's input; all zeros between uses.
   std::vector<std::vector<float>> weight_grad_blocks_;
 };
+
+/// The fused step as a TrainStep for `model` and `objective` when they fit it, else null with the
+/// reason in `why`: a Vae that FusedVaeStep supports, the Elbo objective with one particle, the
+/// analytic KL, no free bits and no classification term (any beta and warm-up: the objective's
+/// kl_weight), and training data on the CPU without missing entries. It draws the noise as
+/// dist::Normal::rsample would (randn_batch) and runs on the process's kernel team.
+std::unique_ptr<TrainStep> make_fused_vae_step(model::Model& model, const objective::Objective& objective,
+                                               const data::Dataset& train, std::string& why);
 
 }  // namespace elbo::train

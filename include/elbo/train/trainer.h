@@ -5,7 +5,7 @@
 #include "elbo/objective/objective.h"
 #include "elbo/train/checkpoint.h"
 #include "elbo/train/distributed.h"
-#include "elbo/train/fused_vae_step.h"
+#include "elbo/train/train_step.h"
 #include "elbo/train/shard.h"
 
 #include <torch/optim/adam.h>
@@ -38,7 +38,8 @@ struct TrainerOptions {
   int64_t max_skipped = 10;
   int64_t inject_nan_step = 0;           ///< testing aid: this step's (1-based) loss is made NaN; 0 = off
   int64_t inject_nan_gradient_step = 0;  ///< testing aid: this step's gradients are made NaN; 0 = off
-  /// Use the hand-written step (FusedVaeStep) when the model and objective fit it; false = always autograd.
+  /// Use a faster registered step (the fused MLP-VAE step) where the model and objective fit it;
+  /// false = always the autograd step (choose_train_step).
   bool fused = true;
   CheckpointInfo checkpoint_info;  ///< features, image shape and config stored with each checkpoint
   /// Data-parallel group (nullptr = one process). batch_size stays per rank: a
@@ -71,6 +72,8 @@ struct EpochRecord {
 class Callback {
  public:
   virtual ~Callback() = default;
+  /// The train step fit() chose: "fused" or "autograd (<reason>)" (choose_train_step).
+  virtual void on_train_step(const std::string& description) {}
   virtual void on_batch(int64_t epoch, int64_t batch, int64_t batches) {}
   virtual void on_step(const StepRecord& record) {}
   virtual void on_epoch(const EpochRecord& record) {}
@@ -121,6 +124,8 @@ class Trainer {
   /// Steps skipped for a non-finite loss or gradient (kept across resume).
   int64_t skipped_steps() const { return skipped_; }
   torch::optim::Adam& optimizer() { return *optimizer_; }
+  /// The train step the last fit() used: "fused" or "autograd (<reason>)"; "" before fit().
+  const std::string& train_step() const { return train_step_; }
   /// Writes a checkpoint of the current state now.
   void save(const std::string& path) const;
 
@@ -146,7 +151,8 @@ class Trainer {
   std::shared_ptr<objective::Objective> objective_;
   TrainerOptions options_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
-  std::unique_ptr<FusedVaeStep> fused_;  // the hand-written step, when options_.fused and the model fits it
+  std::unique_ptr<TrainStep> step_fn_;  // the step fit() chose (choose_train_step)
+  std::string train_step_;             // its description
   int64_t step_ = 0;
   int64_t epoch_ = 0;           // completed epochs
   int64_t batch_in_epoch_ = 0;  // batches done in the epoch under way

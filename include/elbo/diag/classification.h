@@ -1,0 +1,25 @@
+#pragma once
+#include "elbo/data/dataset.h"
+#include "elbo/model/model.h"
+
+#include <string>
+
+namespace elbo::diag {
+
+/// How well a model's classifier q(y | x) (Model::classify) predicts the labels of a data set.
+struct Classification {
+  int64_t examples = 0;
+  double error = 0;          ///< fraction of examples whose most probable class is not the label
+  double error_se = 0;       ///< binomial standard error sqrt(e (1 - e) / n)
+  double log_likelihood = 0; ///< mean log q(y_n | x_n)
+  torch::Tensor confusion;   ///< [C, C] int64: row = true class, column = predicted class
+};
+
+/// Classifies every example of `data` (which needs labels; their mask is ignored: held-out
+/// labels are all scored), `batch_size` at a time.
+Classification evaluate_classifier(model::Model& model, const data::Dataset& data, int64_t batch_size = 1000);
+
+/// {"examples": .., "error": .., "error_se": .., "log_likelihood": .., "confusion": [[..], ..]}
+std::string to_json(const Classification& c);
+
+}  // namespace elbo::diag

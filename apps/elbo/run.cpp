@@ -203,7 +203,7 @@ std::string classification_table(const diag::Classification& c) {
   out << "  " << std::left << std::setw(34) << "test error of q(y|x)" << 100 * c.error << "% ± " << 100 * c.error_se
       << "% (" << c.examples << " examples)\n  confusion matrix (rows: true class, columns: predicted)\n";
   for (int64_t i = 0; i < c.confusion.size(0); ++i) {
-    out << "    " << std::setw(3) << i << " |";
+    out << "    " << std::right << std::setw(3) << i << " |";
     for (int64_t j = 0; j < c.confusion.size(1); ++j) out << " " << std::setw(5) << c.confusion[i][j].item<int64_t>();
     out << "\n";
   }

@@ -6,13 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 epochs=${1:-10}
 out=${2:-runs/m2-semi-supervised}
-elbo=build/elbo
+elbo=${ELBO:-build/elbo}  # a copy keeps the runs apart from rebuilds
 mkdir -p "$out"
 for labels in 100 1000; do
   for seed in 1 2 3; do
     for type in m2 classifier; do
       dir=$out/$type-$labels-$seed
-      $elbo train --config examples/m2-semi-supervised/config.toml --out "$dir" \
+      $elbo train examples/m2-semi-supervised/config.toml --out "$dir" \
         --set data.labelled=$labels --set train.seed=$seed --set train.epochs=$epochs \
         --set "model.type=\"$type\"" > "$dir.log" 2>&1 || { cat "$dir.log"; exit 1; }
       /usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["classification"]; print(sys.argv[2], "%.2f" % (100*e["error"]))' \

@@ -104,6 +104,29 @@ check "evaluate hvae --gaps --json" "$ELBO" evaluate "$HIER" --k 10 --n 10 --gap
 grep -qF '"name": "z2", "dims": 2' "$WORK/out" && grep -qF '"approximation_gap"' "$WORK/out" \
   || { echo "FAIL evaluate hvae json"; cat "$WORK/out"; failures=$((failures + 1)); }
 
+# M2 with 20 labels: the train step and its reason are printed and logged; the test error, the
+# confusion matrix and the analogy picture; class-conditional samples; gaps need an external q.
+M2="$WORK/m2"
+check "train m2" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set model.type=m2 --set data.labelled=20 --out "$M2"
+grep -qF "train step: autograd (the model is not model.type = vae)" "$WORK/err" \
+  && grep -qF '{"type": "train_step", "train_step": "autograd (the model is not model.type = vae)"}' "$M2/metrics.jsonl" \
+  || { echo "FAIL m2: train step not reported"; cat "$WORK/err"; failures=$((failures + 1)); }
+grep -q "test error of q(y|x)" "$WORK/out" && grep -q "confusion matrix" "$WORK/out" && grep -q "KL y (0 dims)" "$WORK/out" \
+  || { echo "FAIL m2 summary"; cat "$WORK/out"; failures=$((failures + 1)); }
+exists "$M2"/{analogies.png,report.html}
+grep -q "Confusion matrix" "$M2/report.html" && grep -q "Analogies" "$M2/report.html" \
+  || { echo "FAIL m2 report sections"; failures=$((failures + 1)); }
+check "evaluate m2 --json" "$ELBO" evaluate "$M2" --k 5 --n 30 --json
+grep -qF '"classification": {"examples": 30, "error": ' "$WORK/out" || { echo "FAIL evaluate m2 json"; cat "$WORK/out"; failures=$((failures + 1)); }
+check "sample m2 --condition" "$ELBO" sample "$M2" --condition 3 --n 4 --out "$WORK/m2.csv"
+refuse "m2 gaps" 2 "does not support external posteriors" "$ELBO" evaluate "$M2" --k 5 --n 5 --gaps
+check "train classifier" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set model.type=classifier --set data.labelled=20 \
+  --out "$WORK/classifier"
+grep -q "test error of q(y|x)" "$WORK/out" || { echo "FAIL classifier summary"; cat "$WORK/out"; failures=$((failures + 1)); }
+refuse "m2 without labels" 2 "have no labels" "$ELBO" train "${TINY[@]}" --set model.type=m2 --set data.labelled=20 \
+  --set 'data.train_labels=""' --set 'data.test_labels=""' --out "$WORK/x"
+grep -qF '{"type": "train_step", "train_step": "fused"}' "$RUN/metrics.jsonl" || { echo "FAIL default run: fused step not logged"; failures=$((failures + 1)); }
+
 check "resume of a finished run" "$ELBO" train --out "$RUN" --resume
 check "config listing" "$ELBO" config
 check "help" "$ELBO" --help

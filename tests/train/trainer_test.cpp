@@ -311,6 +311,8 @@ TEST_F(TrainerTest, HandWrittenStepTrainsLikeTheAutogradPath) {
   c.set("train.fused=true");
   TrainingRun fused = make_run(c, "");
   fused.trainer->fit(data_.train, data_.validation);
+  EXPECT_EQ(autograd.trainer->train_step(), "autograd (train.fused = false)");
+  EXPECT_EQ(fused.trainer->train_step(), "fused");  // the comparison is of the two steps
   auto pa = autograd.model->named_parameters(), pf = fused.model->named_parameters();
   for (const auto& item : pa) {
     const double diff = (item.value() - pf[item.key()]).abs().max().item<double>();

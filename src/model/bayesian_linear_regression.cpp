@@ -35,7 +35,9 @@ Trace BayesianLinearRegressionImpl::forward(const Batch& batch, int64_t particle
   Site w;
   w.name = "w";
   w.kind = SiteKind::global;
-  w.value = q->rsample(particles);                      // [K, P]
+  // Global noise: every data-parallel rank draws the same weights (rsample's randn_batch would
+  // read axis -2 as a batch and split it across ranks).
+  w.value = q->loc() + q->scale() * torch::randn({particles, options_.features}, loc_.options());  // [K, P]
   w.log_q = q->log_prob(w.value).unsqueeze(-1);         // [K, 1]
   w.log_p = prior.log_prob(w.value).unsqueeze(-1);      // [K, 1]
   w.kl = dist::kl_elements(*q, prior).sum();            // closed form

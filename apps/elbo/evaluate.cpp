@@ -183,6 +183,7 @@ Action add_evaluate(CLI::App& app) {
       const diag::Classification c = diag::evaluate_classifier(*run.model, test, args->batch);
       json.insert(json.size() - 1, ", \"classification\": " + diag::to_json(c));
       table += classification_table(c);
+      extra.push_back(classification_section(c));
     }
     if (test.factors.defined() && test.size() >= 2) {  // data with known factors (dsprites): disentanglement
       diag::MigOptions mo;

@@ -20,7 +20,6 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <optional>
 #include <sstream>
 
 namespace elbo::cli {
@@ -197,6 +196,22 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
   return p;
 }
 
+report::Section classification_section(const diag::Classification& c) {
+  std::ostringstream error;
+  error << std::fixed << std::setprecision(3) << 100 * c.error << "% ± " << 100 * c.error_se << "%";
+  report::Section s;
+  s.heading = "Confusion matrix";
+  s.text = "The classifier q(y|x) on " + std::to_string(c.examples) +
+           " test examples. Rows: true class; columns: the most probable class under q(y|x).";
+  s.table.emplace_back("test error of q(y|x)", error.str());
+  for (int64_t i = 0; i < c.confusion.size(0); ++i) {
+    std::string counts;
+    for (int64_t j = 0; j < c.confusion.size(1); ++j) counts += (j ? " " : "") + std::to_string(c.confusion[i][j].item<int64_t>());
+    s.table.emplace_back("class " + std::to_string(i), counts);
+  }
+  return s;
+}
+
 std::string classification_table(const diag::Classification& c) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(2);
@@ -274,24 +289,7 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
       head.table.push_back({"KL " + g.name + " (" + std::to_string(g.dims) + " dims), active units",
                             num(g.kl) + ", " + (g.active_units >= 0 ? std::to_string(g.active_units) : "?") + " / " +
                                 std::to_string(g.dims)});
-  std::optional<report::Section> classification;
-  if (model.has_classifier() && test.y.defined()) {
-    const diag::Classification c = diag::evaluate_classifier(model, test);
-    head.table.push_back({"test error of q(y|x)", num(100 * c.error) + "% ± " + num(100 * c.error_se) + "% (" +
-                                                      std::to_string(c.examples) + " test examples)"});
-    report::Section s;
-    s.heading = "Confusion matrix";
-    s.text = "Rows: true class; columns: the most probable class under q(y|x), over all " + std::to_string(c.examples) +
-             " test examples.";
-    for (int64_t i = 0; i < c.confusion.size(0); ++i) {
-      std::string counts;
-      for (int64_t j = 0; j < c.confusion.size(1); ++j) counts += (j ? " " : "") + std::to_string(c.confusion[i][j].item<int64_t>());
-      s.table.emplace_back("class " + std::to_string(i), counts);
-    }
-    classification = s;
-  }
   sections.push_back(head);
-  if (classification) sections.push_back(*classification);
 
   Pictures p = make_pictures(model, test, config, summary.activity.kl_per_dim);
   const ImageShape& image = test.image;

@@ -73,5 +73,7 @@ std::string summary_table(const diag::Summary& summary);
 
 /// The test error and confusion matrix of a model's classifier, as a table for the terminal.
 std::string classification_table(const diag::Classification& c);
+/// The same as a report section ("Confusion matrix").
+report::Section classification_section(const diag::Classification& c);
 
 }  // namespace elbo::cli

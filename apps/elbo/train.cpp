@@ -274,14 +274,16 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
                static_cast<long long>(test.size()), static_cast<long long>(eo.k));
   const diag::Summary summary = diag::summarize(diag::estimate_evidence(*model, test, eo));
   std::string json = diag::to_json(summary), table = summary_table(summary);
+  std::vector<report::Section> extra;
   if (model->has_classifier() && test.y.defined()) {  // test error and confusion matrix
     const diag::Classification c = diag::evaluate_classifier(*model, test);
     json.insert(json.size() - 1, ", \"classification\": " + diag::to_json(c));
     table += classification_table(c);
+    extra.push_back(classification_section(c));
   }
   write_file_atomic(dir + "/evaluation.json", json + "\n");
   warn_if_collapsed(summary);
-  write_report(dir, *model, data.test, config, summary);
+  write_report(dir, *model, data.test, config, summary, extra);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "\nelbo train: done in " << std::fixed << std::setprecision(1) << seconds << " s; run directory "
             << dir << "\n"

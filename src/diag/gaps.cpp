@@ -39,7 +39,6 @@ ElboEstimate estimate_elbo(model::Model& model, const data::Dataset& data, const
   const auto q_shape = q->sample_shape();
   ELBO_CHECK(q_shape.size() == 2 && q_shape[0] == data.size(), "diag::estimate_elbo: q must be [N = ", data.size(),
              ", D], got ", c10::IntArrayRef(q_shape));
-  const std::vector<Tensor> q_parameters = q->parameters();
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -53,9 +52,7 @@ ElboEstimate estimate_elbo(model::Model& model, const data::Dataset& data, const
     data::Batch batch = data.slice(begin, end);
     batch.x = batch.x.to(device);
     if (batch.mask.defined()) batch.mask = batch.mask.to(device);
-    std::vector<Tensor> rows;
-    for (const auto& p : q_parameters) rows.push_back(p.slice(0, begin, end).to(device));
-    const dist::DistributionPtr qb = q->with_parameters(rows);
+    const dist::DistributionPtr qb = dist::slice_rows(*q, begin, end, torch::TensorOptions().device(device));
     // Streaming sums over particle chunks: sum w, sum w^2, logsumexp w, logsumexp 2w.
     const int64_t chunk = std::max<int64_t>(1, std::min(particles, max_rows / (end - begin)));
     Tensor sum, sum2, lse, lse2;

@@ -34,36 +34,29 @@ Information estimate_information(model::Model& model, const data::Dataset& data,
   const int64_t n = data.size();
 
   // Pass 1: q(z|x_n) of every example; rate and distortion from the model's terms.
-  std::vector<std::vector<torch::Tensor>> parts;  // q's parameters, per parameter and batch
+  std::vector<dist::DistributionPtr> qs;
   std::vector<torch::Tensor> rates, distortions;
-  dist::DistributionPtr family;
   uint64_t counter = 0;
   for (int64_t begin = 0; begin < n; begin += o.batch_size) {
     data::Batch batch = data.slice(begin, std::min(n, begin + o.batch_size));
     batch.x = batch.x.to(device);
     if (batch.mask.defined()) batch.mask = batch.mask.to(device);
-    family = model.posterior(batch);
-    const auto params = family->parameters();
-    parts.resize(params.size());
-    for (size_t i = 0; i < params.size(); ++i) parts[i].push_back(params[i].to(torch::kCPU, torch::kDouble));
+    qs.push_back(model.posterior(batch));
     seed_stream(o.seed, RngStream::evaluation, kInformationStream + counter++);
     const model::Trace t = model.forward(batch, o.particles);
     rates.push_back(t.kl(t.kl_per_dim().defined()).mean(0).to(torch::kDouble).cpu());
     distortions.push_back((-t.log_likelihood().mean(0)).to(torch::kDouble).cpu());
   }
-  std::vector<torch::Tensor> all_params;
-  for (const auto& p : parts) all_params.push_back(torch::cat(p));
-  const dist::DistributionPtr all = family->with_parameters(all_params);  // q(z | x_n) for every n, [N, D] double
-  const int64_t d = all_params.front().size(1);
+  const auto cpu_double = torch::TensorOptions().device(torch::kCPU).dtype(torch::kDouble);
+  const dist::DistributionPtr all = dist::cat_rows(qs, cpu_double);  // q(z | x_n) for every n, [N, D]
+  const int64_t d = all->sample_shape().back();
   // Pass 2: for z ~ q(z|x_n), log q(z|x_n) - log (1/N) sum_m q(z|x_m).
   const int64_t rows_at_once = std::max<int64_t>(1, o.max_elements / (n * d));
   const double log_n = std::log(static_cast<double>(n));
   std::vector<torch::Tensor> terms;
   for (int64_t begin = 0; begin < n; begin += o.batch_size) {
     const int64_t end = std::min(n, begin + o.batch_size);
-    std::vector<torch::Tensor> q_rows;
-    for (const auto& p : all_params) q_rows.push_back(p.slice(0, begin, end));
-    const dist::DistributionPtr q = all->with_parameters(q_rows);
+    const dist::DistributionPtr q = dist::slice_rows(*all, begin, end, cpu_double);
     seed_stream(o.seed, RngStream::evaluation, kInformationStream + counter++);
     torch::Tensor z = q->sample(o.particles);               // [S, b, D]
     torch::Tensor own = q->log_prob(z).reshape({-1});       // [S*b]

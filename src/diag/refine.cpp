@@ -28,13 +28,6 @@ Tensor per_example_elbo(const model::Trace& t) {
   return t.log_weights().mean(0);
 }
 
-/// Every parameter's rows [begin, end), on `device`.
-std::vector<Tensor> rows_of(const std::vector<Tensor>& parameters, int64_t begin, int64_t end, const c10::Device& device) {
-  std::vector<Tensor> out;
-  for (const auto& p : parameters) out.push_back(p.slice(0, begin, end).to(device));
-  return out;
-}
-
 void check_options(const RefineOptions& o) {
   ELBO_CHECK(o.init == "encoder" || o.init == "prior", "diag::refine: init '", o.init,
              "' is not one of: encoder, prior");
@@ -144,18 +137,17 @@ Refined refine(model::Model& model, const data::Dataset& data, const RefineOptio
              " features per example, the model expects ", model.features());
   EvalMode mode(model);
   Refined all;
-  std::vector<std::vector<Tensor>> parts;
+  std::vector<dist::DistributionPtr> qs;
   uint64_t counter = 0;
   for (int64_t begin = 0; begin < data.size(); begin += o.batch_size) {
     Refined r = refine_batch(model, data.slice(begin, std::min(data.size(), begin + o.batch_size)), o, counter++);
-    parts.resize(r.parameters.size());
-    for (size_t i = 0; i < r.parameters.size(); ++i) parts[i].push_back(r.parameters[i].cpu());
-    all.family = r.family;
+    qs.push_back(r.q());
     all.traces.push_back(std::move(r.traces.front()));
     all.steps = std::max(all.steps, r.steps);
     all.converged = all.converged && r.converged;
   }
-  for (const auto& p : parts) all.parameters.push_back(torch::cat(p));
+  all.family = dist::cat_rows(qs, torch::TensorOptions().device(torch::kCPU));
+  all.parameters = all.family->parameters();
   return all;
 }
 
@@ -165,20 +157,14 @@ dist::DistributionPtr amortized_posterior(model::Model& model, const data::Datas
   torch::NoGradGuard no_grad;
   EvalMode mode(model);
   const c10::Device device = model_device(model);
-  std::vector<std::vector<Tensor>> parts;
-  dist::DistributionPtr family;
+  std::vector<dist::DistributionPtr> qs;
   for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
     data::Batch batch = data.slice(begin, std::min(data.size(), begin + batch_size));
     batch.x = batch.x.to(device);
     if (batch.mask.defined()) batch.mask = batch.mask.to(device);
-    family = model.posterior(batch);
-    const auto params = family->parameters();
-    parts.resize(params.size());
-    for (size_t i = 0; i < params.size(); ++i) parts[i].push_back(params[i].cpu());
+    qs.push_back(model.posterior(batch));
   }
-  std::vector<Tensor> all;
-  for (const auto& p : parts) all.push_back(torch::cat(p));
-  return family->with_parameters(all);
+  return dist::cat_rows(qs, torch::TensorOptions().device(torch::kCPU));
 }
 
 }  // namespace elbo::diag

@@ -107,4 +107,23 @@ std::vector<int64_t> Distribution::particle_shape(int64_t k) const {
   return shape;
 }
 
+DistributionPtr slice_rows(const Distribution& q, int64_t begin, int64_t end, const torch::TensorOptions& options) {
+  std::vector<Tensor> rows;
+  for (const auto& p : q.parameters()) rows.push_back(p.slice(0, begin, end).to(options));
+  return q.with_parameters(rows);
+}
+
+DistributionPtr cat_rows(const std::vector<DistributionPtr>& parts, const torch::TensorOptions& options) {
+  ELBO_CHECK(!parts.empty(), "elbo::dist::cat_rows: no distributions to stack");
+  std::vector<std::vector<Tensor>> columns;  // per parameter, per part
+  for (const auto& q : parts) {
+    const auto params = q->parameters();
+    columns.resize(params.size());
+    for (size_t i = 0; i < params.size(); ++i) columns[i].push_back(params[i].to(options));
+  }
+  std::vector<Tensor> joined;
+  for (const auto& c : columns) joined.push_back(torch::cat(c));
+  return parts.front()->with_parameters(joined);
+}
+
 }  // namespace elbo::dist

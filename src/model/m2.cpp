@@ -50,6 +50,23 @@ Tensor M2Impl::input(const Batch& batch) const {
   return batch.mask.defined() ? batch.x * batch.mask : batch.x;  // missing entries read as zeros
 }
 
+std::pair<Tensor, Tensor> M2Impl::labels_where_known(const Batch& batch, const Tensor& fill) const {
+  const int64_t b = fill.size(0), c = options_.classes;
+  if (!batch.y.defined()) return {fill, torch::zeros({b}, fill.options().dtype(torch::kBool))};
+  ELBO_CHECK(batch.y.dim() == 1 && batch.y.size(0) == b, "elbo::model::M2: expected labels [", b, "], got ",
+             batch.y.sizes());
+  const Tensor known = batch.y_mask.defined() ? batch.y_mask.to(fill.device()) > 0
+                                              : torch::ones({b}, fill.options().dtype(torch::kBool));
+  const Tensor labels = torch::where(known, batch.y.to(fill.device()), fill);
+  if (known.any().item<bool>()) {
+    const Tensor seen = labels.masked_select(known);
+    const int64_t lo = seen.min().item<int64_t>(), hi = seen.max().item<int64_t>();
+    ELBO_CHECK(lo >= 0 && hi < c, "elbo::model::M2: label ", lo < 0 ? lo : hi, " is outside 0..", c - 1,
+               " (model.classes = ", c, ")");
+  }
+  return {labels, known};
+}
+
 Tensor M2Impl::with_label(const Tensor& v, const Tensor& y) const {
   std::vector<int64_t> shape = v.sizes().vec();
   shape.back() = options_.classes;
@@ -69,21 +86,7 @@ Trace M2Impl::forward(const Batch& batch, int64_t particles) {
   ELBO_CHECK(particles >= 1, "elbo::model::M2: particles must be >= 1 (got ", particles, ")");
   const Tensor x = input(batch);
   const int64_t b = x.size(0), c = options_.classes, k = particles, d = options_.latent_dim;
-  // Which rows have a label, and the labels (checked where known).
-  Tensor known = torch::zeros({b}, x.options().dtype(torch::kBool));
-  Tensor labels = torch::zeros({b}, x.options().dtype(torch::kLong));
-  if (batch.y.defined()) {
-    ELBO_CHECK(batch.y.dim() == 1 && batch.y.size(0) == b, "elbo::model::M2: expected labels [", b, "], got ",
-               batch.y.sizes());
-    known = batch.y_mask.defined() ? batch.y_mask.to(x.device()) > 0 : torch::ones_like(known);
-    labels = torch::where(known, batch.y.to(x.device()), labels);
-    if (known.any().item<bool>()) {
-      const Tensor seen = labels.masked_select(known);
-      const int64_t lo = seen.min().item<int64_t>(), hi = seen.max().item<int64_t>();
-      ELBO_CHECK(lo >= 0 && hi < c, "elbo::model::M2: label ", lo < 0 ? lo : hi, " is outside 0..", c - 1,
-                 " (model.classes = ", c, ")");
-    }
-  }
+  const auto [labels, known] = labels_where_known(batch, torch::zeros({b}, x.options().dtype(torch::kLong)));
   const Tensor log_q_y = classify(batch).transpose(0, 1);  // [C, B]
   Site y;
   y.name = "y";
@@ -118,13 +121,7 @@ Trace M2Impl::forward(const Batch& batch, int64_t particles) {
 
 dist::DistributionPtr M2Impl::posterior(const Batch& batch) {
   const Tensor x = input(batch);
-  Tensor labels = classify(batch).argmax(-1);
-  if (batch.y.defined()) {
-    const Tensor known = batch.y_mask.defined() ? batch.y_mask.to(x.device()) > 0
-                                                : torch::ones({x.size(0)}, x.options().dtype(torch::kBool));
-    labels = torch::where(known, batch.y.to(x.device()), labels);
-  }
-  return std::make_shared<dist::Normal>(encode(x, labels));
+  return std::make_shared<dist::Normal>(encode(x, labels_where_known(batch, classify(batch).argmax(-1)).first));
 }
 
 dist::DistributionPtr M2Impl::likelihood(const Tensor& z) { return likelihood(z, Tensor()); }

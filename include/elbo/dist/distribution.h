@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace elbo::dist {
 
@@ -70,5 +71,13 @@ class Distribution {
 };
 
 using DistributionPtr = std::shared_ptr<Distribution>;
+
+/// Rows [begin, end) (axis 0: examples) of a per-example q's parameters, converted to `options`
+/// (device, dtype): the q of one block of a data set.
+DistributionPtr slice_rows(const Distribution& q, int64_t begin, int64_t end, const torch::TensorOptions& options);
+
+/// Per-example qs of one family stacked along axis 0, their parameters converted to `options`:
+/// the q of a data set from the qs of its blocks.
+DistributionPtr cat_rows(const std::vector<DistributionPtr>& parts, const torch::TensorOptions& options);
 
 }  // namespace elbo::dist

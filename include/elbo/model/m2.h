@@ -55,6 +55,9 @@ class M2Impl : public Model {
   /// q(z | x, y) for x [B, F] (missing entries zeroed) and labels y [..., B].
   dist::Normal encode(const Tensor& x, const Tensor& y);
   Tensor input(const Batch& batch) const;
+  /// The batch's labels where known (Batch.y where y_mask > 0, checked to be in range), `fill` [B]
+  /// elsewhere, and which rows are known [B] (none in a batch without labels).
+  std::pair<Tensor, Tensor> labels_where_known(const Batch& batch, const Tensor& fill) const;
 
   M2Options options_;
   nn::Mlp classifier_{nullptr}, encoder_{nullptr}, decoder_{nullptr};

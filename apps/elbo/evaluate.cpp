@@ -179,12 +179,7 @@ Action add_evaluate(CLI::App& app) {
       table += information_table(info);
       extra.push_back(information_section(info));
     }
-    if (run.model->has_classifier() && test.y.defined()) {  // test error and confusion matrix
-      const diag::Classification c = diag::evaluate_classifier(*run.model, test, args->batch);
-      json.insert(json.size() - 1, ", \"classification\": " + diag::to_json(c));
-      table += classification_table(c);
-      extra.push_back(classification_section(c));
-    }
+    evaluate_extras(*run.model, test, run.config, run.dir, eo.k, json, table, extra);
     if (test.factors.defined() && test.size() >= 2) {  // data with known factors (dsprites): disentanglement
       diag::MigOptions mo;
       mo.batch_size = args->batch;

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   add("encode", "write posterior means and scales of test examples to CSV", elbo::cli::add_encode);
   add("refine", "optimize q(z|x) per test example (non-amortized inference) and write the refined latents",
       elbo::cli::add_refine);
+  add("impute", "fill missing entries with draws from p(x_mis | x_obs) (importance resampling) or their quantiles",
+      elbo::cli::add_impute);
   add("sweep", "train one run per value of a config key (e.g. objective.beta) and draw the rate-distortion curve",
       elbo::cli::add_sweep);
   add("config", "print every config key with its default and meaning", elbo::cli::add_config);

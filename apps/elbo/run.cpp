@@ -374,6 +374,35 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
   report::write_html_report(dir + "/report.html", "elbo run: " + dir, sections);
 }
 
+void evaluate_extras(model::Model& model, const data::Dataset& test, const Config& config, const std::string& dir,
+                     int64_t k, std::string& json, std::string& table, std::vector<report::Section>& sections) {
+  if (model.has_classifier() && test.y.defined()) {
+    const diag::Classification c = diag::evaluate_classifier(model, test);
+    json.insert(json.size() - 1, ", \"classification\": " + diag::to_json(c));
+    table += classification_table(c);
+    sections.push_back(classification_section(c));
+  }
+  if (test.hidden.defined() && model.latent_dim() > 0 && test.hidden.sum().item<double>() > 0) {
+    diag::ImputationOptions o;
+    o.particles = k;
+    o.draws = config.get_int("eval.impute_draws");
+    o.seed = static_cast<uint64_t>(config.get_int("train.seed"));
+    std::fprintf(stderr, "elbo: imputing the hidden entries of %lld test examples (K=%lld, %lld draws)\n",
+                 static_cast<long long>(test.size()), static_cast<long long>(o.particles),
+                 static_cast<long long>(o.draws));
+    const diag::ImputationScores scores = diag::score_imputation(model, test, o);
+    std::string picture;
+    if (test.image.is_image()) {
+      const ImputationPicture p = imputation_picture(model, test, 8, o.particles, o.seed);
+      picture = dir + "/imputations.png";
+      write_examples(picture, p.images, test.image, p.columns);
+    }
+    json.insert(json.size() - 1, ", \"imputation\": " + diag::to_json(scores));
+    table += imputation_table(scores);
+    sections.push_back(imputation_section(scores, picture));
+  }
+}
+
 void warn_if_collapsed(const diag::Summary& summary) {
   const int64_t dims = summary.activity.activity.defined() ? summary.activity.activity.numel() : 0;
   if (dims > 0 && 2 * summary.activity.active_units < dims)

@@ -3,6 +3,7 @@
 #include "elbo/core/config.h"
 #include "elbo/data/dataset.h"
 #include "elbo/diag/classification.h"
+#include "elbo/diag/imputation.h"
 #include "elbo/diag/summary.h"
 #include "elbo/model/model.h"
 #include "elbo/report/html.h"
@@ -64,6 +65,26 @@ Pictures make_pictures(model::Model& model, const data::Dataset& test, const Con
 /// `extra` sections (e.g. the gaps and information of elbo evaluate) come last.
 void write_report(const std::string& dir, model::Model& model, const data::Dataset& test, const Config& config,
                   const diag::Summary& summary, const std::vector<report::Section>& extra = {});
+
+/// Imputations of the first `rows` examples of `data` for a picture: per example the input (missing
+/// entries grey), its mask, the true values, the imputed mean and four imputations.
+struct ImputationPicture {
+  torch::Tensor images;  ///< [rows * columns, D]
+  int64_t columns = 0;
+};
+ImputationPicture imputation_picture(model::Model& model, const data::Dataset& data, int64_t rows, int64_t particles,
+                                     uint64_t seed);
+/// The imputation scores as a table for the terminal, and as a report section with the picture
+/// at `picture` (a path; "" = none).
+std::string imputation_table(const diag::ImputationScores& s);
+report::Section imputation_section(const diag::ImputationScores& s, const std::string& picture);
+
+/// What a model and test set call for beyond the evidence, appended to the JSON object `json`,
+/// the terminal `table` and the report's `sections`: the classifier's test error and confusion
+/// matrix (a model with a classifier, labelled data) and the imputation scores with a picture in
+/// RUN/imputations.png (data with entries hidden by data.missing; K = eval.k, eval.impute_draws).
+void evaluate_extras(model::Model& model, const data::Dataset& test, const Config& config, const std::string& dir,
+                     int64_t k, std::string& json, std::string& table, std::vector<report::Section>& sections);
 
 /// Warns on stderr when fewer than half of the latent units are active, naming the remedies.
 void warn_if_collapsed(const diag::Summary& summary);

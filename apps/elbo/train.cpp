@@ -213,6 +213,10 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
     std::fprintf(stderr, "elbo train: %lld training, %lld validation examples of %lld features from %s\n",
                  static_cast<long long>(data.train.size()), static_cast<long long>(data.validation.size()),
                  static_cast<long long>(data.train.features()), data.train.name.c_str());
+  if (root && data.train.rows_dropped + data.validation.rows_dropped + data.test.rows_dropped > 0)
+    std::fprintf(stderr, "elbo train: dropped rows with every entry missing: %lld training, %lld validation, %lld test\n",
+                 static_cast<long long>(data.train.rows_dropped), static_cast<long long>(data.validation.rows_dropped),
+                 static_cast<long long>(data.test.rows_dropped));
   ELBO_CHECK(!resume || resumed->features == data.train.features(), "--resume: checkpoint '", ckpt,
              "' was trained on data with ", resumed->features, " features per example, but '", data.train.name,
              "' has ", data.train.features(), " (the data changed since the run started?)");
@@ -275,12 +279,7 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
   const diag::Summary summary = diag::summarize(diag::estimate_evidence(*model, test, eo));
   std::string json = diag::to_json(summary), table = summary_table(summary);
   std::vector<report::Section> extra;
-  if (model->has_classifier() && test.y.defined()) {  // test error and confusion matrix
-    const diag::Classification c = diag::evaluate_classifier(*model, test);
-    json.insert(json.size() - 1, ", \"classification\": " + diag::to_json(c));
-    table += classification_table(c);
-    extra.push_back(classification_section(c));
-  }
+  evaluate_extras(*model, test, config, dir, eo.k, json, table, extra);
   write_file_atomic(dir + "/evaluation.json", json + "\n");
   warn_if_collapsed(summary);
   write_report(dir, *model, data.test, config, summary, extra);

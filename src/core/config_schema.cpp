@@ -32,6 +32,15 @@ const std::vector<ConfigKey>& config_schema() {
        "classes and chosen with train.seed (0 = keep all labels)", 0, 1e12},
       {"data.labelled_repeat", int64_t{0}, "semi-supervised: the labelled examples appear this many times per epoch "
        "(0 = auto: about a tenth of each batch is labelled)", 0, 1e9},
+      {"data.missing", S("none"), "hide entries of complete data, keeping them to score imputations (each split its own "
+       "masks): mcar = each entry with probability data.missing_rate, block = a square of side data.missing_block per "
+       "image, bottom_half = the lower half of each image, columns = data.missing_columns of a table", -1e300, 1e300,
+       {"none", "mcar", "block", "bottom_half", "columns"}},
+      {"data.missing_rate", 0.2, "data.missing = \"mcar\": probability in [0, 1) that an entry is hidden", 0.0, 1.0},
+      {"data.missing_block", int64_t{14}, "data.missing = \"block\": side of the hidden square in pixels", 1, 1e6},
+      {"data.missing_columns", S(""), "data.missing = \"columns\": comma-separated CSV header names or 1-based feature "
+       "indices hidden in every row"},
+      {"data.missing_seed", int64_t{1}, "seed of the data.missing masks (independent of train.seed)", 0, 9.2e18},
       // model
       {"model.type", S("vae"), "model family (hvae: hierarchical VAE with model.latent_dims layers; m2: semi-supervised "
        "VAE with the label as an enumerated latent; classifier: an MLP p(y|x), M2's supervised baseline)", -1e300, 1e300,
@@ -46,6 +55,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.latent_dims", L{32, 16}, "hvae: sizes of z1 (next to x) ... zL (top), at least 2 layers", 1, 1e5},
       {"model.inference", S("mean_field"), "hvae: q(z1|x) q(z2|x) ... (mean_field) or q(z1|x) q(z2|z1) ... (structured)",
        -1e300, 1e300, {"mean_field", "structured"}},
+      {"model.encoder_mask", false, "the encoder reads [x with missing entries zeroed, mask] (Mattei & Frellsen 2019); "
+       "false = x with missing entries zeroed"},
       {"model.conditional", false, "conditional VAE: encoder and decoder also read onehot(label) (needs labels)"},
       {"model.classes", int64_t{10}, "label classes 0..classes-1 of a conditional model, M2 or a classifier", 2, 1e6},
       {"model.activation", S("relu"), "hidden activation", -1e300, 1e300,
@@ -60,8 +71,9 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.prior_scale", 1.0, "standard deviation of the normal prior", 1e-12, 1e12},
       {"model.decoder_init_scale", 1.0, "multiplies the decoder's output-layer initial weights (small = remedy for posterior collapse)", 0.0, 1e3},
       // objective
-      {"objective.type", S("elbo"), "training objective (geco: distortion constraint; tcvae: beta weights the total correlation)",
-       -1e300, 1e300, {"elbo", "iwae", "geco", "tcvae"}},
+      {"objective.type", S("elbo"), "training objective (miwae: the IWAE bound over the observed entries, Mattei & Frellsen 2019; geco: distortion "
+       "constraint; tcvae: beta weights the total correlation)",
+       -1e300, 1e300, {"elbo", "iwae", "miwae", "geco", "tcvae"}},
       {"objective.particles", int64_t{1}, "samples z per example (K)", 1, 1e6},
       {"objective.kl", S("analytic"), "KL term of the ELBO", -1e300, 1e300, {"analytic", "mc"}},
       {"objective.beta", 1.0, "weight of the KL term (beta-VAE)", 0.0, 1e6},
@@ -100,6 +112,8 @@ const std::vector<ConfigKey>& config_schema() {
       // evaluation and report
       {"eval.k", int64_t{1000}, "importance samples K of the IWAE log-likelihood estimate", 1, 1e9},
       {"eval.n", int64_t{1000}, "test examples evaluated (0 = all)", 0, 1e12},
+      {"eval.impute_draws", int64_t{100}, "data with entries hidden by data.missing: imputations per test example "
+       "(their quantiles give the interval coverage)", 2, 1e6},
       {"report.samples", int64_t{64}, "images in the prior sample grid", 1, 10000},
       {"report.interpolation_steps", int64_t{10}, "images per latent interpolation row", 2, 1000},
   };

@@ -117,6 +117,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
   std::vector<float> x;
   std::vector<float> mask;  // filled lazily at the first missing cell
   std::vector<int64_t> y;
+  std::vector<std::string> names;  // the header's cells, label column excluded
   int64_t columns = -1, label = -1, first_line = 0, rows = 0, line_no = 0;
   bool header_pending = options.header != "no";
 
@@ -153,7 +154,11 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
       for (const auto& cell : cells) {
         if (!header && !is_missing(cell) && parse_double(cell, unused) == Parse::not_a_number) header = true;
       }
-      if (header) continue;
+      if (header) {
+        for (int64_t c = 0; c < n; ++c)
+          if (c != label) names.push_back(cells[c]);
+        continue;
+      }
     }
 
     for (int64_t c = 0; c < n; ++c) {
@@ -196,6 +201,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
   if (label >= 0) {
     data.y = torch::from_blob(y.data(), {rows}, torch::TensorOptions().dtype(torch::kInt64)).clone();
   }
+  data.feature_names = std::move(names);
   data.name = path;
   return data;
 }

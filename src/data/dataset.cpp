@@ -110,7 +110,7 @@ void permute_rows(torch::Tensor& t, const torch::Tensor& perm) {
 /// Examples [begin, end) as views.
 Dataset rows(const Dataset& d, int64_t begin, int64_t end) {
   Dataset out = d;
-  for (torch::Tensor* t : {&out.x, &out.mask, &out.y, &out.y_mask, &out.target, &out.factors})
+  for (torch::Tensor* t : {&out.x, &out.mask, &out.y, &out.y_mask, &out.target, &out.hidden, &out.factors})
     if (t->defined()) *t = t->slice(0, begin, end);
   return out;
 }
@@ -132,6 +132,7 @@ Batch Dataset::batch(const torch::Tensor& index, WorkerThreads* threads) const {
   Batch b;
   b.x = byte_rows(x) ? gather_pixels(x, idx, threads) : float_features(x.index_select(0, idx));
   if (dynamic_binarize) b.x = torch::bernoulli(b.x);
+  if (hidden.defined()) b.x.masked_fill_(hidden.index_select(0, idx) > 0, 0);
   if (mask.defined()) b.mask = mask.index_select(0, idx);
   if (y.defined()) b.y = y.index_select(0, idx);
   if (y_mask.defined()) b.y_mask = y_mask.index_select(0, idx);
@@ -156,6 +157,7 @@ Batch Dataset::slice(int64_t begin, int64_t end) const {
   Batch b;
   if (!x.defined()) return b;
   b.x = float_features(x.slice(0, begin, end));
+  if (hidden.defined()) b.x = b.x.masked_fill(hidden.slice(0, begin, end) > 0, 0);
   if (mask.defined()) b.mask = mask.slice(0, begin, end);
   if (y.defined()) b.y = y.slice(0, begin, end);
   if (y_mask.defined()) b.y_mask = y_mask.slice(0, begin, end);
@@ -171,6 +173,7 @@ Dataset Dataset::subset(const torch::Tensor& index) const {
   if (y.defined()) out.y = y.index_select(0, idx);
   if (y_mask.defined()) out.y_mask = y_mask.index_select(0, idx);
   if (target.defined()) out.target = target.index_select(0, idx);
+  if (hidden.defined()) out.hidden = hidden.index_select(0, idx);
   if (factors.defined()) out.factors = factors.index_select(0, idx.to(factors.device()));
   return out;
 }
@@ -228,7 +231,10 @@ void apply_standardization(Dataset& data, const Standardization& s) {
              data.features());
   const torch::Tensor x = float_features(data.x);
   data.x = (x - s.mean.to(x.options()).view({1, -1})) / s.std.to(x.options()).view({1, -1});
-  if (data.mask.defined()) data.x.mul_(data.mask.to(data.x.scalar_type()));
+  // Missing entries become 0; hidden ones (data.missing) keep their standardized true value.
+  if (data.mask.defined())
+    data.x.mul_(data.hidden.defined() ? (data.mask + data.hidden).clamp_max(1).to(data.x.scalar_type())
+                                      : data.mask.to(data.x.scalar_type()));
 }
 
 TrainValidation split_validation(Dataset data, int64_t validation, uint64_t seed) {
@@ -246,7 +252,7 @@ TrainValidation split_validation(Dataset data, int64_t validation, uint64_t seed
     const int64_t i = n - 1 - k, j = std::min(i, static_cast<int64_t>(draw[k] * static_cast<double>(i + 1)));
     std::swap(p[i], p[j]);
   }
-  for (torch::Tensor* t : {&data.x, &data.mask, &data.y, &data.y_mask, &data.target, &data.factors})
+  for (torch::Tensor* t : {&data.x, &data.mask, &data.y, &data.y_mask, &data.target, &data.hidden, &data.factors})
     permute_rows(*t, perm);
   return {rows(data, 0, n - validation), rows(data, n - validation, n)};
 }

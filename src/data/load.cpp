@@ -6,6 +6,7 @@
 #include "elbo/data/dsprites.h"
 #include "elbo/data/idx.h"
 #include "elbo/data/labelled.h"
+#include "elbo/data/missing.h"
 
 namespace elbo::data {
 namespace {
@@ -87,6 +88,7 @@ bool test_has_own_file(const Config& c) {
 }
 
 constexpr uint64_t kTestBinarizeSeed = 4;
+constexpr uint64_t kTrainSplit = 1, kValidationSplit = 2, kTestSplit = 3;  // data.missing's mask streams
 
 }  // namespace
 
@@ -128,13 +130,16 @@ Splits load_data(const Config& c, bool read_test_file) {
   ELBO_CHECK(validation < all.size(), "data.validation = ", validation, " must be smaller than the number of training examples (",
              all.size(), " in '", all.name, "')");
   TrainValidation tv = split_validation(std::move(all), validation, mix_seed(seed, RngStream::data, 2));
-  s.train = tv.train;
-  s.validation = tv.validation;
+  // Each split gets its own masks; rows left with nothing observed are dropped (and counted).
+  const MissingOptions missing = MissingOptions::from_config(c);
+  s.train = drop_empty_rows(hide_entries(tv.train, missing, kTrainSplit));
+  s.validation = drop_empty_rows(hide_entries(tv.validation, missing, kValidationSplit));
+  if (s.test.x.defined()) s.test = drop_empty_rows(hide_entries(s.test, missing, kTestSplit));
 
-  if (c.get_bool("data.standardize")) {
-    Standardization st = standardize(s.train);
-    apply_standardization(s.validation, st);
-    if (s.test.x.defined()) apply_standardization(s.test, st);
+  if (c.get_bool("data.standardize")) {  // statistics of the observed training entries
+    s.standardization = standardize(s.train);
+    apply_standardization(s.validation, s.standardization);
+    if (s.test.x.defined()) apply_standardization(s.test, s.standardization);
   }
   const Binarization bin = parse_binarization(c.get_string("data.binarize"));
   if (bin != Binarization::none) {
@@ -155,9 +160,15 @@ Splits load_data(const Config& c, bool read_test_file) {
   return s;
 }
 
+Dataset read_examples(const Config& c, const std::string& path) {
+  ELBO_CHECK(c.get_string("data.format") != "dsprites", "data.format = \"dsprites\" is built in; it has no files to read");
+  return c.get_string("data.format") == "csv" ? read_table(c, path) : read_idx_images(path, "");
+}
+
 Dataset load_test_data(const Config& c) {
   if (!test_has_own_file(c) || c.get_bool("data.standardize")) return load_data(c).test;  // needs the training data
   Dataset test = head(read_split(c, "data.test", "data.test_labels"), c.get_int("data.max_test"));
+  test = drop_empty_rows(hide_entries(std::move(test), MissingOptions::from_config(c), kTestSplit));
   if (parse_binarization(c.get_string("data.binarize")) != Binarization::none)
     test = binarize_static(test, mix_seed(0, RngStream::data, kTestBinarizeSeed));
   return c.get_string("model.type") == "m2" ? hide_labels(std::move(test)) : test;

@@ -16,7 +16,7 @@ Tensor ClassifierImpl::classify(const Batch& batch) {
   ELBO_CHECK(batch.x.defined() && batch.x.dim() == 2 && batch.x.size(1) == features_,
              "elbo::model::Classifier: expected data [B, ", features_, "], got ",
              batch.x.defined() ? batch.x.sizes() : c10::IntArrayRef{});
-  return torch::log_softmax(net_->forward(batch.mask.defined() ? batch.x * batch.mask : batch.x), -1);
+  return torch::log_softmax(net_->forward(encoder_input(batch)), -1);
 }
 
 Trace ClassifierImpl::forward(const Batch& batch, int64_t) {

@@ -29,6 +29,7 @@ HierarchicalVaeOptions HierarchicalVaeOptions::from_config(const Config& c, int6
   o.inference = c.get_string("model.inference");
   o.hidden = c.get_ints("model.hidden");
   o.encoder_hidden = c.get_ints("model.encoder_hidden");
+  o.encoder_mask = c.get_bool("model.encoder_mask");
   o.activation = nn::parse_activation(c.get_string("model.activation"));
   o.likelihood = c.get_string("model.likelihood");
   o.likelihood_scale = c.get_string("model.likelihood_scale");
@@ -56,7 +57,7 @@ HierarchicalVaeImpl::HierarchicalVaeImpl(const HierarchicalVaeOptions& o) : opti
     return nn::Mlp(nn::MlpOptions(in, out).hidden(widths).activation(o.activation));
   };
   encoder_ = register_module(
-      "encoder", mlp(o.features, 2 * (structured() ? d[0] : latent_dim_), o.encoder_hidden.empty() ? o.hidden : o.encoder_hidden));
+      "encoder", mlp(o.features * (o.encoder_mask ? 2 : 1), 2 * (structured() ? d[0] : latent_dim_), o.encoder_hidden.empty() ? o.hidden : o.encoder_hidden));
   for (size_t l = 0; l + 1 < d.size(); ++l) {
     if (structured()) up_.push_back(register_module("up" + std::to_string(l + 1), mlp(d[l], 2 * d[l + 1], o.hidden)));
     down_.push_back(register_module("down" + std::to_string(l + 1), mlp(d[l + 1], 2 * d[l], o.hidden)));
@@ -72,8 +73,7 @@ Tensor HierarchicalVaeImpl::input(const Batch& batch) const {
   ELBO_CHECK(batch.x.defined() && batch.x.dim() == 2 && batch.x.size(1) == options_.features,
              "elbo::model::HierarchicalVae: expected data [B, ", options_.features, "], got ",
              batch.x.defined() ? batch.x.sizes() : c10::IntArrayRef{});
-  // Missing entries (mask == 0) are presented to the encoder as zeros.
-  return batch.mask.defined() ? batch.x * batch.mask : batch.x;
+  return encoder_input(batch, options_.encoder_mask);
 }
 
 dist::Normal HierarchicalVaeImpl::prior(size_t l, const Tensor& above) {

@@ -47,7 +47,7 @@ Tensor M2Impl::input(const Batch& batch) const {
   ELBO_CHECK(batch.x.defined() && batch.x.dim() == 2 && batch.x.size(1) == options_.features,
              "elbo::model::M2: expected data [B, ", options_.features, "], got ",
              batch.x.defined() ? batch.x.sizes() : c10::IntArrayRef{});
-  return batch.mask.defined() ? batch.x * batch.mask : batch.x;  // missing entries read as zeros
+  return encoder_input(batch);
 }
 
 std::pair<Tensor, Tensor> M2Impl::labels_where_known(const Batch& batch, const Tensor& fill) const {

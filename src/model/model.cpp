@@ -28,6 +28,14 @@ Site observe(std::string name, const dist::Distribution& p, const Tensor& x, con
   return s;
 }
 
+Tensor encoder_input(const Batch& batch, bool with_mask) {
+  const Tensor& x = batch.x;
+  const Tensor mask = batch.mask.defined() ? batch.mask.to(x.options()) : Tensor();
+  const Tensor observed = mask.defined() ? torch::where(mask > 0, x, torch::zeros_like(x)) : x;
+  if (!with_mask) return observed;
+  return torch::cat({observed, mask.defined() ? mask : torch::ones_like(x)}, -1);
+}
+
 dist::DistributionPtr Model::posterior(const Batch&) {
   ELBO_CHECK(false, name(), " has no per-example latent code (posterior)");
   return nullptr;

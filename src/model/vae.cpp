@@ -29,6 +29,7 @@ VaeOptions VaeOptions::from_config(const Config& c, int64_t features, const Imag
   o.prior = c.get_string("model.prior");
   o.prior_scale = c.get_double("model.prior_scale");
   o.decoder_init_scale = c.get_double("model.decoder_init_scale");
+  o.encoder_mask = c.get_bool("model.encoder_mask");
   o.classes = c.get_bool("model.conditional") ? c.get_int("model.classes") : 0;
   return o;
 }
@@ -55,13 +56,14 @@ VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
   };
   if (o.encoder == "conv") {
     needs_image("encoder");
+    const ImageShape input{o.image.channels * (o.encoder_mask ? 2 : 1), o.image.height, o.image.width};
     encoder_ = torch::nn::AnyModule(nn::ConvEncoder(
-        nn::ConvOptions(o.image, 2 * o.latent_dim).channels(o.channels).activation(o.activation)));
+        nn::ConvOptions(input, 2 * o.latent_dim).channels(o.channels).activation(o.activation)));
   } else {
     ELBO_CHECK(o.encoder == "mlp", "model.encoder '", o.encoder, "' is not one of: mlp, conv");
     const auto& widths = o.encoder_hidden.empty() ? o.hidden : o.encoder_hidden;
     encoder_ = torch::nn::AnyModule(
-        nn::Mlp(nn::MlpOptions(o.features + o.classes, 2 * o.latent_dim).hidden(widths).activation(o.activation)));
+        nn::Mlp(nn::MlpOptions(o.features * (o.encoder_mask ? 2 : 1) + o.classes, 2 * o.latent_dim).hidden(widths).activation(o.activation)));
   }
   if (o.decoder == "conv") {
     needs_image("decoder");
@@ -88,9 +90,7 @@ dist::Normal VaeImpl::prior() const {
 dist::DistributionPtr VaeImpl::posterior(const Batch& batch) {
   ELBO_CHECK(batch.x.dim() == 2 && batch.x.size(1) == options_.features, "elbo::model::Vae: expected data [B, ",
              options_.features, "], got ", batch.x.sizes());
-  // Missing entries (mask == 0) are presented to the encoder as zeros.
-  Tensor x = batch.mask.defined() ? batch.x * batch.mask : batch.x;
-  auto raw = encoder_.forward(with_label(x, batch.y)).chunk(2, -1);
+  auto raw = encoder_.forward(with_label(encoder_input(batch, options_.encoder_mask), batch.y)).chunk(2, -1);
   return std::make_shared<dist::Normal>(raw[0], raw[1]);
 }
 

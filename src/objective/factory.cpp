@@ -10,7 +10,8 @@ namespace elbo::objective {
 std::shared_ptr<Objective> make_objective(const Config& c, int64_t train_size, int64_t labelled) {
   const std::string type = c.get_string("objective.type");
   const bool analytic_kl = c.get_string("objective.kl") == "analytic";
-  if (type == "iwae") return std::make_shared<Iwae>(c.get_int("objective.particles"));
+  // MIWAE is the IWAE bound of a trace whose observed sites carry the data's mask: one objective.
+  if (type == "iwae" || type == "miwae") return std::make_shared<Iwae>(c.get_int("objective.particles"));
   if (type == "tcvae")
     return std::make_shared<TcVae>(c.get_int("objective.particles"), c.get_double("objective.beta"), train_size,
                                    analytic_kl);

@@ -54,6 +54,7 @@ std::string FusedVaeStep::unsupported(const model::VaeImpl& model) {
   if (o.likelihood != "bernoulli") return "the likelihood is not Bernoulli";
   if (o.prior != "normal") return "the prior is not normal";
   if (o.classes > 0) return "the model is conditional";
+  if (o.encoder_mask) return "the encoder reads the mask (model.encoder_mask)";
   for (const auto& p : model.parameters())
     if (p.scalar_type() != torch::kFloat || !p.device().is_cpu()) return "the parameters are not float32 on the CPU";
   return "";

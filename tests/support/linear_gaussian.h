@@ -82,7 +82,7 @@ class LinearGaussian : public model::Model {
     model::Trace t;
     t.sites.push_back(model::sample_latent("z", q, p, k));
     const torch::Tensor z = t.sites.back().value;
-    t.sites.push_back(model::observe("x", *likelihood(z), batch.x));
+    t.sites.push_back(model::observe("x", *likelihood(z), batch.x, batch.mask));
     return t;
   }
 

@@ -39,6 +39,11 @@ struct Dataset {
   torch::Tensor y;     ///< [N] int64 or undefined
   torch::Tensor y_mask;  ///< [N] float32 1 = label known, 0 = unlabelled; undefined = all known (or no labels)
   torch::Tensor target;  ///< [N, T] float regression targets, or undefined
+  /// [N, D] float32 1 = hidden by data.missing (missing.h): mask is 0 there, x keeps the true value
+  /// for scoring imputations, and batch() / slice() give the models 0 in its place; undefined = none.
+  torch::Tensor hidden;
+  std::vector<std::string> feature_names;  ///< CSV header cells (label column excluded), or empty
+  int64_t rows_dropped = 0;  ///< rows removed because every entry was missing (drop_empty_rows)
   ImageShape image;    ///< set when examples are images
   std::string name;    ///< where it came from (file name), for messages and reports
   bool dynamic_binarize = false;  ///< draw Bernoulli(x) in every batch()

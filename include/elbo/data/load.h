@@ -9,6 +9,7 @@ struct Splits {
   Dataset train;
   Dataset validation;
   Dataset test;
+  Standardization standardization;  ///< data.standardize: the training statistics (else undefined)
 };
 
 /// Loads the data a run config describes (data.* keys): IDX images (scaled to
@@ -16,11 +17,17 @@ struct Splits {
 /// training statistics) or the built-in dsprites images with their factors
 /// (data/dsprites.h; data.dsprites_*), a test split (from its own file, held out,
 /// or for dsprites its own factor combinations), and a
-/// validation split held out of the training examples. Deterministic in train.seed.
+/// validation split held out of the training examples, and the data.missing masks of each split
+/// (data/missing.h; rows with nothing observed dropped). Deterministic in train.seed and data.missing_seed.
 /// With `read_test_file` false, a test split in its own IDX file (data.test) is
 /// left empty, its header checked, to be read after training with load_test_data
 /// (less memory while training).
 Splits load_data(const Config& config, bool read_test_file = true);
+
+/// The examples of one more file in the run's data format (data.format and the CSV keys; IDX
+/// images without labels), read as load_data reads a split but with nothing hidden, dropped or
+/// standardized (elbo impute --data).
+Dataset read_examples(const Config& config, const std::string& path);
 
 /// Only the test split (for evaluation of a trained run), built exactly as load_data
 /// builds it; reads only the test file when the test split does not depend on the

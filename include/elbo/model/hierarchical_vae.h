@@ -18,6 +18,7 @@ struct HierarchicalVaeOptions {
   std::string inference = "mean_field";      ///< mean_field | structured
   std::vector<int64_t> hidden{400};          ///< MLP widths of every network (the x decoder mirrors them)
   std::vector<int64_t> encoder_hidden;       ///< widths of the network reading x, when they differ (empty = hidden)
+  bool encoder_mask = false;                 ///< the encoder reads [x, mask] (missing data; encoder_input)
   nn::Activation activation = nn::Activation::relu;
   std::string likelihood = "bernoulli";
   std::string likelihood_scale = "per_feature";

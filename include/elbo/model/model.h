@@ -21,6 +21,11 @@ Site sample_latent(std::string name, const dist::DistributionPtr& q, const dist:
 /// The observed site `name` for data x [B, F] (mask: 1 = observed) under p(x | ...).
 Site observe(std::string name, const dist::Distribution& p, const Tensor& x, const Tensor& mask = {});
 
+/// What an encoder reads of a batch: x with missing entries (mask 0) set to 0 (a `where`, so a
+/// NaN there stays out), followed by the mask itself when `with_mask` ([B, 2 F]; all ones when the
+/// batch has none): the encoder then knows which zeros are missing (Mattei & Frellsen 2019).
+Tensor encoder_input(const Batch& batch, bool with_mask = false);
+
 /// A latent-variable model p(x, z) with an inference network q(z | x): for a batch and K
 /// particles it returns the trace of its named sites (latent, enumerated, observed,
 /// global), never a loss. Implementations: Vae (also conditional), HierarchicalVae, M2,

@@ -28,6 +28,7 @@ struct VaeOptions {
   std::string prior = "normal";      ///< normal | dirac (refused: support mismatch)
   double prior_scale = 1.0;
   double decoder_init_scale = 1.0;   ///< "small decoder init" remedy for posterior collapse
+  bool encoder_mask = false;         ///< the encoder reads [x, mask] (missing data; encoder_input)
   int64_t classes = 0;               ///< > 0: conditional VAE on labels 0..classes-1 (MLP encoder); 0 = unconditional
 
   /// The model.* keys of a run config, for data with `features` and `image`.

@@ -1,0 +1,214 @@
+// elbo impute RUN [--data FILE] [--draws M] [--k K] [--n N] [--summary] [--out FILE.csv|FILE.png]
+#include "commands.h"
+#include "run.h"
+
+#include "elbo/core/atomic_file.h"
+#include "elbo/core/check.h"
+#include "elbo/data/load.h"
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace elbo::cli {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::vector<std::string> column_names(const data::Dataset& d) {
+  if (static_cast<int64_t>(d.feature_names.size()) == d.features()) return d.feature_names;
+  std::vector<std::string> names;
+  for (int64_t j = 0; j < d.features(); ++j) names.push_back("x" + std::to_string(j + 1));
+  return names;
+}
+
+/// Values in the data file's units: standardized columns mapped back (x * std + mean).
+torch::Tensor original_units(const torch::Tensor& x, const data::Standardization& s) {
+  if (!s.mean.defined()) return x.to(torch::kDouble);
+  return x.to(torch::kDouble) * s.std.to(torch::kDouble) + s.mean.to(torch::kDouble);
+}
+
+/// "draw,row,<columns>": the M completed copies, rows numbered from 1 as in the data.
+std::string copies_csv(const torch::Tensor& draws, const std::vector<std::string>& names) {
+  std::ostringstream out;
+  out << std::setprecision(9) << "draw,row";
+  for (const auto& n : names) out << "," << n;
+  out << "\n";
+  const torch::Tensor values = draws.contiguous();
+  const auto a = values.accessor<double, 3>();
+  for (int64_t m = 0; m < draws.size(0); ++m)
+    for (int64_t i = 0; i < draws.size(1); ++i) {
+      out << m + 1 << "," << i + 1;
+      for (int64_t j = 0; j < draws.size(2); ++j) out << "," << a[m][i][j];
+      out << "\n";
+    }
+  return out.str();
+}
+
+/// "row,column,mean,q05,q25,q50,q75,q95[,truth]": one line per missing cell.
+std::string summary_csv(const torch::Tensor& draws, const torch::Tensor& mean, const data::Dataset& d,
+                        const data::Standardization& s) {
+  const torch::Tensor q = torch::quantile(draws.contiguous(), torch::tensor({0.05, 0.25, 0.5, 0.75, 0.95}, torch::kDouble), 0);
+  const torch::Tensor truth = d.hidden.defined() ? original_units(data::float_features(d.x).cpu(), s) : torch::Tensor();
+  std::ostringstream out;
+  out << std::setprecision(9) << "row,column,mean,q05,q25,q50,q75,q95" << (truth.defined() ? ",truth" : "") << "\n";
+  const torch::Tensor missing = (d.mask.cpu() == 0).nonzero();  // [cells, 2], row-major order
+  const auto cells = missing.accessor<int64_t, 2>();
+  const auto qa = q.accessor<double, 3>();
+  const torch::Tensor means = mean.contiguous();
+  const auto ma = means.accessor<double, 2>();
+  for (int64_t c = 0; c < missing.size(0); ++c) {
+    const int64_t i = cells[c][0], j = cells[c][1];
+    out << i + 1 << "," << j + 1 << "," << ma[i][j];
+    for (int64_t k = 0; k < 5; ++k) out << "," << qa[k][i][j];
+    if (truth.defined()) {
+      out << ",";
+      if (d.hidden[i][j].item<float>() > 0) out << truth[i][j].item<double>();
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+ImputationPicture imputation_picture(model::Model& model, const data::Dataset& data, int64_t rows, int64_t particles,
+                                     uint64_t seed) {
+  constexpr int64_t kDraws = 4;
+  ImputationPicture p;
+  const data::Dataset first = data.subset(torch::arange(std::min(rows, data.size()), torch::kLong));
+  diag::ImputationOptions o;
+  o.particles = particles;
+  o.draws = kDraws;
+  o.seed = seed;
+  const diag::Imputation imp = diag::impute(model, first, o);
+  const data::Batch batch = first.slice(0, first.size());
+  const torch::Tensor mask = batch.mask.defined() ? batch.mask.cpu().to(torch::kFloat) : torch::ones_like(batch.x.cpu());
+  const torch::Tensor input = torch::where(mask > 0, batch.x.cpu(), torch::full_like(mask, 0.5));
+  const torch::Tensor truth = data::float_features(first.x).cpu();
+  std::vector<torch::Tensor> columns{input, mask, truth, imp.mean.cpu().to(torch::kFloat)};
+  for (int64_t m = 0; m < kDraws; ++m) columns.push_back(imp.draws[m].cpu().to(torch::kFloat));
+  p.images = torch::stack(columns, 1).reshape({first.size() * static_cast<int64_t>(columns.size()), -1});
+  p.columns = static_cast<int64_t>(columns.size());
+  return p;
+}
+
+std::string imputation_table(const diag::ImputationScores& s) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(3);
+  auto row = [&](const std::string& k) -> std::ostream& { return out << "  " << std::left << std::setw(34) << k; };
+  row("imputation RMSE (hidden entries)") << s.rmse << " (" << s.hidden << " entries of " << s.examples << " rows)\n";
+  row("coverage of 50% / 90% intervals") << s.coverage50 << " / " << s.coverage90 << "\n";
+  row("log p(x_hid | x_obs) per entry") << s.log_likelihood << " nats (K=" << s.particles << ", " << s.draws
+                                        << " draws, ESS " << s.effective_sample_size << ")\n";
+  return out.str();
+}
+
+report::Section imputation_section(const diag::ImputationScores& s, const std::string& picture) {
+  auto num = [](double v) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(4) << v;
+    return o.str();
+  };
+  report::Section sec;
+  sec.heading = "Imputation";
+  sec.text = "Multiple imputation of the entries data.missing hid, by sampling importance resampling (Mattei & Frellsen "
+             "2019): K = " + std::to_string(s.particles) + " draws z ~ q(z|x_obs) weighted by p(x_obs|z) p(z) / q(z|x_obs), " +
+             std::to_string(s.draws) + " resampled, x_mis ~ p(x_mis|z). RMSE of the weighted mean in the data's units "
+             "(standardized for tables with data.standardize); coverage: hidden values inside the draws' central intervals.";
+  sec.table = {{"hidden entries scored", std::to_string(s.hidden) + " in " + std::to_string(s.examples) + " rows"},
+               {"RMSE of the imputed mean", num(s.rmse)},
+               {"coverage of the 50% interval", num(s.coverage50)},
+               {"coverage of the 90% interval", num(s.coverage90)},
+               {"log p(x_hid | x_obs), nats per hidden entry", num(s.log_likelihood)},
+               {"effective sample size of the weights (mean)", num(s.effective_sample_size)}};
+  if (!picture.empty())
+    sec.png_files = {{"Each row: the input (missing entries grey), its mask (white = observed), the true image, the "
+                      "imputed mean, four imputations",
+                      picture}};
+  return sec;
+}
+
+Action add_impute(CLI::App& app) {
+  struct Args {
+    std::string run, data, out;
+    int64_t draws = 100, k = -1, n = 0, seed = 1;
+    bool summary = false;
+  };
+  auto args = std::make_shared<Args>();
+  app.add_option("run", args->run, "run directory")->required();
+  app.add_option("--data", args->data,
+                 "a file with missing entries in the run's data format (CSV: empty or NA cells); default: the run's "
+                 "test split with the entries its data.missing hid");
+  app.add_option("--draws", args->draws, "imputations M per example")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--k", args->k, "importance samples K per example (default: eval.k of the run)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--n", args->n, "first N examples (0 = all; a picture shows 8 unless given)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--summary", args->summary,
+               "CSV: per missing cell the weighted mean and the 5/25/50/75/95% quantiles of the draws instead of the "
+               "M completed copies");
+  app.add_option("--out", args->out,
+                 "output .csv (completed copies, or --summary) or .png (images: input, mask, truth, mean, imputations); "
+                 "default RUN/imputations.csv or .png");
+  app.add_option("--seed", args->seed, "seed of the draws")->capture_default_str();
+  return [args]() -> int {
+    LoadedRun run = load_run(args->run);
+    const Config& c = run.config;
+    // Tables standardized with the training statistics are imputed in those units and written back in the file's.
+    data::Standardization s;
+    data::Dataset d;
+    if (c.get_bool("data.standardize")) {
+      data::Splits splits = data::load_data(c);
+      s = splits.standardization;
+      d = splits.test;
+    }
+    if (args->data.empty()) {
+      if (!d.x.defined()) d = data::load_test_data(c);
+      ELBO_CHECK(d.mask.defined() && (d.mask == 0).any().item<bool>(), "elbo impute: the test data of '", run.dir,
+                 "' have no missing entries (data.missing = \"", c.get_string("data.missing"),
+                 "\"); give --data FILE with missing cells, or train with data.missing set");
+    } else {
+      d = data::read_examples(c, args->data);
+      ELBO_CHECK(d.features() == run.model->features(), "elbo impute: '", args->data, "' has ", d.features(),
+                 " features per example, the model of '", run.dir, "' was trained on ", run.model->features());
+      ELBO_CHECK(d.mask.defined(), "elbo impute: '", args->data, "' has no missing entries (empty or NA cells)");
+      if (s.mean.defined()) data::apply_standardization(d, s);
+    }
+    const std::string out = args->out.empty() ? run.dir + (run.info.image.is_image() ? "/imputations.png"
+                                                                                     : "/imputations.csv")
+                                              : args->out;
+    ELBO_CHECK(ends_with(out, ".csv") || ends_with(out, ".png"), "elbo impute --out '", out, "' must end in .csv or .png");
+    const bool png = ends_with(out, ".png");
+    ELBO_CHECK(!png || run.info.image.is_image(), "elbo impute --out '", out,
+               "': the data of this run are not images; write .csv instead");
+    const int64_t n = args->n > 0 ? args->n : png ? 8 : d.size();
+    if (n < d.size()) d = d.subset(torch::arange(n, torch::kLong));
+    const int64_t k = args->k > 0 ? args->k : c.get_int("eval.k");
+    if (png) {
+      const ImputationPicture p = imputation_picture(*run.model, d, n, k, static_cast<uint64_t>(args->seed));
+      write_examples(out, p.images, run.info.image, p.columns);
+      std::cout << "wrote the imputations of " << d.size() << " examples to " << out
+                << " (columns: input, mask, truth, mean, four imputations)\n";
+      return 0;
+    }
+    diag::ImputationOptions o;
+    o.particles = k;
+    o.draws = args->draws;
+    o.seed = static_cast<uint64_t>(args->seed);
+    const diag::Imputation imp = diag::impute(*run.model, d, o);
+    const torch::Tensor draws = original_units(imp.draws, s);
+    write_file_atomic(out, args->summary ? summary_csv(draws, original_units(imp.mean, s), d, s)
+                                         : copies_csv(draws, column_names(d)));
+    const int64_t cells = (d.mask == 0).sum().item<int64_t>();
+    std::cout << "wrote " << (args->summary ? "the mean and quantiles of " : std::to_string(args->draws) + " imputations of ")
+              << cells << " missing entries in " << d.size() << " rows to " << out << " (K=" << k
+              << ", mean effective sample size " << std::fixed << std::setprecision(1)
+              << imp.effective_sample_size.mean().item<double>() << ")\n";
+    return 0;
+  };
+}
+
+}  // namespace elbo::cli

@@ -19,7 +19,7 @@ on the masked file and imputes it:
     ELBO train CONFIG --out RUN --set data.train=FILE --set data.test=FILE --set train.seed=SEED [--set k=v ...]
     ELBO impute RUN --data FILE --draws DRAWS --summary --out RUN/cells.csv
 
-and its posterior means (original units) are standardized with the same
+and its imputed means E[x_mis | x_obs] (original units) are standardized with the same
 statistics. Reported per table and rate (mean +- std over seeds): RMSE over
 hidden cells of each method, and the fraction of hidden true values inside
 elbo's 50% [q25, q75] and 90% [q05, q95] intervals. Raw numbers go to

@@ -83,6 +83,7 @@ ImputationPicture imputation_picture(model::Model& model, const data::Dataset& d
   o.particles = particles;
   o.draws = kDraws;
   o.seed = seed;
+  o.code_means = true;
   const diag::Imputation imp = diag::impute(model, first, o);
   const data::Batch batch = first.slice(0, first.size());
   const torch::Tensor mask = batch.mask.defined() ? batch.mask.cpu().to(torch::kFloat) : torch::ones_like(batch.x.cpu());
@@ -126,7 +127,7 @@ report::Section imputation_section(const diag::ImputationScores& s, const std::s
                {"effective sample size of the weights (mean)", num(s.effective_sample_size)}};
   if (!picture.empty())
     sec.png_files = {{"Each row: the input (missing entries grey), its mask (white = observed), the true image, the "
-                      "imputed mean, four imputations",
+                      "imputed mean, four imputations (each the mean of p(x_mis | z) for a resampled code z)",
                       picture}};
   return sec;
 }
@@ -157,6 +158,13 @@ Action add_impute(CLI::App& app) {
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
     const Config& c = run.config;
+    const std::string out = args->out.empty() ? run.dir + (run.info.image.is_image() ? "/imputations.png"
+                                                                                     : "/imputations.csv")
+                                              : args->out;
+    ELBO_CHECK(ends_with(out, ".csv") || ends_with(out, ".png"), "elbo impute --out '", out, "' must end in .csv or .png");
+    const bool png = ends_with(out, ".png");
+    ELBO_CHECK(!png || run.info.image.is_image(), "elbo impute --out '", out,
+               "': the data of this run are not images; write .csv instead");
     // Tables standardized with the training statistics are imputed in those units and written back in the file's.
     data::Standardization s;
     data::Dataset d;
@@ -177,13 +185,6 @@ Action add_impute(CLI::App& app) {
       ELBO_CHECK(d.mask.defined(), "elbo impute: '", args->data, "' has no missing entries (empty or NA cells)");
       if (s.mean.defined()) data::apply_standardization(d, s);
     }
-    const std::string out = args->out.empty() ? run.dir + (run.info.image.is_image() ? "/imputations.png"
-                                                                                     : "/imputations.csv")
-                                              : args->out;
-    ELBO_CHECK(ends_with(out, ".csv") || ends_with(out, ".png"), "elbo impute --out '", out, "' must end in .csv or .png");
-    const bool png = ends_with(out, ".png");
-    ELBO_CHECK(!png || run.info.image.is_image(), "elbo impute --out '", out,
-               "': the data of this run are not images; write .csv instead");
     const int64_t n = args->n > 0 ? args->n : png ? 8 : d.size();
     if (n < d.size()) d = d.subset(torch::arange(n, torch::kLong));
     const int64_t k = args->k > 0 ? args->k : c.get_int("eval.k");

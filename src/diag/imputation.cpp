@@ -37,7 +37,8 @@ Pass impute_batch(model::Model& model, const data::Batch& batch, const Tensor& t
   const Tensor chosen = code.transpose(0, 1)
                             .gather(1, index.unsqueeze(-1).expand({-1, -1, code.size(-1)}))
                             .transpose(0, 1);                                   // [M, B, Dz]
-  out.draws = torch::where(observed, batch.x, model.likelihood(chosen, batch.y)->sample().to(batch.x.scalar_type()));
+  const dist::DistributionPtr p_chosen = model.likelihood(chosen, batch.y);
+  out.draws = torch::where(observed, batch.x, (o.code_means ? p_chosen->mean() : p_chosen->sample()).to(batch.x.scalar_type()));
   if (hidden.defined()) {  // log sum_k w_k p(x_hid | z_k) at the true values
     const Tensor log_p = p->log_prob(truth, hidden).to(torch::kDouble);        // [K, B]
     out.hidden_log_likelihood = torch::logsumexp(log_w + log_p, 0);

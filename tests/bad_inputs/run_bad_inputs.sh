@@ -250,6 +250,34 @@ refuse "full disk on checkpoint" 1 "cannot write '$W/full/checkpoint.pt': File t
   bash -c 'ulimit -f 8; trap "" XFSZ; exec "$@"' _ "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --out "$W/full"
 [ -z "$(ls "$W/full" | grep '\.tmp\.')" ] || { echo "FAIL full disk: temporary file left"; failures=$((failures + 1)); }
 
+# Missing data (data.missing, elbo impute): each bad setting names its key or file.
+refuse "missing rate 1" 2 "data.missing_rate = 1 must be in [0, 1)" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set data.missing=mcar --set data.missing_rate=1 --out "$W/m"
+refuse "missing rate above 1" 2 "key 'data.missing_rate' = 1.5 is out of range [0, 1]" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set data.missing=mcar --set data.missing_rate=1.5 --out "$W/m"
+refuse "missing column name" 2 "data.missing_columns: 'zz' is not a column of '$CSV/good3.csv' (header: a, b, c)" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set data.missing=columns --set data.missing_columns=zz --out "$W/m"
+refuse "missing column index" 2 "data.missing_columns: column 7 is outside 1..3" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set data.missing=columns --set 'data.missing_columns="7"' --out "$W/m"
+refuse "missing columns hide everything" 2 "data.missing_columns = \"a,b,c\" hides every observed entry" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set data.missing=columns --set data.missing_columns=a,b,c --out "$W/m"
+refuse "missing block on a table" 2 "data.missing = \"block\" needs image data" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set data.missing=block --out "$W/m"
+refuse "every entry of every row missing" 2 "all_missing.csv': every entry of every row is missing" \
+  "$ELBO" train "${FAST[@]}" $(csv_run all_missing.csv "$CSV") --set data.validation=0 --set data.test=all_missing.csv --out "$W/m"
+check "rows with every entry missing are dropped" "$ELBO" train "${FAST[@]}" $(csv_run all_missing_rows.csv "$CSV") \
+  --set data.validation=0 --set data.test_fraction=0.0 --set data.test=all_missing_rows.csv --out "$W/dropped"
+grep -qF "dropped rows with every entry missing: 2 training, 0 validation, 2 test" "$W/err" || {
+  echo "FAIL dropped rows: no count in the log"; cat "$W/err"; failures=$((failures + 1)); }
+refuse "impute without missing entries" 2 "elbo impute: the test data of '$RUN' have no missing entries" \
+  "$ELBO" impute "$RUN"
+refuse "impute --data without missing entries" 2 "elbo impute: '$CSV/good3.csv' has no missing entries" \
+  "$ELBO" impute "$RUN" --data "$CSV/good3.csv"
+refuse "impute --data of another width" 2 "elbo impute: '$CSV/good4.csv' has 4 features per example" \
+  "$ELBO" impute "$RUN" --data "$CSV/good4.csv"
+refuse "impute png of a table" 2 "the data of this run are not images; write .csv instead" \
+  "$ELBO" impute "$W/dropped" --out "$W/i.png"
+
 refuse "evaluate a missing run" 2 "run directory '$W/nope' does not exist" "$ELBO" evaluate "$W/nope"
 
 printf 'x' > "$W/a_file"

@@ -127,6 +127,50 @@ refuse "m2 without labels" 2 "have no labels" "$ELBO" train "${TINY[@]}" --set m
   --set 'data.train_labels=""' --set 'data.test_labels=""' --out "$WORK/x"
 grep -qF '{"type": "train_step", "train_step": "fused"}' "$RUN/metrics.jsonl" || { echo "FAIL default run: fused step not logged"; failures=$((failures + 1)); }
 
+# Missing data: MIWAE on images with the bottom half hidden and on a table with MCAR cells; train and
+# evaluate score the imputations; elbo impute writes completed copies, quantiles and pictures.
+png_size() { /usr/bin/python3 -c 'import struct, sys; print(*struct.unpack(">II", open(sys.argv[1], "rb").read(24)[16:24]))' "$1"; }
+MISS="$WORK/missing"
+check "train miwae, bottom half hidden" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set data.missing=bottom_half \
+  --set objective.type=miwae --set objective.particles=3 --set model.encoder_mask=true --set eval.impute_draws=10 --out "$MISS"
+grep -qF "train step: autograd (the encoder reads the mask (model.encoder_mask))" "$WORK/err" \
+  && grep -q "imputation RMSE (hidden entries)" "$WORK/out" && grep -q "coverage of 50% / 90% intervals" "$WORK/out" \
+  || { echo "FAIL miwae summary"; cat "$WORK/out" "$WORK/err"; failures=$((failures + 1)); }
+exists "$MISS"/{imputations.png,report.html}
+[ "$(png_size "$MISS/imputations.png")" = "242 242" ] || { echo "FAIL imputations.png size $(png_size "$MISS/imputations.png")"; failures=$((failures + 1)); }
+grep -q "Imputation" "$MISS/report.html" || { echo "FAIL report has no imputation section"; failures=$((failures + 1)); }
+check "evaluate missing --json" "$ELBO" evaluate "$MISS" --k 5 --n 10 --json
+grep -qF '"imputation": {"examples": 10, "hidden": 3920, "particles": 5, "draws": 10, "rmse": ' "$WORK/out" \
+  || { echo "FAIL evaluate missing json"; cat "$WORK/out"; failures=$((failures + 1)); }
+check "impute png" "$ELBO" impute "$MISS" --k 10 --n 3 --out "$WORK/imp.png"
+[ "$(png_size "$WORK/imp.png")" = "242 92" ] || { echo "FAIL impute png size $(png_size "$WORK/imp.png")"; failures=$((failures + 1)); }
+check "impute copies" "$ELBO" impute "$MISS" --k 10 --n 3 --draws 2 --out "$WORK/imp.csv"
+[ "$(wc -l < "$WORK/imp.csv")" -eq 7 ] && [ "$(head -1 "$WORK/imp.csv" | cut -d, -f1-3)" = "draw,row,x1" ] \
+  || { echo "FAIL impute copies csv"; head -2 "$WORK/imp.csv"; failures=$((failures + 1)); }
+check "impute --summary" "$ELBO" impute "$MISS" --k 10 --n 3 --draws 20 --summary --out "$WORK/cells.csv"
+[ "$(head -1 "$WORK/cells.csv")" = "row,column,mean,q05,q25,q50,q75,q95,truth" ] && [ "$(wc -l < "$WORK/cells.csv")" -eq $((1 + 3 * 392)) ] \
+  || { echo "FAIL impute summary csv"; head -2 "$WORK/cells.csv"; failures=$((failures + 1)); }
+# Quantiles are ordered and the mean of Bernoulli means lies in [0, 1].
+awk -F, 'NR > 1 && !($4 <= $5 && $5 <= $6 && $6 <= $7 && $7 <= $8 && $3 >= 0 && $3 <= 1) { bad = 1 } END { exit bad }' "$WORK/cells.csv" \
+  || { echo "FAIL impute summary: unordered quantiles or mean outside [0, 1]"; failures=$((failures + 1)); }
+CSV_DIR="$(cd "$(dirname "$0")/../bad_inputs/csv" && pwd)"
+TABLE=(--set data.format=csv --set "data.dir=$CSV_DIR" --set data.train=good4.csv --set data.test=good4.csv
+       --set data.validation=0 --set data.standardize=true --set model.likelihood=gaussian --set model.hidden=[16]
+       --set model.latent_dim=2 --set train.epochs=3 --set train.batch_size=8 --set eval.k=20 --set eval.n=0)
+check "train table, mcar" "$ELBO" train "${TABLE[@]}" --set data.missing=mcar --set data.missing_rate=0.3 --out "$WORK/table"
+grep -q "imputation RMSE" "$WORK/out" || { echo "FAIL table imputation scores"; cat "$WORK/out"; failures=$((failures + 1)); }
+printf 'a,b,c,d\n0.5,,1.25,\n,,,\n0.1,0.2,0.3,0.4\n' > "$WORK/holes.csv"
+check "impute --data copies" "$ELBO" impute "$WORK/table" --data "$WORK/holes.csv" --draws 3 --out "$WORK/filled.csv"
+[ "$(head -1 "$WORK/filled.csv")" = "draw,row,a,b,c,d" ] && [ "$(wc -l < "$WORK/filled.csv")" -eq 10 ] \
+  || { echo "FAIL impute --data header/rows"; cat "$WORK/filled.csv"; failures=$((failures + 1)); }
+# Observed cells come back in the file's units; row 3 (complete) in every copy.
+awk -F, 'NR > 1 && $2 == 1 && (($3 - 0.5)^2 > 1e-10 || ($5 - 1.25)^2 > 1e-10) { bad = 1 }
+         NR > 1 && $2 == 3 && (($3 - 0.1)^2 + ($6 - 0.4)^2 > 1e-10) { bad = 1 } END { exit bad }' "$WORK/filled.csv" \
+  || { echo "FAIL impute --data: observed cells changed"; cat "$WORK/filled.csv"; failures=$((failures + 1)); }
+check "impute --data --summary" "$ELBO" impute "$WORK/table" --data "$WORK/holes.csv" --summary --out "$WORK/holes_cells.csv"
+[ "$(head -1 "$WORK/holes_cells.csv")" = "row,column,mean,q05,q25,q50,q75,q95" ] && [ "$(wc -l < "$WORK/holes_cells.csv")" -eq 7 ] \
+  || { echo "FAIL impute --data summary"; cat "$WORK/holes_cells.csv"; failures=$((failures + 1)); }
+
 check "resume of a finished run" "$ELBO" train --out "$RUN" --resume
 check "config listing" "$ELBO" config
 check "help" "$ELBO" --help

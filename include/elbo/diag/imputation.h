@@ -15,6 +15,9 @@ struct ImputationOptions {
   int64_t batch_size = 100;        ///< most examples per pass
   int64_t max_elements = 1 << 24;  ///< most K x examples x features held at once (fewer examples per pass)
   uint64_t seed = 1;
+  /// Each imputation is E[x_mis | z] of its resampled code instead of a draw x_mis ~ p(x_mis | z)
+  /// (pictures of models whose p(x|z) is noisy per pixel, e.g. Bernoulli).
+  bool code_means = false;
 };
 
 /// Multiple imputations of a data set's missing entries (mask 0).

@@ -14,6 +14,7 @@ for pattern in bottom_half mcar; do
   for model in miwae vae; do
     dir=$out/fashion-$pattern-$model
     sets=(--set "data.missing=\"$pattern\"" --set data.missing_rate=0.5)
+    [ "$pattern" = mcar ] && sets+=(--set data.missing_rows=1.0)
     [ "$model" = vae ] && sets+=(--set 'objective.type="elbo"' --set objective.particles=1 --set model.encoder_mask=false)
     "$ELBO" train examples/missing-data/fashion.toml --out "$dir" "${sets[@]}" > "$dir.log" 2>&1 || { cat "$dir.log"; exit 1; }
     /usr/bin/python3 -c 'import json, sys

@@ -40,6 +40,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"data.missing_block", int64_t{14}, "data.missing = \"block\": side of the hidden square in pixels", 1, 1e6},
       {"data.missing_columns", S(""), "data.missing = \"columns\": comma-separated CSV header names or 1-based feature "
        "indices hidden in every row"},
+      {"data.missing_rows", 1.0, "fraction of the examples data.missing applies to, each drawn independently (the "
+       "others stay complete; e.g. 0.5 with bottom_half, so that the model sees complete images too)", 0.0, 1.0},
       {"data.missing_seed", int64_t{1}, "seed of the data.missing masks (independent of train.seed)", 0, 9.2e18},
       // model
       {"model.type", S("vae"), "model family (hvae: hierarchical VAE with model.latent_dims layers; m2: semi-supervised "

@@ -87,6 +87,7 @@ MissingOptions MissingOptions::from_config(const Config& c) {
   o.rate = c.get_double("data.missing_rate");
   o.block = c.get_int("data.missing_block");
   o.columns = c.get_string("data.missing_columns");
+  o.rows = c.get_double("data.missing_rows");
   o.seed = static_cast<uint64_t>(c.get_int("data.missing_seed"));
   return o;
 }
@@ -94,11 +95,13 @@ MissingOptions MissingOptions::from_config(const Config& c) {
 Dataset hide_entries(Dataset data, const MissingOptions& o, uint64_t split) {
   if (o.pattern == "none" || data.size() == 0) return data;
   ELBO_CHECK(o.rate >= 0 && o.rate < 1, "data.missing_rate = ", o.rate, " must be in [0, 1)");
+  ELBO_CHECK(o.rows > 0 && o.rows <= 1, "data.missing_rows = ", o.rows, " must be in (0, 1]");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed(o.seed, RngStream::data, 100 + split));
   const torch::Tensor observed = data.mask.defined() ? data.mask.to(torch::kCPU, torch::kFloat32)
                                                      : torch::ones({data.size(), data.features()});
   // Only entries that were observed can be hidden (the others have no true value).
-  const torch::Tensor hide = hide_pattern(data, o, gen) * observed;
+  torch::Tensor hide = hide_pattern(data, o, gen) * observed;
+  if (o.rows < 1) hide *= (torch::rand({data.size(), 1}, gen) < o.rows).to(torch::kFloat32);
   ELBO_CHECK(o.pattern != "columns" || (observed - hide).sum().item<double>() > 0, "data.missing_columns = \"",
              o.columns, "\" hides every observed entry of '", data.name, "'");
   const torch::Tensor hidden = data.hidden.defined() ? (data.hidden.cpu() + hide).clamp_max(1) : hide;

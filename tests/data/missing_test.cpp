@@ -99,6 +99,17 @@ TEST(HideEntries, BottomHalfHidesTheLowerRows) {
   EXPECT_NEAR(b.x.view({3, 7, 5}).slice(1, 0, 3).mean().item<double>(), 200.0 / 255, 1e-6);
 }
 
+TEST(HideEntries, RowsFractionLeavesTheOtherExamplesComplete) {
+  MissingOptions o = pattern("bottom_half");
+  o.rows = 0.25;
+  const Dataset h = hide_entries(images(4000, 1, 4, 4), o, 1);
+  const torch::Tensor per_row = h.hidden.sum(1);
+  EXPECT_TRUE(((per_row == 0) | (per_row == 8)).all().item<bool>());  // the whole bottom half or nothing
+  EXPECT_NEAR((per_row > 0).to(torch::kDouble).mean().item<double>(), 0.25, 5 * std::sqrt(0.25 * 0.75 / 4000));
+  o.rows = 0;
+  expect_invalid_argument([&] { hide_entries(images(2, 1, 4, 4), o, 1); }, {"data.missing_rows = 0", "(0, 1]"});
+}
+
 TEST(HideEntries, ColumnsByNameOrIndex) {
   MissingOptions o = pattern("columns");
   o.columns = "c2, 4";

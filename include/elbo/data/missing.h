@@ -16,6 +16,7 @@ struct MissingOptions {
   double rate = 0.2;        ///< mcar: probability in [0, 1) that an entry is hidden
   int64_t block = 14;       ///< block: side of the square, 1 .. min(H, W)
   std::string columns;      ///< columns: comma-separated CSV header names or 1-based feature indices
+  double rows = 1.0;        ///< fraction in (0, 1] of the examples the pattern applies to (each drawn independently)
   uint64_t seed = 1;        ///< the masks' seed (independent of train.seed)
 
   /// The data.missing* keys of a run config.
@@ -24,7 +25,8 @@ struct MissingOptions {
 
 /// Hides entries of `data` as `options` say (on top of entries already missing), drawing with
 /// mix_seed(options.seed, data, split): each split gets its own masks. Throws
-/// std::invalid_argument naming the data.missing* key for a rate outside [0, 1), a block larger
+/// std::invalid_argument naming the data.missing* key for a rate outside [0, 1), a row fraction outside
+/// (0, 1], a block larger
 /// than the images, an image pattern on a table, a column that does not exist, or columns that
 /// hide every entry.
 Dataset hide_entries(Dataset data, const MissingOptions& options, uint64_t split);

@@ -76,18 +76,21 @@ std::vector<MetricsLine> read_metrics(const std::string& path) {
   std::vector<MetricsLine> lines;
   std::ifstream in(path);
   std::string line;
-  while (std::getline(in, line)) {
+  for (int64_t number = 1; std::getline(in, line); ++number) {
     MetricsLine m;
+    bool cut = line.empty() || line.back() != '}';  // a kill mid-write leaves a line without its end
     size_t pos = 0;
-    while ((pos = line.find('"', pos)) != std::string::npos) {
+    while (!cut && (pos = line.find('"', pos)) != std::string::npos) {
       const size_t end = line.find('"', pos + 1);
       if (end == std::string::npos) break;
       const std::string key = line.substr(pos + 1, end - pos - 1);
       size_t colon = line.find(':', end);
       if (colon == std::string::npos) break;
       size_t v = line.find_first_not_of(' ', colon + 1);
-      if (v != std::string::npos && line[v] == '"') {
+      if (v == std::string::npos) break;
+      if (line[v] == '"') {
         const size_t vend = line.find('"', v + 1);
+        if ((cut = vend == std::string::npos)) break;
         if (key == "type") m.type = line.substr(v + 1, vend - v - 1);
         pos = vend + 1;
       } else {
@@ -98,7 +101,8 @@ std::vector<MetricsLine> read_metrics(const std::string& path) {
         pos = parsed ? static_cast<size_t>(stop - line.c_str()) : v + 1;
       }
     }
-    if (!m.type.empty()) lines.push_back(std::move(m));
+    if (cut) std::cerr << "elbo: warning: " << path << ":" << number << ": cut or garbled line skipped\n";
+    else if (!m.type.empty()) lines.push_back(std::move(m));
   }
   return lines;
 }

@@ -138,12 +138,14 @@ class Reporter : public train::Callback {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-/// Keeps metrics.jsonl consistent with the checkpoint: drops lines of steps after it.
+/// Keeps metrics.jsonl consistent with the checkpoint: drops lines of steps after it, and a
+/// line cut by a kill mid-write.
 void truncate_metrics(const std::string& path, int64_t step) {
   std::ifstream in(path);
   std::ostringstream kept;
   std::string line;
   while (std::getline(in, line)) {
+    if (line.empty() || line.back() != '}') continue;
     const auto pos = line.find("\"step\": ");
     if (pos != std::string::npos && std::stoll(line.substr(pos + 8)) > step) continue;
     kept << line << "\n";

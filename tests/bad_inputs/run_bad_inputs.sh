@@ -278,6 +278,17 @@ refuse "impute --data of another width" 2 "elbo impute: '$CSV/good4.csv' has 4 f
 refuse "impute png of a table" 2 "the data of this run are not images; write .csv instead" \
   "$ELBO" impute "$W/dropped" --out "$W/i.png"
 
+# A metrics.jsonl whose last line a kill cut inside a string: skipped with a warning naming the
+# file and line (it once made evaluate --mi spin forever), and dropped on resume.
+mkdir -p "$W/cut" && cp "$RUN"/{checkpoint.pt,config.toml} "$W/cut/"
+cat "$RUN/metrics.jsonl" "$HERE/jsonl/cut_string.jsonl" > "$W/cut/metrics.jsonl"
+cut_line=$(wc -l < "$W/cut/metrics.jsonl"); cut_line=$((cut_line + 1))  # the last line has no newline
+check "cut metrics line skipped" timeout 120 "$ELBO" evaluate "$W/cut" --k 4 --n 4 --mi
+grep -qF "$W/cut/metrics.jsonl:$cut_line: cut or garbled line skipped" "$W/err" || {
+  echo "FAIL cut metrics line: no warning"; cat "$W/err"; failures=$((failures + 1)); }
+check "cut metrics line dropped on resume" timeout 120 "$ELBO" train --out "$W/cut" --resume
+! grep -q '"ste$' "$W/cut/metrics.jsonl" || { echo "FAIL cut metrics line kept on resume"; failures=$((failures + 1)); }
+
 refuse "evaluate a missing run" 2 "run directory '$W/nope' does not exist" "$ELBO" evaluate "$W/nope"
 
 printf 'x' > "$W/a_file"

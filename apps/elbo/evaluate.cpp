@@ -179,7 +179,7 @@ Action add_evaluate(CLI::App& app) {
       table += information_table(info);
       extra.push_back(information_section(info));
     }
-    evaluate_extras(*run.model, test, run.config, run.dir, eo.k, json, table, extra);
+    evaluate_extras(*run.model, test, run.config, run.dir, eo.k, args->batch, json, table, extra);
     if (test.factors.defined() && test.size() >= 2) {  // data with known factors (dsprites): disentanglement
       diag::MigOptions mo;
       mo.batch_size = args->batch;

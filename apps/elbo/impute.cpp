@@ -51,9 +51,14 @@ std::string copies_csv(const torch::Tensor& draws, const std::vector<std::string
 std::string summary_csv(const torch::Tensor& draws, const torch::Tensor& mean, const data::Dataset& d,
                         const data::Standardization& s) {
   const torch::Tensor q = torch::quantile(draws.contiguous(), torch::tensor({0.05, 0.25, 0.5, 0.75, 0.95}, torch::kDouble), 0);
-  const torch::Tensor truth = d.hidden.defined() ? original_units(data::float_features(d.x).cpu(), s) : torch::Tensor();
+  const bool known = d.hidden.defined();
+  const torch::Tensor truth = known ? original_units(data::float_features(d.x).cpu(), s).contiguous()
+                                    : torch::empty({0, 0}, torch::kDouble);
+  const torch::Tensor hidden = known ? d.hidden.cpu().to(torch::kFloat).contiguous() : torch::empty({0, 0});
+  const auto ta = truth.accessor<double, 2>();
+  const auto ha = hidden.accessor<float, 2>();
   std::ostringstream out;
-  out << std::setprecision(9) << "row,column,mean,q05,q25,q50,q75,q95" << (truth.defined() ? ",truth" : "") << "\n";
+  out << std::setprecision(9) << "row,column,mean,q05,q25,q50,q75,q95" << (known ? ",truth" : "") << "\n";
   const torch::Tensor missing = (d.mask.cpu() == 0).nonzero();  // [cells, 2], row-major order
   const auto cells = missing.accessor<int64_t, 2>();
   const auto qa = q.accessor<double, 3>();
@@ -63,9 +68,9 @@ std::string summary_csv(const torch::Tensor& draws, const torch::Tensor& mean, c
     const int64_t i = cells[c][0], j = cells[c][1];
     out << i + 1 << "," << j + 1 << "," << ma[i][j];
     for (int64_t k = 0; k < 5; ++k) out << "," << qa[k][i][j];
-    if (truth.defined()) {
+    if (known) {
       out << ",";
-      if (d.hidden[i][j].item<float>() > 0) out << truth[i][j].item<double>();
+      if (ha[i][j] > 0) out << ta[i][j];
     }
     out << "\n";
   }

@@ -379,9 +379,10 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
 }
 
 void evaluate_extras(model::Model& model, const data::Dataset& test, const Config& config, const std::string& dir,
-                     int64_t k, std::string& json, std::string& table, std::vector<report::Section>& sections) {
+                     int64_t k, int64_t batch_size, std::string& json, std::string& table,
+                     std::vector<report::Section>& sections) {
   if (model.has_classifier() && test.y.defined()) {
-    const diag::Classification c = diag::evaluate_classifier(model, test);
+    const diag::Classification c = diag::evaluate_classifier(model, test, batch_size);
     json.insert(json.size() - 1, ", \"classification\": " + diag::to_json(c));
     table += classification_table(c);
     sections.push_back(classification_section(c));

@@ -83,8 +83,9 @@ report::Section imputation_section(const diag::ImputationScores& s, const std::s
 /// the terminal `table` and the report's `sections`: the classifier's test error and confusion
 /// matrix (a model with a classifier, labelled data) and the imputation scores with a picture in
 /// RUN/imputations.png (data with entries hidden by data.missing; K = eval.k, eval.impute_draws).
+/// `batch_size`: examples per pass of the classifier.
 void evaluate_extras(model::Model& model, const data::Dataset& test, const Config& config, const std::string& dir,
-                     int64_t k, std::string& json, std::string& table, std::vector<report::Section>& sections);
+                     int64_t k, int64_t batch_size, std::string& json, std::string& table, std::vector<report::Section>& sections);
 
 /// Warns on stderr when fewer than half of the latent units are active, naming the remedies.
 void warn_if_collapsed(const diag::Summary& summary);

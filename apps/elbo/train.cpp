@@ -281,7 +281,7 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
   const diag::Summary summary = diag::summarize(diag::estimate_evidence(*model, test, eo));
   std::string json = diag::to_json(summary), table = summary_table(summary);
   std::vector<report::Section> extra;
-  evaluate_extras(*model, test, config, dir, eo.k, json, table, extra);
+  evaluate_extras(*model, test, config, dir, eo.k, /*batch_size=*/1000, json, table, extra);
   write_file_atomic(dir + "/evaluation.json", json + "\n");
   warn_if_collapsed(summary);
   write_report(dir, *model, data.test, config, summary, extra);

@@ -46,7 +46,8 @@ Pass impute_batch(model::Model& model, const data::Batch& batch, const Tensor& t
   return out;
 }
 
-/// The passes over `data`: `each(pass, begin, end, truth, hidden)` after each one.
+/// The passes over `data`: `each(pass, truth, hidden)` after each one (truth and hidden: its rows of
+/// Dataset::x and Dataset::hidden, undefined without hidden entries).
 template <typename Each>
 void for_each_pass(model::Model& model, const data::Dataset& data, const ImputationOptions& o, Each each) {
   ELBO_CHECK(o.particles >= 1 && o.draws >= 1 && o.batch_size >= 1, "diag::impute: particles, draws and batch_size "

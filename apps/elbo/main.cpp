@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
       elbo::cli::add_refine);
   add("impute", "fill missing entries with draws from p(x_mis | x_obs) (importance resampling) or their quantiles",
       elbo::cli::add_impute);
+  add("predict", "decode modalities of a multimodal run from others: per test row the mean and quantiles, class "
+      "frequencies, or pictures", elbo::cli::add_predict);
   add("sweep", "train one run per value of a config key (e.g. objective.beta) and draw the rate-distortion curve",
       elbo::cli::add_sweep);
   add("config", "print every config key with its default and meaning", elbo::cli::add_config);

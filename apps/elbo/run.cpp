@@ -406,6 +406,20 @@ void evaluate_extras(model::Model& model, const data::Dataset& test, const Confi
     table += imputation_table(scores);
     sections.push_back(imputation_section(scores, picture));
   }
+  if (test.modalities.size() >= 2) {
+    const uint64_t seed = static_cast<uint64_t>(config.get_int("train.seed"));
+    std::fprintf(stderr, "elbo: scoring each modality given the others on %lld test rows (K=%lld)\n",
+                 static_cast<long long>(test.size()), static_cast<long long>(k));
+    const std::vector<diag::CrossModalScore> scores = diag::cross_modal_log_likelihood(model, test, k, seed);
+    json.insert(json.size() - 1, ", \"modalities\": " + diag::to_json(scores));
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(3);
+    for (const auto& c : scores)
+      out << "  " << std::left << std::setw(34) << ("log p(" + c.modality + " | others)") << c.conditional
+          << " nats/row vs log p(" << c.modality << ") " << c.marginal << " (" << c.rows << " rows)\n";
+    table += out.str();
+    sections.push_back(multimodal_section(model, test, scores, dir, k));
+  }
 }
 
 void warn_if_collapsed(const diag::Summary& summary) {

@@ -2,7 +2,9 @@
 // A run directory: config.toml, checkpoint.pt, metrics.jsonl, images, report.html.
 #include "elbo/core/config.h"
 #include "elbo/data/dataset.h"
+#include "elbo/data/load.h"
 #include "elbo/diag/classification.h"
+#include "elbo/diag/cross_modal.h"
 #include "elbo/diag/imputation.h"
 #include "elbo/diag/summary.h"
 #include "elbo/model/model.h"
@@ -78,6 +80,28 @@ ImputationPicture imputation_picture(model::Model& model, const data::Dataset& d
 /// at `picture` (a path; "" = none).
 std::string imputation_table(const diag::ImputationScores& s);
 report::Section imputation_section(const diag::ImputationScores& s, const std::string& picture);
+
+/// Predictions of some modalities of a multimodal test set from others (diag::impute with the
+/// `from` modalities observed and the `to` ones hidden), in blocks of rows.
+struct MultimodalPrediction {
+  torch::Tensor mean;            ///< [N, D] double: observed columns as given, the others E[x | x_from]
+  torch::Tensor draws;           ///< [M, N, D] double completed copies
+  torch::Tensor log_likelihood;  ///< [N] log p^(x_to | x_from) (0 where nothing of `to` is observed)
+  torch::Tensor scored;          ///< [N] bool: rows having a `from` and a `to` modality
+  bool draws_are_means = false;  ///< each draw is E[x | z] of a resampled code (pictures)
+};
+MultimodalPrediction predict_modalities(model::Model& model, const data::Dataset& test, const std::vector<size_t>& from,
+                                        const std::vector<size_t>& to, const diag::ImputationOptions& options);
+/// Per predicted modality: RMSE of the mean and 90% coverage against predicting the training mean
+/// (continuous), error of the mode against the most frequent training class (categorical); and
+/// log p^(x_to | x_from) per row.
+std::string prediction_table(const data::Splits& splits, const data::Dataset& test, const std::vector<size_t>& to,
+                             const MultimodalPrediction& p);
+/// The report's multimodal section: the cross-modal log-likelihoods, a 2-D projection of the latent
+/// means coloured by which modalities each row has, and (image modalities) RUN/cross_generation.png:
+/// per row the truth, then every modality decoded from each modality alone and from all.
+report::Section multimodal_section(model::Model& model, const data::Dataset& test,
+                                   const std::vector<diag::CrossModalScore>& scores, const std::string& dir, int64_t k);
 
 /// What a model and test set call for beyond the evidence, appended to the JSON object `json`,
 /// the terminal `table` and the report's `sections`: the classifier's test error and confusion

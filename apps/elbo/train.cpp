@@ -7,6 +7,7 @@
 #include "elbo/core/device.h"
 #include "elbo/core/rng.h"
 #include "elbo/data/load.h"
+#include "elbo/data/multimodal.h"
 #include "elbo/model/factory.h"
 #include "elbo/objective/factory.h"
 #include "elbo/train/distributed.h"
@@ -195,8 +196,9 @@ struct TemporaryFile {
 };
 
 /// Trains, evaluates and reports (rank 0 only) a run; `dist` makes it one rank of a data-parallel run.
-int run_training(const Config& config, const std::string& dir, const train::CheckpointInfo* resumed,
+int run_training(const Config& given_config, const std::string& dir, const train::CheckpointInfo* resumed,
                  const std::string& resume_from, const std::shared_ptr<train::Distributed>& dist) {
+  Config config = given_config;
   const auto start = std::chrono::steady_clock::now();
   const bool resume = resumed != nullptr;
   const bool root = !dist || dist->rank() == 0;  // only rank 0 touches the run directory
@@ -211,6 +213,7 @@ int run_training(const Config& config, const std::string& dir, const train::Chec
     device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(dist->rank() % torch::cuda::device_count()));
 
   data::Splits data = data::load_data(config, /*read_test_file=*/false);  // read after training
+  data::record_modalities(config, data.train.modalities);  // the stored config rebuilds the model without the data
   if (root)
     std::fprintf(stderr, "elbo train: %lld training, %lld validation examples of %lld features from %s\n",
                  static_cast<long long>(data.train.size()), static_cast<long long>(data.validation.size()),

@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -13,10 +14,37 @@
 namespace elbo {
 namespace {
 
+/// "data.modalities[2].name" -> "data.modalities[].name" (the schema name of a table array's key).
+std::string schema_name(const std::string& name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    out += name[i];
+    if (name[i] != '[') continue;
+    size_t j = i + 1;
+    while (j < name.size() && std::isdigit(static_cast<unsigned char>(name[j]))) ++j;
+    if (j > i + 1 && j < name.size() && name[j] == ']') i = j - 1;
+  }
+  return out;
+}
+
 const ConfigKey* find_key(const std::string& name) {
-  for (const auto& key : config_schema())
-    if (key.name == name) return &key;
+  const std::string key = schema_name(name);
+  for (const auto& k : config_schema())
+    if (k.name == key) return &k;
   return nullptr;
+}
+
+/// "data.modalities" for "data.modalities[].name"; "" for a plain key.
+std::string table_array_of(const std::string& schema_key) {
+  const auto at = schema_key.find("[]");
+  return at == std::string::npos ? "" : schema_key.substr(0, at);
+}
+
+/// Whether some schema key belongs to the table array `array`.
+bool is_table_array(const std::string& array) {
+  for (const auto& k : config_schema())
+    if (table_array_of(k.name) == array) return true;
+  return false;
 }
 
 const char* type_name(const ConfigValue& v) {
@@ -152,6 +180,16 @@ void load_table(Config& config, const toml::table& table, const std::string& pre
       load_table(config, *sub, key, source);
       continue;
     }
+    if (is_table_array(key)) {
+      const toml::array* tables = node.as_array();
+      ELBO_CHECK(tables, line_of(node, source), "'", key, "' must be an array of tables ([[", key, "]])");
+      for (const auto& item : *tables) {
+        const toml::table* sub = item.as_table();
+        ELBO_CHECK(sub, line_of(item, source), "'", key, "' must be an array of tables ([[", key, "]])");
+        load_table(config, *sub, key + "[" + std::to_string(config.add_table(key)) + "]", source);
+      }
+      continue;
+    }
     const ConfigKey* schema_key = find_key(key);
     const std::string where = line_of(node, source);
     if (!schema_key) {
@@ -228,6 +266,14 @@ void Config::set(const std::string& key, const ConfigValue& value, const std::st
     throw std::invalid_argument(detail::concat(where, "unknown key '", key, "'",
                                                hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   }
+  if (const std::string array = table_array_of(schema_key->name); !array.empty()) {
+    const auto open = key.find('[', array.size()), close = key.find(']', array.size());
+    const std::string index = key.substr(open + 1, close - open - 1);
+    ELBO_CHECK(!index.empty() && index.size() < 10 && std::stoll(index) < count(array), where, "key '", key, "': the config has ",
+               count(array), " [[", array, "]] table", count(array) == 1 ? "" : "s",
+               index.empty() ? " (name one by its index, e.g. " + array + "[0]" + schema_key->name.substr(array.size() + 2) + ")"
+                             : " (indices from 0)");
+  }
   ELBO_CHECK(value.index() == schema_key->default_value.index(), where, "key '", key, "' must be ",
              type_name(schema_key->default_value), " (got ", type_name(value), ")");
   auto check_range = [&](double v) {
@@ -264,6 +310,20 @@ const T& get_typed(const std::map<std::string, ConfigValue>& values, const std::
 }
 }  // namespace
 
+int64_t Config::count(const std::string& array) const {
+  auto it = tables_.find(array);
+  return it == tables_.end() ? 0 : it->second;
+}
+
+int64_t Config::add_table(const std::string& array) {
+  ELBO_CHECK(is_table_array(array), "elbo::Config: '", array, "' is not a table array of the schema");
+  const int64_t index = tables_[array]++;
+  for (const auto& key : config_schema())
+    if (table_array_of(key.name) == array)
+      values_[array + "[" + std::to_string(index) + "]" + key.name.substr(array.size() + 2)] = key.default_value;
+  return index;
+}
+
 int64_t Config::get_int(const std::string& key) const { return get_typed<int64_t>(values_, key); }
 double Config::get_double(const std::string& key) const { return get_typed<double>(values_, key); }
 bool Config::get_bool(const std::string& key) const { return get_typed<bool>(values_, key); }
@@ -276,6 +336,7 @@ std::string Config::to_toml() const {
   std::ostringstream out;
   std::string section;
   for (const auto& key : config_schema()) {
+    if (!table_array_of(key.name).empty()) continue;
     const auto dot = key.name.find('.');
     const std::string s = key.name.substr(0, dot);
     if (s != section) {
@@ -284,6 +345,16 @@ std::string Config::to_toml() const {
     }
     out << key.name.substr(dot + 1) << " = " << format(values_.at(key.name)) << "\n";
   }
+  // Table arrays last: [[data.modalities]] after [train] still extends the [data] table.
+  for (const auto& [array, n] : tables_)
+    for (int64_t i = 0; i < n; ++i) {
+      out << "\n[[" << array << "]]\n";
+      const std::string prefix = array + "[" + std::to_string(i) + "]";
+      for (const auto& key : config_schema())
+        if (table_array_of(key.name) == array)
+          out << key.name.substr(array.size() + 3) << " = " << format(values_.at(prefix + key.name.substr(array.size() + 2)))
+              << "\n";
+    }
   return out.str();
 }
 

@@ -43,10 +43,35 @@ const std::vector<ConfigKey>& config_schema() {
       {"data.missing_rows", 1.0, "fraction of the examples data.missing applies to, each drawn independently (the "
        "others stay complete; e.g. 0.5 with bottom_half, so that the model sees complete images too)", 0.0, 1.0},
       {"data.missing_seed", int64_t{1}, "seed of the data.missing masks (independent of train.seed)", 0, 9.2e18},
+      // [[data.modalities]]: one table per kind of measurement of the same rows (model.type = "multimodal")
+      {"data.modalities[].name", S(""), "modality: its name (unique; elbo predict --from/--to use it)"},
+      {"data.modalities[].file", S(""), "modality: its training rows, a CSV table or IDX file aligned row by row with "
+       "the other modalities' (relative to data.dir)"},
+      {"data.modalities[].test", S(""), "modality: its test rows (\"\" = every modality's test rows are held out "
+       "by data.test_fraction)"},
+      {"data.modalities[].columns", S(""), "modality: CSV columns it takes (header names, 1-based indices or ranges "
+       "a-b, comma-separated; \"\" = all)"},
+      {"data.modalities[].image_columns", L{}, "modality: IDX images, the pixel columns [first, end) it takes "
+       "(e.g. [0, 14] = the left half of 28x28 images; [] = all)", 0, 1e6},
+      {"data.modalities[].presence_column", S(""), "modality: a CSV column (name or 1-based index) that is 1 where "
+       "the modality was measured and 0 where not (\"\" = absent where a row's cells are all empty)"},
+      {"data.modalities[].likelihood", S("gaussian"), "modality: p(x_m | z)", -1e300, 1e300,
+       {"bernoulli", "continuous_bernoulli", "gaussian", "laplace", "categorical", "poisson", "negative_binomial"}},
+      {"data.modalities[].categories", int64_t{0}, "modality: classes of a categorical modality (0 = the largest "
+       "training value + 1)", 0, 1e6},
+      {"data.modalities[].standardize", false, "modality: zero mean, unit variance per column (training statistics)"},
+      {"data.modalities[].binarize", false, "modality: one Bernoulli draw per value in [0, 1], made once (seeded)"},
+      {"data.modalities[].width", int64_t{0}, "modality: its columns, recorded from the data when a run starts (0 = "
+       "from the data)", 0, 1e12},
+      {"data.modalities[].image", L{}, "modality: [channels, height, width] of an image modality, recorded from the "
+       "data when a run starts", 1, 1e6},
+      {"data.modalities[].hidden", L{}, "modality: hidden widths of its encoder expert (its decoder mirrors them; "
+       "[] = model.hidden)", 1, 1e6},
       // model
       {"model.type", S("vae"), "model family (hvae: hierarchical VAE with model.latent_dims layers; m2: semi-supervised "
-       "VAE with the label as an enumerated latent; classifier: an MLP p(y|x), M2's supervised baseline)", -1e300, 1e300,
-       {"vae", "hvae", "m2", "classifier"}},
+       "VAE with the label as an enumerated latent; classifier: an MLP p(y|x), M2's supervised baseline; multimodal: "
+       "one z behind the [[data.modalities]], a product-of-experts encoder)", -1e300, 1e300,
+       {"vae", "hvae", "m2", "classifier", "multimodal"}},
       {"model.encoder", S("mlp"), "encoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.decoder", S("mlp"), "decoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors)", 1, 1e6},
@@ -64,8 +89,9 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.activation", S("relu"), "hidden activation", -1e300, 1e300,
        {"relu", "elu", "tanh", "softplus", "leaky_relu"}},
       {"model.likelihood", S("bernoulli"), "p(x|z)", -1e300, 1e300,
-       {"bernoulli", "continuous_bernoulli", "gaussian", "laplace", "categorical", "poisson"}},
-      {"model.likelihood_scale", S("per_feature"), "scale of gaussian/laplace likelihoods", -1e300, 1e300,
+       {"bernoulli", "continuous_bernoulli", "gaussian", "laplace", "categorical", "poisson", "negative_binomial"}},
+      {"model.likelihood_scale", S("per_feature"), "scale of gaussian/laplace likelihoods (negative_binomial: its "
+       "dispersion)", -1e300, 1e300,
        {"fixed", "shared", "per_feature"}},
       {"model.scale", 1.0, "fixed (or initial learned) scale of gaussian/laplace likelihoods", 1e-6, 1e6},
       {"model.categories", int64_t{4}, "classes per position of the categorical likelihood", 2, 1e6},
@@ -83,6 +109,10 @@ const std::vector<ConfigKey>& config_schema() {
       {"objective.free_bits", 0.0, "per-dimension KL floor in nats (Kingma et al. 2016)", 0.0, 1e6},
       {"objective.alpha", 0.1, "M2: weight of the classification term log q(y|x) of labelled examples, times the "
        "training set size N (Kingma et al. 2014: 0.1 N)", 0.0, 1e6},
+      {"objective.subsets", false, "multimodal: also the ELBO of each modality alone, so that one modality's "
+       "posterior is trained too (Wu & Goodman 2018)"},
+      {"objective.random_subsets", int64_t{0}, "multimodal: also the ELBOs of this many random subsets of each row's "
+       "modalities", 0, 1e3},
       {"objective.geco_target", 0.0, "GECO: bound on the distortion -E log p(x|z), nats per example", -1e12, 1e12},
       {"objective.geco_alpha", 0.99, "GECO: moving-average factor of the constraint", 0.0, 0.999999},
       {"objective.geco_rate", 1e-3, "GECO: multiplier step nu, lambda *= exp(nu * constraint average)", 1e-12, 1e3},

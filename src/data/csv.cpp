@@ -207,3 +207,47 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
 }
 
 }  // namespace elbo::data
+
+namespace elbo::data {
+
+std::vector<int64_t> column_indices(const Dataset& table, const std::string& spec, const std::string& key) {
+  const int64_t n = table.features();
+  auto number = [&](std::string_view item) -> int64_t {  // a 1-based index, or -1 when item is not a number
+    if (item.empty() || item.size() > 12 || item.find_first_not_of("0123456789") != std::string_view::npos) return -1;
+    const int64_t i = std::stoll(std::string(item));
+    ELBO_CHECK(i >= 1 && i <= n, key, ": column ", i, " is outside 1..", n, " (the features of '", table.name, "')");
+    return i - 1;
+  };
+  std::vector<int64_t> out;
+  std::istringstream in(spec);
+  for (std::string cell; std::getline(in, cell, ',');) {
+    const std::string_view item = trim(cell);
+    if (item.empty()) continue;
+    const auto named = std::find(table.feature_names.begin(), table.feature_names.end(), item);
+    if (named != table.feature_names.end()) {
+      out.push_back(named - table.feature_names.begin());
+      continue;
+    }
+    if (const int64_t i = number(item); i >= 0) {
+      out.push_back(i);
+      continue;
+    }
+    const auto dash = item.find('-');
+    if (dash != std::string_view::npos) {
+      const int64_t a = number(trim(item.substr(0, dash))), b = number(trim(item.substr(dash + 1)));
+      if (a >= 0 && b >= a) {
+        for (int64_t i = a; i <= b; ++i) out.push_back(i);
+        continue;
+      }
+    }
+    std::string names;
+    for (size_t k = 0; k < table.feature_names.size() && k < 8; ++k) names += (k ? ", " : "") + table.feature_names[k];
+    ELBO_CHECK(false, key, ": '", item, "' is not a column of '", table.name, "' (",
+               table.feature_names.empty() ? std::string("it has no header; give 1-based indices or ranges a-b")
+                                           : "header: " + names + (table.feature_names.size() > 8 ? ", ..." : ""),
+               ")");
+  }
+  return out;
+}
+
+}  // namespace elbo::data

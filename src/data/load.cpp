@@ -7,16 +7,12 @@
 #include "elbo/data/idx.h"
 #include "elbo/data/labelled.h"
 #include "elbo/data/missing.h"
+#include "elbo/data/multimodal.h"
 
 namespace elbo::data {
 namespace {
 
-std::string resolve(const Config& c, const std::string& key) {
-  const std::string& name = c.get_string(key);
-  if (name.empty() || name.front() == '/') return name;
-  const std::string& dir = c.get_string("data.dir");
-  return dir.empty() ? name : dir + "/" + name;
-}
+std::string resolve(const Config& c, const std::string& key) { return data_path(c, c.get_string(key)); }
 
 /// IDX images [N, H, W] or [N, H, W, C] (+ optional labels) as a flat data set.
 Dataset read_idx_images(const std::string& images_path, const std::string& labels_path) {
@@ -52,18 +48,28 @@ Dataset read_idx_images(const std::string& images_path, const std::string& label
   return d;
 }
 
-Dataset read_table(const Config& c, const std::string& path) {
+}  // namespace
+
+std::string data_path(const Config& c, const std::string& name) {
+  if (name.empty() || name.front() == '/') return name;
+  const std::string& dir = c.get_string("data.dir");
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+Dataset read_table(const Config& c, const std::string& path, bool labels) {
   CsvOptions o;
   const std::string& delimiter = c.get_string("data.delimiter");
   ELBO_CHECK(delimiter.size() == 1, "data.delimiter must be one character (got \"", delimiter, "\")");
   o.delimiter = delimiter[0];
   o.skip_rows = c.get_int("data.skip_rows");
   o.header = c.get_string("data.header");
-  const int64_t label = c.get_int("data.label_column");
+  const int64_t label = labels ? c.get_int("data.label_column") : 0;
   if (label > 0) o.label_column = label - 1;
   else if (label < 0) o.label_column = label;
   return read_csv(path, o);
 }
+
+namespace {
 
 Dataset read_split(const Config& c, const std::string& file_key, const std::string& labels_key) {
   const std::string path = resolve(c, file_key);
@@ -82,8 +88,21 @@ int64_t features_per_example(const std::vector<int64_t>& shape) {
   return features;
 }
 
+bool multimodal(const Config& c) { return c.count("data.modalities") > 0; }
+
+/// Whether every modality names its test file (false: none does; some but not all is refused).
+bool modalities_have_test_files(const Config& c) {
+  int64_t with = 0;
+  const int64_t n = c.count("data.modalities");
+  for (int64_t i = 0; i < n; ++i) with += !c.get_string("data.modalities[" + std::to_string(i) + "].test").empty();
+  ELBO_CHECK(with == 0 || with == n, with, " of the ", n, " [[data.modalities]] name a test file: give every "
+             "modality its test rows, or none (then data.test_fraction of the rows are held out)");
+  return with == n;
+}
+
 /// Whether the test split comes from its own file (not held out of the training data).
 bool test_has_own_file(const Config& c) {
+  if (multimodal(c)) return modalities_have_test_files(c);
   return c.get_string("data.format") != "dsprites" && !c.get_string("data.test").empty();
 }
 
@@ -105,8 +124,12 @@ Splits load_data(const Config& c, bool read_test_file) {
     all = make_dsprites(0, n, data_seed);
     s.test = make_dsprites(kDspritesCells - n_test, kDspritesCells, data_seed);
   } else {
-    all = read_split(c, "data.train", "data.train_labels");
-    if (c.get_string("data.test").empty()) {
+    all = multimodal(c) ? read_modalities(c, false) : read_split(c, "data.train", "data.train_labels");
+    if (multimodal(c) && test_has_own_file(c)) {
+      Config resolved = c;  // the test rows are read with the training rows' widths and classes
+      record_modalities(resolved, all.modalities);
+      s.test = read_modalities(resolved, true);
+    } else if (!test_has_own_file(c)) {
       const int64_t held = static_cast<int64_t>(c.get_double("data.test_fraction") * static_cast<double>(all.size()));
       ELBO_CHECK(held >= 1, "data.test is \"\" but data.test_fraction = ", c.get_double("data.test_fraction"), " of ",
                  all.size(), " examples holds out no test example");
@@ -136,6 +159,17 @@ Splits load_data(const Config& c, bool read_test_file) {
   s.validation = drop_empty_rows(hide_entries(tv.validation, missing, kValidationSplit));
   if (s.test.x.defined()) s.test = drop_empty_rows(hide_entries(s.test, missing, kTestSplit));
 
+  if (multimodal(c)) {
+    ELBO_CHECK(!c.get_bool("data.standardize") && c.get_string("data.binarize") == "none",
+               "data.standardize and data.binarize apply to single-input data; with [[data.modalities]] set "
+               "standardize or binarize in each modality's table");
+    s.standardization = standardize_modalities(s.train);
+    apply_standardization(s.validation, s.standardization);
+    if (s.test.x.defined()) apply_standardization(s.test, s.standardization);
+    binarize_modalities(s.train, mix_seed(seed, RngStream::data, 5));
+    binarize_modalities(s.validation, mix_seed(seed, RngStream::data, 3));
+    if (s.test.x.defined()) binarize_modalities(s.test, mix_seed(0, RngStream::data, kTestBinarizeSeed));
+  }
   if (c.get_bool("data.standardize")) {  // statistics of the observed training entries
     s.standardization = standardize(s.train);
     apply_standardization(s.validation, s.standardization);
@@ -161,12 +195,13 @@ Splits load_data(const Config& c, bool read_test_file) {
 }
 
 Dataset read_examples(const Config& c, const std::string& path) {
+  ELBO_CHECK(!multimodal(c), "a multimodal run reads its rows from each modality's file; --data is for single-input runs");
   ELBO_CHECK(c.get_string("data.format") != "dsprites", "data.format = \"dsprites\" is built in; it has no files to read");
   return c.get_string("data.format") == "csv" ? read_table(c, path) : read_idx_images(path, "");
 }
 
 Dataset load_test_data(const Config& c) {
-  if (!test_has_own_file(c) || c.get_bool("data.standardize")) return load_data(c).test;  // needs the training data
+  if (!test_has_own_file(c) || c.get_bool("data.standardize") || multimodal(c)) return load_data(c).test;  // needs the training data
   Dataset test = head(read_split(c, "data.test", "data.test_labels"), c.get_int("data.max_test"));
   test = drop_empty_rows(hide_entries(std::move(test), MissingOptions::from_config(c), kTestSplit));
   if (parse_binarization(c.get_string("data.binarize")) != Binarization::none)

@@ -2,6 +2,7 @@
 
 #include "elbo/core/check.h"
 #include "elbo/core/rng.h"
+#include "elbo/data/csv.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -10,40 +11,6 @@
 
 namespace elbo::data {
 namespace {
-
-std::string trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t"), end = s.find_last_not_of(" \t");
-  return begin == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
-}
-
-/// The 0-based feature indices data.missing_columns names (header names or 1-based indices).
-std::vector<int64_t> column_indices(const Dataset& data, const std::string& list) {
-  std::vector<int64_t> out;
-  std::istringstream in(list);
-  for (std::string item; std::getline(in, item, ',');) {
-    item = trim(item);
-    if (item.empty()) continue;
-    const auto named = std::find(data.feature_names.begin(), data.feature_names.end(), item);
-    int64_t index = -1;
-    if (named != data.feature_names.end()) {
-      index = named - data.feature_names.begin();
-    } else if (item.find_first_not_of("0123456789") == std::string::npos && item.size() < 12) {
-      index = std::stoll(item) - 1;
-      ELBO_CHECK(index >= 0 && index < data.features(), "data.missing_columns: column ", item, " is outside 1..",
-                 data.features(), " (the features of '", data.name, "')");
-    } else {
-      std::string names;
-      for (size_t k = 0; k < data.feature_names.size() && k < 8; ++k) names += (k ? ", " : "") + data.feature_names[k];
-      ELBO_CHECK(false, "data.missing_columns: '", item, "' is not a column of '", data.name, "' (",
-                 data.feature_names.empty() ? std::string("it has no header; give 1-based indices")
-                                            : "header: " + names + (data.feature_names.size() > 8 ? ", ..." : ""),
-                 ")");
-    }
-    out.push_back(index);
-  }
-  ELBO_CHECK(!out.empty(), "data.missing = \"columns\" needs data.missing_columns (names or 1-based indices)");
-  return out;
-}
 
 const ImageShape& image_of(const Dataset& data, const std::string& pattern) {
   ELBO_CHECK(data.image.is_image(), "data.missing = \"", pattern, "\" needs image data; '", data.name,
@@ -58,7 +25,9 @@ torch::Tensor hide_pattern(const Dataset& data, const MissingOptions& o, at::Gen
   if (o.pattern == "mcar") return (torch::rand({n, d}, gen, f32) < o.rate).to(torch::kFloat32);
   if (o.pattern == "columns") {
     torch::Tensor hide = torch::zeros({n, d}, f32);
-    for (int64_t c : column_indices(data, o.columns)) hide.select(1, c).fill_(1);
+    const std::vector<int64_t> columns = column_indices(data, o.columns, "data.missing_columns");
+    ELBO_CHECK(!columns.empty(), "data.missing = \"columns\" needs data.missing_columns (names or 1-based indices)");
+    for (int64_t c : columns) hide.select(1, c).fill_(1);
     return hide;
   }
   const ImageShape& im = image_of(data, o.pattern);

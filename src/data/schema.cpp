@@ -44,6 +44,7 @@ Schema Schema::of(const Dataset& d, int64_t classes) {
   Schema s = of_features(d.features(), d.image);
   s.fields.front().masked = d.mask.defined();
   s.examples = d.size();
+  s.modalities = d.modalities;
   if (d.y.defined()) {
     Field y{"y", torch::kInt64, {}, Role::label};
     y.masked = d.y_mask.defined();

@@ -4,6 +4,7 @@
 #include "elbo/model/classifier.h"
 #include "elbo/model/hierarchical_vae.h"
 #include "elbo/model/m2.h"
+#include "elbo/model/multimodal_vae.h"
 #include "elbo/model/vae.h"
 
 namespace elbo::model {
@@ -13,12 +14,13 @@ std::shared_ptr<Model> make_model(const Config& config, const data::Schema& sche
   const int64_t features = schema.features();
   const int64_t classes = config.get_int("model.classes");
   if (type == "hvae") return HierarchicalVae(HierarchicalVaeOptions::from_config(config, features)).ptr();
+  if (type == "multimodal") return MultimodalVae(MultimodalVaeOptions::from_config(config, schema)).ptr();
   if (type == "m2") return M2(M2Options::from_config(config, features, classes)).ptr();
   if (type == "classifier")
     return Classifier(features, classes, config.get_ints("model.hidden"),
                       nn::parse_activation(config.get_string("model.activation")))
         .ptr();
-  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier");
+  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier, multimodal");
   return Vae(VaeOptions::from_config(config, features, schema.image)).ptr();
 }
 

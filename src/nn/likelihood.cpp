@@ -5,6 +5,7 @@
 #include "elbo/dist/categorical.h"
 #include "elbo/dist/continuous_bernoulli.h"
 #include "elbo/dist/laplace.h"
+#include "elbo/dist/negative_binomial.h"
 #include "elbo/dist/normal.h"
 #include "elbo/dist/poisson.h"
 
@@ -15,11 +16,12 @@ namespace elbo::nn {
 LikelihoodImpl::LikelihoodImpl(const LikelihoodOptions& options) : options_(options) {
   const auto& kind = options.kind();
   ELBO_CHECK(kind == "bernoulli" || kind == "continuous_bernoulli" || kind == "gaussian" || kind == "laplace" ||
-                 kind == "categorical" || kind == "poisson",
+                 kind == "categorical" || kind == "poisson" || kind == "negative_binomial",
              "likelihood '", kind,
-             "' is not one of: bernoulli, continuous_bernoulli, gaussian, laplace, categorical, poisson");
+             "' is not one of: bernoulli, continuous_bernoulli, gaussian, laplace, categorical, poisson, "
+             "negative_binomial");
   ELBO_CHECK(options.features() > 0, "elbo::nn::Likelihood: features must be positive (got ", options.features(), ")");
-  if (kind == "gaussian" || kind == "laplace") {
+  if (kind == "gaussian" || kind == "laplace" || kind == "negative_binomial") {
     const auto& mode = options.scale_mode();
     ELBO_CHECK(mode == "fixed" || mode == "shared" || mode == "per_feature", "likelihood_scale '", mode,
                "' is not one of: fixed, shared, per_feature");
@@ -54,6 +56,7 @@ dist::DistributionPtr LikelihoodImpl::forward(const torch::Tensor& raw) {
     return std::make_shared<dist::Categorical>(raw.view(sizes));
   }
   torch::Tensor log_scale = log_scale_.expand_as(raw);
+  if (kind == "negative_binomial") return std::make_shared<dist::NegativeBinomial>(raw, log_scale);
   if (kind == "gaussian") return std::make_shared<dist::Normal>(raw, log_scale);
   return std::make_shared<dist::Laplace>(raw, log_scale);
 }

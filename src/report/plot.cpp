@@ -222,9 +222,10 @@ std::string line_plot_body(const LinePlot& plot, int width, int height) {
     const char* colour = kPalette[k % kPaletteSize];
     std::vector<std::pair<double, double>> run;
     const auto flush = [&] {
-      if (run.size() == 1) {
-        out << "<circle cx=\"" << num(run[0].first) << "\" cy=\"" << num(run[0].second)
-            << "\" r=\"2.5\" fill=\"" << colour << "\"/>\n";
+      if (run.size() == 1 || s.points) {
+        for (const auto& [cx, cy] : run)
+          out << "<circle cx=\"" << num(cx) << "\" cy=\"" << num(cy) << "\" r=\"2.5\" fill=\"" << colour
+              << "\" fill-opacity=\"0.7\"/>\n";
       } else if (run.size() > 1) {
         out << "<polyline fill=\"none\" stroke=\"" << colour
             << "\" stroke-width=\"1.75\" stroke-linejoin=\"round\" points=\"";
@@ -234,7 +235,7 @@ std::string line_plot_body(const LinePlot& plot, int width, int height) {
       }
       for (size_t j = 0; j < run.size(); ++j) {
         drawn.push_back(run[j]);
-        if (j + 1 == run.size()) break;
+        if (j + 1 == run.size() || s.points) continue;
         const double dx = run[j + 1].first - run[j].first, dy = run[j + 1].second - run[j].second;
         const int steps = static_cast<int>(std::hypot(dx, dy) / 4);
         for (int t = 1; t < steps; ++t)

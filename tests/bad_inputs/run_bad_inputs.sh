@@ -302,5 +302,27 @@ if [ "$(id -u)" -ne 0 ]; then  # root can write anywhere
     "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --out "$W/readonly"
 fi
 
+# ---------------------------------------------------------------- multimodal data
+MM=("$TOML/multimodal.toml" --set "data.dir=$CSV")
+refuse "modalities with different row counts" 2 "modality 'counts' ('$CSV/mm_short.csv') has 5 rows, modality 'expr' ('$CSV/mm_expr.csv') has 12" \
+  "$ELBO" train "${MM[@]}" --set 'data.modalities[1].file="mm_short.csv"' --out "$W/mm"
+refuse "modality name used twice" 2 "data.modalities[1].name: the modality name 'expr' is used twice" \
+  "$ELBO" train "${MM[@]}" --set 'data.modalities[1].name="expr"' --out "$W/mm"
+refuse "negative counts" 2 "modality 'counts' ('$CSV/mm_negative.csv'): the poisson likelihood needs counts (non-negative integers); row 7, column 'c1' holds -1" \
+  "$ELBO" train "${MM[@]}" --set 'data.modalities[1].file="mm_negative.csv"' --out "$W/mm"
+refuse "row without any modality" 2 "1 row of the training files has no modality (every modality absent): row 3" \
+  "$ELBO" train "${MM[@]}" --set 'data.modalities[0].file="mm_expr_gap.csv"' --set 'data.modalities[1].file="mm_counts_gap.csv"' --out "$W/mm"
+refuse "modality index past the tables" 2 "key 'data.modalities[2].name': the config has 2 [[data.modalities]] tables" \
+  "$ELBO" train "${MM[@]}" --set 'data.modalities[2].name="x"' --out "$W/mm"
+check "multimodal run" "$ELBO" train "${MM[@]}" --out "$W/mm"
+refuse "predict --from no modality" 2 "--from: 'rna' names no modality (the modalities are: expr, counts)" \
+  "$ELBO" predict "$W/mm" --from rna --to counts
+refuse "predict --to no modality" 2 "--to: 'protein' names no modality (the modalities are: expr, counts)" \
+  "$ELBO" predict "$W/mm" --from expr --to protein
+refuse "predict --to also in --from" 2 "--to: 'expr' is also in --from" \
+  "$ELBO" predict "$W/mm" --from expr,counts --to expr
+refuse "predict a single-input run" 2 "holds a model.type = \"vae\" run; --from/--to decode one modality from others of a multimodal run" \
+  "$ELBO" predict "$RUN" --from a --to b
+
 echo "bad inputs: $cases cases, $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -177,6 +177,28 @@ check "help" "$ELBO" --help
 
 refuse "unknown key" 2 "did you mean 'train.epochs'" "$ELBO" train --set train.epoch=3 --out "$WORK/x"
 refuse "negative beta" 2 "objective.beta" "$ELBO" train --set objective.beta=-1 --out "$WORK/x"
+# Multimodal: Fashion-MNIST as left half, right half and label (examples/multimodal/fashion.toml);
+# train and evaluate score each modality given the others; predict decodes one from others.
+MM="$WORK/multimodal"
+EXAMPLES="$(cd "$(dirname "$0")/../../examples" && pwd)"
+check "train multimodal" "$ELBO" train "$EXAMPLES/multimodal/fashion.toml" "${TINY[@]}" --set train.epochs=1 --out "$MM"
+for row in "log p(left | others)" "log p(right | others)" "log p(label | others)"; do
+  grep -qF "$row" "$WORK/out" || { echo "FAIL multimodal summary: no '$row'"; cat "$WORK/out"; failures=$((failures + 1)); }
+done
+exists "$MM"/{cross_generation.png,report.html}
+grep -q "Latent means by the modalities each row has" "$MM/report.html" || { echo "FAIL multimodal report"; failures=$((failures + 1)); }
+[ "$(png_size "$MM/cross_generation.png")" = "$(png_size "$MM/cross_generation.png" | awk '{print $1}') 242" ] \
+  || { echo "FAIL cross_generation.png: not 8 rows"; failures=$((failures + 1)); }
+check "evaluate multimodal --json" "$ELBO" evaluate "$MM" --k 5 --n 10 --json
+grep -qF '"modalities": [{"modality": "left", "rows": 10, "conditional": ' "$WORK/out" \
+  || { echo "FAIL evaluate multimodal json"; cat "$WORK/out"; failures=$((failures + 1)); }
+check "predict label from left" "$ELBO" predict "$MM" --from left --to label --k 10 --n 20 --draws 10 --out "$WORK/label.csv"
+[ "$(head -1 "$WORK/label.csv")" = "row,label_1:p0,label_1:p1,label_1:p2,label_1:p3,label_1:p4,label_1:p5,label_1:p6,label_1:p7,label_1:p8,label_1:p9,label_1:mode" ] \
+  && [ "$(wc -l < "$WORK/label.csv")" -eq 21 ] && grep -q "error of the most frequent predicted class" "$WORK/out" \
+  || { echo "FAIL predict label csv"; head -2 "$WORK/label.csv"; cat "$WORK/out"; failures=$((failures + 1)); }
+check "predict right from left, picture" "$ELBO" predict "$MM" --from left --to right --k 10 --n 3 --out "$WORK/lr.png"
+exists "$WORK/lr.png"
+
 refuse "bad choice" 2 "is not one of" "$ELBO" train --set model.likelihood=gauss --out "$WORK/x"
 refuse "dirac prior" 2 "support mismatch" "$ELBO" train "${TINY[@]}" --set model.prior=dirac --out "$WORK/x"
 refuse "missing run" 2 "does not exist" "$ELBO" evaluate "$WORK/nope"

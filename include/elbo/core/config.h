@@ -10,7 +10,9 @@ namespace elbo {
 /// A configuration value: integer, real, boolean, string or list of integers.
 using ConfigValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>>;
 
-/// One documented configuration key, e.g. "train.epochs".
+/// One documented configuration key, e.g. "train.epochs". A key of a table array, written in TOML as
+/// `[[data.modalities]]` tables, has "[]" in its schema name ("data.modalities[].name") and is read
+/// and set with the table's index ("data.modalities[0].name").
 struct ConfigKey {
   std::string name;
   ConfigValue default_value;
@@ -49,6 +51,11 @@ class Config {
   const std::string& get_string(const std::string& key) const;
   const std::vector<int64_t>& get_ints(const std::string& key) const;
 
+  /// Tables in the table array `array` (e.g. "data.modalities"; 0 when the config has none).
+  int64_t count(const std::string& array) const;
+  /// Appends a table to `array` with every key at its default; returns its index.
+  int64_t add_table(const std::string& array);
+
   /// The resolved configuration as TOML (every key, grouped by section).
   std::string to_toml() const;
 
@@ -57,6 +64,7 @@ class Config {
 
  private:
   std::map<std::string, ConfigValue> values_;
+  std::map<std::string, int64_t> tables_;  // table array -> tables
 };
 
 /// The closest schema key to `name` by edit distance, or "" if nothing is close.

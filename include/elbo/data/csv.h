@@ -29,4 +29,8 @@ struct CsvOptions {
 /// double-quoted ("" escapes a quote); blank lines and \r\n endings are accepted.
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
+/// The 0-based columns of `table` that `spec` names, in order: comma-separated header names,
+/// 1-based indices or ranges "a-b" of indices; errors name `key` (the config key that gave spec).
+std::vector<int64_t> column_indices(const Dataset& table, const std::string& spec, const std::string& key);
+
 }  // namespace elbo::data

@@ -1,6 +1,7 @@
 #pragma once
 #include "elbo/core/image_shape.h"
 #include "elbo/core/worker_threads.h"
+#include "elbo/data/modality.h"
 
 #include <torch/types.h>
 
@@ -43,6 +44,7 @@ struct Dataset {
   /// for scoring imputations, and batch() / slice() give the models 0 in its place; undefined = none.
   torch::Tensor hidden;
   std::vector<std::string> feature_names;  ///< CSV header cells (label column excluded), or empty
+  std::vector<Modality> modalities;  ///< multimodal data (multimodal.h): each modality's columns of x; else empty
   int64_t rows_dropped = 0;  ///< rows removed because every entry was missing (drop_empty_rows)
   ImageShape image;    ///< set when examples are images
   std::string name;    ///< where it came from (file name), for messages and reports

@@ -29,6 +29,13 @@ Splits load_data(const Config& config, bool read_test_file = true);
 /// standardized (elbo impute --data).
 Dataset read_examples(const Config& config, const std::string& path);
 
+/// A data file name from the config resolved against data.dir (absolute names and "" as they are).
+std::string data_path(const Config& config, const std::string& name);
+
+/// A CSV table read with the config's data.delimiter, data.skip_rows, data.header and
+/// (with `labels`) data.label_column.
+Dataset read_table(const Config& config, const std::string& path, bool labels = true);
+
 /// Only the test split (for evaluation of a trained run), built exactly as load_data
 /// builds it; reads only the test file when the test split does not depend on the
 /// training data (its own file, no standardization).

@@ -1,5 +1,6 @@
 #pragma once
 #include "elbo/core/image_shape.h"
+#include "elbo/data/modality.h"
 
 #include <torch/types.h>
 
@@ -37,6 +38,7 @@ struct Schema {
   std::vector<Field> fields;
   ImageShape image;       ///< set when "x" is an image
   int64_t examples = 0;   ///< training examples N (a global site's KL is shared out over them)
+  std::vector<Modality> modalities;  ///< multimodal data: the modalities' columns of "x"
 
   /// The field called `name`, or nullptr.
   const Field* find(const std::string& name) const;

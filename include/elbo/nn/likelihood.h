@@ -11,11 +11,12 @@ namespace elbo::nn {
 /// Which observation model p(x|z) a decoder parameterizes.
 struct LikelihoodOptions {
   LikelihoodOptions(std::string kind, int64_t features) : kind_(std::move(kind)), features_(features) {}
-  /// bernoulli | continuous_bernoulli | gaussian | laplace | categorical | poisson
+  /// bernoulli | continuous_bernoulli | gaussian | laplace | categorical | poisson | negative_binomial
   TORCH_ARG(std::string, kind);
   /// Observed features D (for categorical: sequence positions L).
   TORCH_ARG(int64_t, features);
-  /// gaussian/laplace scale: "fixed", "shared" (one learned) or "per_feature" (learned, one per feature).
+  /// gaussian/laplace scale (negative_binomial: its concentration r): "fixed", "shared" (one learned) or
+  /// "per_feature" (learned, one per feature).
   TORCH_ARG(std::string, scale_mode) = "per_feature";
   /// Fixed scale, or the learned scale's initial value.
   TORCH_ARG(double, scale) = 1.0;
@@ -40,7 +41,7 @@ class LikelihoodImpl : public torch::nn::Module {
 
  private:
   LikelihoodOptions options_;
-  torch::Tensor log_scale_;  // gaussian / laplace only
+  torch::Tensor log_scale_;  // gaussian / laplace (negative_binomial: log concentration) only
 };
 TORCH_MODULE(Likelihood);
 

@@ -10,6 +10,7 @@ struct Series {
   std::string label;
   std::vector<double> x;
   std::vector<double> y;
+  bool points = false;  ///< a scatter: one dot per point, no line
 };
 
 /// A small line chart with axes, ticks, a legend and a title.

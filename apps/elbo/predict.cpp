@@ -1,0 +1,293 @@
+// elbo predict RUN --from A[,B] --to C[,D] [--draws M] [--k K] [--n N] [--out FILE.csv|FILE.png]
+#include "commands.h"
+#include "run.h"
+
+#include "elbo/core/atomic_file.h"
+#include "elbo/core/check.h"
+#include "elbo/data/load.h"
+#include "elbo/data/multimodal.h"
+#include "elbo/report/plot.h"
+
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+namespace elbo::cli {
+namespace {
+
+constexpr const char* kQuantileNames[] = {"q05", "q25", "q50", "q75", "q95"};
+
+/// Per row and predicted column: mean and quantiles (continuous) or class frequencies and mode.
+std::string predictions_csv(const data::Dataset& test, const std::vector<size_t>& to, const torch::Tensor& mean,
+                            const torch::Tensor& draws) {
+  std::ostringstream out;
+  out << std::setprecision(7) << "row";
+  std::vector<torch::Tensor> columns;  // [N] each, in header order
+  for (size_t t : to) {
+    const data::Modality& m = test.modalities[t];
+    for (int64_t j = 0; j < m.width; ++j) {
+      const std::string name = j < static_cast<int64_t>(m.feature_names.size()) ? m.feature_names[j]
+                                                                                 : m.name + "_" + std::to_string(j + 1);
+      const torch::Tensor d = draws.select(2, m.begin + j);  // [M, N]
+      if (m.likelihood == "categorical") {
+        const torch::Tensor freq = torch::one_hot(d.to(torch::kLong), m.categories).to(torch::kDouble).mean(0);
+        for (int64_t c = 0; c < m.categories; ++c) {
+          out << "," << name << ":p" << c;
+          columns.push_back(freq.select(1, c));
+        }
+        out << "," << name << ":mode";
+        columns.push_back(freq.argmax(1).to(torch::kDouble));
+        continue;
+      }
+      out << "," << name << ":mean";
+      columns.push_back(mean.select(1, m.begin + j));
+      const torch::Tensor q = torch::quantile(d, torch::tensor({0.05, 0.25, 0.5, 0.75, 0.95}, torch::kDouble), 0);
+      for (int i = 0; i < 5; ++i) {
+        out << "," << name << ":" << kQuantileNames[i];
+        columns.push_back(q[i]);
+      }
+    }
+  }
+  out << "\n";
+  const torch::Tensor table = torch::stack(columns, 1).contiguous();
+  const auto a = table.accessor<double, 2>();
+  for (int64_t i = 0; i < table.size(0); ++i) {
+    out << i + 1;
+    for (int64_t j = 0; j < table.size(1); ++j) out << "," << a[i][j];
+    out << "\n";
+  }
+  return out.str();
+}
+
+/// The image modalities sharing the first image modality's channels and height, side by side:
+/// [R, C * H * W_sum] and its shape (e.g. a left and a right half make whole images again).
+std::pair<torch::Tensor, ImageShape> side_by_side(const torch::Tensor& x, const std::vector<data::Modality>& layout) {
+  std::vector<torch::Tensor> parts;
+  ImageShape shape{0, 0, 0};
+  for (const auto& m : layout) {
+    if (!m.image.is_image()) continue;
+    if (parts.empty()) shape = ImageShape{m.image.channels, m.image.height, 0};
+    if (m.image.channels != shape.channels || m.image.height != shape.height) continue;
+    parts.push_back(x.narrow(1, m.begin, m.width).reshape({x.size(0), m.image.channels, m.image.height, m.image.width}));
+    shape.width += m.image.width;
+  }
+  ELBO_CHECK(!parts.empty(), "this run has no image modality to draw; write .csv instead");
+  return {torch::cat(parts, 3).reshape({x.size(0), -1}), shape};
+}
+
+}  // namespace
+
+MultimodalPrediction predict_modalities(model::Model& model, const data::Dataset& test,
+                                        const std::vector<size_t>& from, const std::vector<size_t>& to,
+                                        const diag::ImputationOptions& options) {
+  const data::Dataset query = data::select_modalities(test, from, to);
+  // Blocks of rows so that the draws [M, rows, D] of a large test set are never held at once.
+  const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, options.draws * test.features()));
+  MultimodalPrediction p;
+  std::vector<torch::Tensor> means, draws, log_liks;
+  for (int64_t begin = 0; begin < test.size(); begin += block) {
+    const int64_t end = std::min(test.size(), begin + block);
+    const diag::Imputation imp = diag::impute(model, query.subset(torch::arange(begin, end, torch::kLong)), options);
+    means.push_back(imp.mean.cpu().to(torch::kDouble));
+    draws.push_back(imp.draws.cpu().to(torch::kDouble));
+    log_liks.push_back(imp.hidden_log_likelihood.cpu().to(torch::kDouble));
+  }
+  p.mean = torch::cat(means);
+  p.draws = torch::cat(draws, 1);
+  p.log_likelihood = torch::cat(log_liks);
+  torch::Tensor from_here = torch::zeros({test.size()}, torch::kBool), to_here = from_here.clone();
+  for (size_t f : from) from_here |= data::present(test.mask, test.modalities[f], test.size()).cpu();
+  for (size_t t : to) to_here |= data::present(test.mask, test.modalities[t], test.size()).cpu();
+  p.scored = from_here & to_here;
+  p.draws_are_means = options.code_means;
+  return p;
+}
+
+std::string prediction_table(const data::Splits& splits, const data::Dataset& test, const std::vector<size_t>& to,
+                             const MultimodalPrediction& p) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(4);
+  const torch::Tensor rows = p.scored.nonzero().view(-1);
+  out << "  rows with a --from and a --to modality: " << rows.numel() << " of " << test.size() << "\n";
+  if (rows.numel() == 0) return out.str();
+  for (size_t t : to) {
+    const data::Modality& m = test.modalities[t];
+    const torch::Tensor truth = test.x.narrow(1, m.begin, m.width).cpu().to(torch::kDouble).index_select(0, rows);
+    const torch::Tensor known = test.mask.narrow(1, m.begin, m.width).cpu().index_select(0, rows) > 0;
+    const torch::Tensor train_x = splits.train.x.narrow(1, m.begin, m.width).cpu().to(torch::kDouble);
+    const torch::Tensor train_known = splits.train.mask.narrow(1, m.begin, m.width).cpu().to(torch::kDouble);
+    const torch::Tensor draws = p.draws.narrow(2, m.begin, m.width).index_select(1, rows);  // [M, R, W]
+    out << "  " << m.name << " (" << m.likelihood << ", " << m.width << " columns):\n";
+    if (m.likelihood == "categorical") {
+      const torch::Tensor mode = torch::one_hot(draws.to(torch::kLong), m.categories).sum(0).argmax(-1).to(torch::kDouble);
+      const torch::Tensor train_mode =
+          torch::one_hot(train_x.to(torch::kLong), m.categories).mul(train_known.unsqueeze(-1).to(torch::kLong)).sum(0).argmax(-1);
+      const double n = known.sum().item<double>();
+      out << "    error of the most frequent predicted class  " << ((mode != truth) & known).sum().item<double>() / n
+          << "  (the training set's most frequent class: "
+          << ((train_mode.to(torch::kDouble).unsqueeze(0) != truth) & known).sum().item<double>() / n << ")\n";
+      continue;
+    }
+    // In the model's units: a standardized column in its training standard deviations.
+    const torch::Tensor train_mean = (train_x * train_known).sum(0) / train_known.sum(0).clamp_min(1);
+    auto rmse = [&](const torch::Tensor& prediction) {
+      const torch::Tensor e = (prediction - truth).square();
+      return std::sqrt(e.masked_select(known).mean().item<double>());
+    };
+    const torch::Tensor mean = p.mean.narrow(1, m.begin, m.width).index_select(0, rows);
+    const torch::Tensor q = torch::quantile(draws, torch::tensor({0.05, 0.95}, torch::kDouble), 0);
+    const double coverage = ((truth >= q[0]) & (truth <= q[1])).masked_select(known).to(torch::kDouble).mean().item<double>();
+    out << "    RMSE of the predicted mean  " << rmse(mean) << "  (predicting the training mean: "
+        << rmse(train_mean.unsqueeze(0).expand_as(truth)) << ")\n";
+    // Intervals of draws x ~ p(x | z); a Bernoulli's 0/1 draws have none worth scoring.
+    if (!p.draws_are_means && m.likelihood != "bernoulli" && m.likelihood != "continuous_bernoulli")
+      out << "    coverage of the 90% interval  " << coverage << "\n";
+  }
+  bool standardized = false;
+  for (size_t t : to) standardized = standardized || test.modalities[t].standardize;
+  out << "  log p(x_to | x_from)  " << p.log_likelihood.index_select(0, rows).mean().item<double>() << " nats per row"
+      << (standardized ? " (standardized columns in training standard deviations)" : "") << "\n";
+  return out.str();
+}
+
+report::Section multimodal_section(model::Model& model, const data::Dataset& test,
+                                   const std::vector<diag::CrossModalScore>& scores, const std::string& dir, int64_t k) {
+  auto num = [](double v) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(3) << v;
+    return o.str();
+  };
+  const auto& layout = test.modalities;
+  report::Section sec;
+  sec.heading = "Modalities";
+  sec.text = "One latent z behind every modality, q(z | the modalities a row has) a product of experts (Wu & Goodman "
+             "2018). log p(x_m | others): importance-weighted with q(z | others) as proposal (K = " + std::to_string(k) +
+             "); log p(x_m): IWAE with q(z | x_m); their difference is the information the other modalities carry "
+             "about m, in nats per row (standardized columns in training standard deviations).";
+  for (const auto& c : scores)
+    sec.table.push_back({c.modality + ": log p(x | others) / log p(x) / difference (" + std::to_string(c.rows) + " rows)",
+                         num(c.conditional) + " / " + num(c.marginal) + " / " + num(c.information())});
+  // Latent means in the plane of their two principal axes, one colour per pattern of present modalities.
+  const int64_t rows = std::min<int64_t>(test.size(), 2000);
+  const data::Dataset shown = test.subset(torch::arange(rows, torch::kLong));
+  torch::Tensor z;
+  {
+    torch::NoGradGuard no_grad;
+    const data::Batch batch = shown.slice(0, rows);
+    z = model.posterior(batch)->mean().cpu().to(torch::kDouble);
+  }
+  z = z - z.mean(0);
+  const auto svd = torch::linalg_svd(z, /*full_matrices=*/false);
+  const torch::Tensor plane = z.matmul(std::get<2>(svd).narrow(0, 0, std::min<int64_t>(2, z.size(1))).t());
+  std::map<std::string, report::Series> by_pattern;
+  for (int64_t i = 0; i < rows; ++i) {
+    std::string pattern;
+    for (const auto& m : layout)
+      if (data::present(shown.mask.narrow(0, i, 1), m, 1).item<bool>()) pattern += (pattern.empty() ? "" : "+") + m.name;
+    report::Series& s = by_pattern[pattern];
+    s.label = pattern;
+    s.points = true;
+    s.x.push_back(plane[i][0].item<double>());
+    s.y.push_back(plane.size(1) > 1 ? plane[i][1].item<double>() : 0.0);
+  }
+  report::LinePlot plot{"Latent means by the modalities each row has", "principal axis 1", "principal axis 2", {}};
+  for (auto& [pattern, series] : by_pattern) plot.series.push_back(series);
+  sec.svgs.push_back(report::render_svg(plot, 560, 380));
+  // Reconstruction and cross-generation: every modality decoded from E_q[z | one modality], for rows
+  // that have them all.
+  bool images = false;
+  for (const auto& m : layout) images = images || m.image.is_image();
+  torch::Tensor all = torch::ones({test.size()}, torch::kBool);
+  for (const auto& m : layout) all &= data::present(test.mask, m, test.size()).cpu();
+  const torch::Tensor complete = all.nonzero().view(-1);
+  if (images && complete.numel() > 0) {
+    torch::NoGradGuard no_grad;
+    const int64_t n = std::min<int64_t>(complete.numel(), 8);
+    const data::Dataset first = test.subset(complete.narrow(0, 0, n).to(test.x.device()));
+    const auto [truth, shape] = side_by_side(first.x.cpu().to(torch::kFloat), layout);
+    std::vector<torch::Tensor> cells{truth};
+    std::string caption = "Each row: the truth, then every modality decoded (the mean of p(x | z) at z = E_q[z | ...]) from ";
+    for (size_t f = 0; f <= layout.size(); ++f) {  // f = layout.size(): from all of them
+      const std::vector<size_t> given = f < layout.size() ? std::vector<size_t>{f} : std::vector<size_t>{};
+      std::vector<size_t> every(layout.size());
+      for (size_t i = 0; i < layout.size(); ++i) every[i] = i;
+      const data::Batch batch = data::select_modalities(first, f < layout.size() ? given : every, {}).slice(0, n);
+      const torch::Tensor decoded = model.likelihood(model.posterior(batch)->mean())->mean();
+      cells.push_back(side_by_side(decoded.cpu().to(torch::kFloat), layout).first);
+      caption += (f ? ", " : "") + (f < layout.size() ? layout[f].name + " alone" : std::string("all modalities"));
+    }
+    const std::string path = dir + "/cross_generation.png";
+    write_examples(path, torch::stack(cells, 1).reshape({n * static_cast<int64_t>(cells.size()), -1}), shape,
+                   static_cast<int64_t>(cells.size()));
+    sec.png_files.push_back({caption, path});
+  }
+  return sec;
+}
+
+Action add_predict(CLI::App& app) {
+  struct Args {
+    std::string run, from, to, out;
+    int64_t draws = 100, k = -1, n = 0, seed = 1;
+  };
+  auto args = std::make_shared<Args>();
+  app.add_option("run", args->run, "run directory of a multimodal model")->required();
+  app.add_option("--from", args->from, "the modalities given (comma-separated names)")->required();
+  app.add_option("--to", args->to, "the modalities predicted (comma-separated names)")->required();
+  app.add_option("--draws", args->draws, "draws M per row (quantiles, class frequencies)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000000));
+  app.add_option("--k", args->k, "importance samples K per row (default: eval.k of the run)")->check(CLI::PositiveNumber);
+  app.add_option("--n", args->n, "first N test rows (0 = all; a picture shows 8 unless given)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--out", args->out,
+                 "output .csv (per row and predicted column: mean and 5/25/50/75/95% quantiles, or class "
+                 "frequencies and mode) or .png (image modalities: truth, then predictions); default RUN/predictions.csv");
+  app.add_option("--seed", args->seed, "seed of the draws")->capture_default_str();
+  return [args]() -> int {
+    LoadedRun run = load_run(args->run);
+    const Config& c = run.config;
+    ELBO_CHECK(c.get_string("model.type") == "multimodal", "elbo predict: '", run.dir, "' holds a model.type = \"",
+               c.get_string("model.type"), "\" run; --from/--to decode one modality from others of a multimodal run");
+    const std::string out = args->out.empty() ? run.dir + "/predictions.csv" : args->out;
+    const bool png = out.size() >= 4 && out.compare(out.size() - 4, 4, ".png") == 0;
+    ELBO_CHECK(png || (out.size() >= 4 && out.compare(out.size() - 4, 4, ".csv") == 0), "elbo predict --out '", out,
+               "' must end in .csv or .png");
+    const std::vector<data::Modality> layout = data::modalities_of(c);
+    const std::vector<size_t> from = data::find_modalities(layout, args->from, "--from");
+    const std::vector<size_t> to = data::find_modalities(layout, args->to, "--to");
+    for (size_t t : to)
+      ELBO_CHECK(std::find(from.begin(), from.end(), t) == from.end(), "--to: '", layout[t].name,
+                 "' is also in --from");
+    const data::Splits splits = data::load_data(c);
+    data::Dataset test = splits.test;
+    const int64_t n = std::min(test.size(), args->n > 0 ? args->n : png ? 8 : test.size());
+    if (n < test.size()) test = test.subset(torch::arange(n, torch::kLong));
+    diag::ImputationOptions o;
+    o.particles = args->k > 0 ? args->k : c.get_int("eval.k");
+    o.draws = png ? 7 : args->draws;
+    o.seed = static_cast<uint64_t>(args->seed);
+    o.code_means = png;
+    const MultimodalPrediction p = predict_modalities(*run.model, test, from, to, o);
+    if (png) {
+      const auto [truth, shape] = side_by_side(test.x.cpu().to(torch::kFloat), layout);
+      std::vector<torch::Tensor> cells{truth};
+      for (int64_t d = 0; d < o.draws; ++d) cells.push_back(side_by_side(p.draws[d].to(torch::kFloat), layout).first);
+      write_examples(out, torch::stack(cells, 1).reshape({n * static_cast<int64_t>(cells.size()), -1}), shape,
+                     static_cast<int64_t>(cells.size()));
+      std::cout << "wrote " << n << " rows to " << out << " (each: the truth, then " << o.draws
+                << " predictions given " << args->from << ")\n";
+    } else {
+      auto original = [&](const torch::Tensor& v) {
+        return v * splits.standardization.std.to(torch::kDouble) + splits.standardization.mean.to(torch::kDouble);
+      };
+      write_file_atomic(out, predictions_csv(test, to, original(p.mean), original(p.draws)));
+      std::cout << "wrote the predictions of " << args->to << " from " << args->from << " for " << n << " test rows to "
+                << out << " (K=" << o.particles << ", " << o.draws << " draws)\n";
+    }
+    std::cout << prediction_table(splits, test, to, p);
+    return 0;
+  };
+}
+
+}  // namespace elbo::cli

@@ -85,17 +85,19 @@ MultimodalPrediction predict_modalities(model::Model& model, const data::Dataset
   // Blocks of rows so that the draws [M, rows, D] of a large test set are never held at once.
   const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, options.draws * test.features()));
   MultimodalPrediction p;
-  std::vector<torch::Tensor> means, draws, log_liks;
+  std::vector<torch::Tensor> means, draws, log_liks, ess;
   for (int64_t begin = 0; begin < test.size(); begin += block) {
     const int64_t end = std::min(test.size(), begin + block);
     const diag::Imputation imp = diag::impute(model, query.subset(torch::arange(begin, end, torch::kLong)), options);
     means.push_back(imp.mean.cpu().to(torch::kDouble));
     draws.push_back(imp.draws.cpu().to(torch::kDouble));
     log_liks.push_back(imp.hidden_log_likelihood.cpu().to(torch::kDouble));
+    ess.push_back(imp.effective_sample_size.cpu().to(torch::kDouble));
   }
   p.mean = torch::cat(means);
   p.draws = torch::cat(draws, 1);
   p.log_likelihood = torch::cat(log_liks);
+  p.effective_sample_size = torch::cat(ess);
   torch::Tensor from_here = torch::zeros({test.size()}, torch::kBool), to_here = from_here.clone();
   for (size_t f : from) from_here |= data::present(test.mask, test.modalities[f], test.size()).cpu();
   for (size_t t : to) to_here |= data::present(test.mask, test.modalities[t], test.size()).cpu();
@@ -111,6 +113,7 @@ std::string prediction_table(const data::Splits& splits, const data::Dataset& te
   const torch::Tensor rows = p.scored.nonzero().view(-1);
   out << "  rows with a --from and a --to modality: " << rows.numel() << " of " << test.size() << "\n";
   if (rows.numel() == 0) return out.str();
+  out << "  effective sample size of the importance weights (mean over rows)  " << p.effective_sample_size.index_select(0, rows).mean().item<double>() << "\n";
   for (size_t t : to) {
     const data::Modality& m = test.modalities[t];
     const torch::Tensor truth = test.x.narrow(1, m.begin, m.width).cpu().to(torch::kDouble).index_select(0, rows);

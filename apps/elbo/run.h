@@ -87,6 +87,7 @@ struct MultimodalPrediction {
   torch::Tensor mean;            ///< [N, D] double: observed columns as given, the others E[x | x_from]
   torch::Tensor draws;           ///< [M, N, D] double completed copies
   torch::Tensor log_likelihood;  ///< [N] log p^(x_to | x_from) (0 where nothing of `to` is observed)
+  torch::Tensor effective_sample_size;  ///< [N] 1 / sum_k w_k^2 of the self-normalized weights
   torch::Tensor scored;          ///< [N] bool: rows having a `from` and a `to` modality
   bool draws_are_means = false;  ///< each draw is E[x | z] of a resampled code (pictures)
 };

@@ -13,21 +13,11 @@
 namespace elbo::cli {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 std::vector<std::string> column_names(const data::Dataset& d) {
   if (static_cast<int64_t>(d.feature_names.size()) == d.features()) return d.feature_names;
   std::vector<std::string> names;
   for (int64_t j = 0; j < d.features(); ++j) names.push_back("x" + std::to_string(j + 1));
   return names;
-}
-
-/// Values in the data file's units: standardized columns mapped back (x * std + mean).
-torch::Tensor original_units(const torch::Tensor& x, const data::Standardization& s) {
-  if (!s.mean.defined()) return x.to(torch::kDouble);
-  return x.to(torch::kDouble) * s.std.to(torch::kDouble) + s.mean.to(torch::kDouble);
 }
 
 /// "draw,row,<columns>": the M completed copies, rows numbered from 1 as in the data.

@@ -113,7 +113,8 @@ std::string prediction_table(const data::Splits& splits, const data::Dataset& te
   const torch::Tensor rows = p.scored.nonzero().view(-1);
   out << "  rows with a --from and a --to modality: " << rows.numel() << " of " << test.size() << "\n";
   if (rows.numel() == 0) return out.str();
-  out << "  effective sample size of the importance weights (mean over rows)  " << p.effective_sample_size.index_select(0, rows).mean().item<double>() << "\n";
+  out << "  effective sample size of the importance weights (mean over rows)  "
+      << p.effective_sample_size.index_select(0, rows).mean().item<double>() << "\n";
   for (size_t t : to) {
     const data::Modality& m = test.modalities[t];
     const torch::Tensor truth = test.x.narrow(1, m.begin, m.width).cpu().to(torch::kDouble).index_select(0, rows);
@@ -183,11 +184,13 @@ report::Section multimodal_section(model::Model& model, const data::Dataset& tes
   z = z - z.mean(0);
   const auto svd = torch::linalg_svd(z, /*full_matrices=*/false);
   const torch::Tensor plane = z.matmul(std::get<2>(svd).narrow(0, 0, std::min<int64_t>(2, z.size(1))).t());
+  std::vector<torch::Tensor> here;  // [rows] bool per modality
+  for (const auto& m : layout) here.push_back(data::present(shown.mask, m, rows).cpu());
   std::map<std::string, report::Series> by_pattern;
   for (int64_t i = 0; i < rows; ++i) {
     std::string pattern;
-    for (const auto& m : layout)
-      if (data::present(shown.mask.narrow(0, i, 1), m, 1).item<bool>()) pattern += (pattern.empty() ? "" : "+") + m.name;
+    for (size_t j = 0; j < layout.size(); ++j)
+      if (here[j][i].item<bool>()) pattern += (pattern.empty() ? "" : "+") + layout[j].name;
     report::Series& s = by_pattern[pattern];
     s.label = pattern;
     s.points = true;
@@ -211,11 +214,11 @@ report::Section multimodal_section(model::Model& model, const data::Dataset& tes
     const auto [truth, shape] = side_by_side(first.x.cpu().to(torch::kFloat), layout);
     std::vector<torch::Tensor> cells{truth};
     std::string caption = "Each row: the truth, then every modality decoded (the mean of p(x | z) at z = E_q[z | ...]) from ";
+    std::vector<size_t> every(layout.size());
+    for (size_t i = 0; i < layout.size(); ++i) every[i] = i;
     for (size_t f = 0; f <= layout.size(); ++f) {  // f = layout.size(): from all of them
-      const std::vector<size_t> given = f < layout.size() ? std::vector<size_t>{f} : std::vector<size_t>{};
-      std::vector<size_t> every(layout.size());
-      for (size_t i = 0; i < layout.size(); ++i) every[i] = i;
-      const data::Batch batch = data::select_modalities(first, f < layout.size() ? given : every, {}).slice(0, n);
+      const std::vector<size_t> given = f < layout.size() ? std::vector<size_t>{f} : every;
+      const data::Batch batch = data::select_modalities(first, given, {}).slice(0, n);
       const torch::Tensor decoded = model.likelihood(model.posterior(batch)->mean())->mean();
       cells.push_back(side_by_side(decoded.cpu().to(torch::kFloat), layout).first);
       caption += (f ? ", " : "") + (f < layout.size() ? layout[f].name + " alone" : std::string("all modalities"));
@@ -253,9 +256,8 @@ Action add_predict(CLI::App& app) {
     ELBO_CHECK(c.get_string("model.type") == "multimodal", "elbo predict: '", run.dir, "' holds a model.type = \"",
                c.get_string("model.type"), "\" run; --from/--to decode one modality from others of a multimodal run");
     const std::string out = args->out.empty() ? run.dir + "/predictions.csv" : args->out;
-    const bool png = out.size() >= 4 && out.compare(out.size() - 4, 4, ".png") == 0;
-    ELBO_CHECK(png || (out.size() >= 4 && out.compare(out.size() - 4, 4, ".csv") == 0), "elbo predict --out '", out,
-               "' must end in .csv or .png");
+    const bool png = ends_with(out, ".png");
+    ELBO_CHECK(png || ends_with(out, ".csv"), "elbo predict --out '", out, "' must end in .csv or .png");
     const std::vector<data::Modality> layout = data::modalities_of(c);
     const std::vector<size_t> from = data::find_modalities(layout, args->from, "--from");
     const std::vector<size_t> to = data::find_modalities(layout, args->to, "--to");
@@ -281,10 +283,8 @@ Action add_predict(CLI::App& app) {
       std::cout << "wrote " << n << " rows to " << out << " (each: the truth, then " << o.draws
                 << " predictions given " << args->from << ")\n";
     } else {
-      auto original = [&](const torch::Tensor& v) {
-        return v * splits.standardization.std.to(torch::kDouble) + splits.standardization.mean.to(torch::kDouble);
-      };
-      write_file_atomic(out, predictions_csv(test, to, original(p.mean), original(p.draws)));
+      const data::Standardization& s = splits.standardization;
+      write_file_atomic(out, predictions_csv(test, to, original_units(p.mean, s), original_units(p.draws, s)));
       std::cout << "wrote the predictions of " << args->to << " from " << args->from << " for " << n << " test rows to "
                 << out << " (K=" << o.particles << ", " << o.draws << " draws)\n";
     }

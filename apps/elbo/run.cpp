@@ -47,9 +47,17 @@ void ensure_writable_dir(const std::string& dir) {
   ELBO_CHECK(::access(dir.c_str(), W_OK) == 0, "output directory '", dir, "' is not writable: ", std::strerror(errno));
 }
 
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+torch::Tensor original_units(const torch::Tensor& x, const data::Standardization& s) {
+  if (!s.mean.defined()) return x.to(torch::kDouble);
+  return x.to(torch::kDouble) * s.std.to(torch::kDouble) + s.mean.to(torch::kDouble);
+}
+
 void write_examples(const std::string& path, const torch::Tensor& x, const ImageShape& image, int64_t columns) {
-  const bool csv = path.size() >= 4 && path.substr(path.size() - 4) == ".csv";
-  const bool png = path.size() >= 4 && path.substr(path.size() - 4) == ".png";
+  const bool csv = ends_with(path, ".csv"), png = ends_with(path, ".png");
   ELBO_CHECK(csv || png, "output file '", path, "' must end in .png or .csv");
   ELBO_CHECK(csv || image.is_image(), "'", path, "': this model's data are not images; write .csv instead");
   if (png) return report::write_image_grid(path, x, image, columns);

@@ -81,6 +81,13 @@ ImputationPicture imputation_picture(model::Model& model, const data::Dataset& d
 std::string imputation_table(const diag::ImputationScores& s);
 report::Section imputation_section(const diag::ImputationScores& s, const std::string& picture);
 
+/// Whether `s` ends in `tail` (an output file's type, e.g. ".png").
+bool ends_with(const std::string& s, const std::string& tail);
+
+/// Values in the data file's units (double): standardized columns mapped back (x * std + mean);
+/// without a standardization, x as it is.
+torch::Tensor original_units(const torch::Tensor& x, const data::Standardization& s);
+
 /// Predictions of some modalities of a multimodal test set from others (diag::impute with the
 /// `from` modalities observed and the `to` ones hidden), in blocks of rows.
 struct MultimodalPrediction {

@@ -26,6 +26,7 @@ Action add_encode(CLI::App& app);
 Action add_refine(CLI::App& app);
 Action add_impute(CLI::App& app);
 Action add_predict(CLI::App& app);
+Action add_forecast(CLI::App& app);
 Action add_config(CLI::App& app);
 Action add_sweep(CLI::App& app);
 

@@ -31,8 +31,10 @@ int main(int argc, char** argv) {
       elbo::cli::add_refine);
   add("impute", "fill missing entries with draws from p(x_mis | x_obs) (importance resampling) or their quantiles",
       elbo::cli::add_impute);
-  add("predict", "decode modalities of a multimodal run from others: per test row the mean and quantiles, class "
-      "frequencies, or pictures", elbo::cli::add_predict);
+  add("predict", "predictive distributions: a bnn's or classifier's p(y | x) per row (probabilities and entropy, or "
+      "mean, sd and quantiles), or modalities of a multimodal run decoded from others", elbo::cli::add_predict);
+  add("forecast", "continue a Bayesian GRU's series: sample paths, their quantiles per step, coverage and CRPS on the "
+      "held-out tail, and a picture", elbo::cli::add_forecast);
   add("sweep", "train one run per value of a config key (e.g. objective.beta) and draw the rate-distortion curve",
       elbo::cli::add_sweep);
   add("config", "print every config key with its default and meaning", elbo::cli::add_config);

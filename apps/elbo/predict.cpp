@@ -1,5 +1,6 @@
 // elbo predict RUN --from A[,B] --to C[,D] [--draws M] [--k K] [--n N] [--out FILE.csv|FILE.png]
 #include "commands.h"
+#include "predictive.h"
 #include "run.h"
 
 #include "elbo/core/atomic_file.h"
@@ -233,28 +234,44 @@ report::Section multimodal_section(model::Model& model, const data::Dataset& tes
 
 Action add_predict(CLI::App& app) {
   struct Args {
-    std::string run, from, to, out;
-    int64_t draws = 100, k = -1, n = 0, seed = 1;
+    std::string run, from, to, out, data;
+    int64_t draws = 0, k = -1, n = 0, seed = 1;
   };
   auto args = std::make_shared<Args>();
-  app.add_option("run", args->run, "run directory of a multimodal model")->required();
-  app.add_option("--from", args->from, "the modalities given (comma-separated names)")->required();
-  app.add_option("--to", args->to, "the modalities predicted (comma-separated names)")->required();
-  app.add_option("--draws", args->draws, "draws M per row (quantiles, class frequencies)")
-      ->capture_default_str()
-      ->check(CLI::Range(2, 1000000));
+  app.add_option("run", args->run, "run directory of a bnn or classifier run (p(y | x)), or of a multimodal run")
+      ->required();
+  app.add_option("--data", args->data, "bnn, classifier: rows to predict (IDX images or a CSV like the run's; default: "
+                 "the test split)");
+  app.add_option("--from", args->from, "multimodal: the modalities given (comma-separated names)");
+  app.add_option("--to", args->to, "multimodal: the modalities predicted (comma-separated names)");
+  app.add_option("--draws", args->draws, "bnn: weight draws (default eval.draws); multimodal: draws M per row for "
+                 "quantiles and class frequencies (default 100)")
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--k", args->k, "importance samples K per row (default: eval.k of the run)")->check(CLI::PositiveNumber);
   app.add_option("--n", args->n, "first N test rows (0 = all; a picture shows 8 unless given)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--out", args->out,
-                 "output .csv (per row and predicted column: mean and 5/25/50/75/95% quantiles, or class "
-                 "frequencies and mode) or .png (image modalities: truth, then predictions); default RUN/predictions.csv");
+                 "output .csv (bnn: per row class probabilities and entropy, or mean, sd and 5/25/50/75/95% quantiles; "
+                 "multimodal: per row and predicted column mean and quantiles, or class frequencies and mode) or .png "
+                 "(image modalities: truth, then predictions); default RUN/predictions.csv");
   app.add_option("--seed", args->seed, "seed of the draws")->capture_default_str();
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
     const Config& c = run.config;
-    ELBO_CHECK(c.get_string("model.type") == "multimodal", "elbo predict: '", run.dir, "' holds a model.type = \"",
-               c.get_string("model.type"), "\" run; --from/--to decode one modality from others of a multimodal run");
+    const std::string& type = c.get_string("model.type");
+    if (type == "bnn" || type == "classifier") {
+      ELBO_CHECK(args->from.empty() && args->to.empty(), "elbo predict: --from/--to are for multimodal runs; a ", type,
+                 " run predicts its labels or targets");
+      torch::manual_seed(static_cast<uint64_t>(args->seed));
+      return predict_outputs(run, {args->data, args->out, args->draws});
+    }
+    ELBO_CHECK(type == "multimodal", "elbo predict: '", run.dir, "' holds a model.type = \"", type,
+               "\" run, which has no predictive distribution; predict reads bnn and classifier runs (p(y | x)) and "
+               "multimodal runs (--from A --to B)");
+    ELBO_CHECK(!args->from.empty() && !args->to.empty(), "elbo predict: a multimodal run needs --from and --to");
+    ELBO_CHECK(args->data.empty(), "elbo predict: --data is for bnn and classifier runs");
+    ELBO_CHECK(args->draws != 1, "elbo predict: a multimodal prediction needs --draws >= 2");
+    if (args->draws == 0) args->draws = 100;
     const std::string out = args->out.empty() ? run.dir + "/predictions.csv" : args->out;
     const bool png = ends_with(out, ".png");
     ELBO_CHECK(png || ends_with(out, ".csv"), "elbo predict --out '", out, "' must end in .csv or .png");

@@ -7,8 +7,8 @@ const std::vector<ConfigKey>& config_schema() {
   using L = std::vector<int64_t>;
   static const std::vector<ConfigKey> schema = {
       // data
-      {"data.format", S("idx"), "file format of the data set (dsprites: built-in synthetic images with known factors)",
-       -1e300, 1e300, {"idx", "csv", "dsprites"}},
+      {"data.format", S("idx"), "file format of the data set (dsprites: built-in synthetic images with known factors; "
+       "series: a CSV time series cut into windows, data.time_column ...)", -1e300, 1e300, {"idx", "csv", "dsprites", "series"}},
       {"data.dsprites_size", int64_t{20000}, "dsprites: training examples (validation included), distinct factor "
        "combinations of the 73728", 1, 73728},
       {"data.dsprites_test", int64_t{5000}, "dsprites: test examples, combinations no training example has", 1, 73728},
@@ -28,6 +28,18 @@ const std::vector<ConfigKey>& config_schema() {
       {"data.skip_rows", int64_t{0}, "CSV lines to skip before the header/data", 0, 1e9},
       {"data.header", S("auto"), "CSV header row", -1e300, 1e300, {"auto", "yes", "no"}},
       {"data.label_column", int64_t{0}, "CSV label column: 0 = none, k = k-th (1-based), -1 = last", -1e9, 1e9},
+      {"data.target_columns", S(""), "CSV: float regression targets, comma-separated header names or 1-based indices "
+       "(taken out of the inputs; standardized with data.standardize)"},
+      {"data.time_column", S("1"), "series: the time column (header name or 1-based index), strictly increasing"},
+      {"data.value_columns", S(""), "series: the value columns (names, indices or ranges a-b; \"\" = all but the time)"},
+      {"data.test_from", 0.0, "series: rows with time >= this are held out (the test windows and the forecast's truth)"},
+      {"data.window", int64_t{32}, "series: time steps per training window", 2, 1e6},
+      {"data.stride", int64_t{1}, "series: steps between the starts of training windows", 1, 1e6},
+      {"data.difference", int64_t{0}, "series: model the differences x_t - x_{t-lag} at this lag (0 = the values; 1 = "
+       "first differences, for a trend; the season's length, e.g. 52 for weekly data, for a trend and a season); "
+       "forecasts are summed back into values", 0, 1e6},
+      {"data.fill", S("none"), "series: missing values are an error (none) or interpolated linearly in time (linear)",
+       -1e300, 1e300, {"none", "linear"}},
       {"data.labelled", int64_t{0}, "semi-supervised: keep the labels of only N training examples, balanced over the "
        "classes and chosen with train.seed (0 = keep all labels)", 0, 1e12},
       {"data.labelled_repeat", int64_t{0}, "semi-supervised: the labelled examples appear this many times per epoch "
@@ -70,8 +82,28 @@ const std::vector<ConfigKey>& config_schema() {
       // model
       {"model.type", S("vae"), "model family (hvae: hierarchical VAE with model.latent_dims layers; m2: semi-supervised "
        "VAE with the label as an enumerated latent; classifier: an MLP p(y|x), M2's supervised baseline; multimodal: "
-       "one z behind the [[data.modalities]], a product-of-experts encoder)", -1e300, 1e300,
-       {"vae", "hvae", "m2", "classifier", "multimodal"}},
+       "one z behind the [[data.modalities]], a product-of-experts encoder; bnn: a Bayesian neural network, "
+       "model.task; brnn: a Bayesian GRU forecaster on data.format = \"series\")", -1e300, 1e300,
+       {"vae", "hvae", "m2", "classifier", "multimodal", "bnn", "brnn"}},
+      {"model.task", S("classification"), "bnn: classification (labels, categorical likelihood) or regression "
+       "(data.target_columns, Gaussian likelihood with a learned noise scale starting at model.scale)", -1e300, 1e300,
+       {"classification", "regression"}},
+      {"model.weights.prior", S("gaussian"), "bnn, brnn: p(w) per weight, N(0, sigma^2) or the scale mixture "
+       "pi N(0, sigma1^2) + (1 - pi) N(0, sigma2^2) of Blundell et al. 2015 (Monte Carlo KL)", -1e300, 1e300,
+       {"gaussian", "mixture"}},
+      {"model.weights.sigma", 1.0, "bnn, brnn: scale of the Gaussian weight prior", 1e-12, 1e12},
+      {"model.weights.pi", 0.5, "bnn, brnn: weight of the wide component of the mixture prior", 0.0, 1.0},
+      {"model.weights.sigma1", 1.0, "bnn, brnn: scale of the mixture prior's wide component", 1e-12, 1e12},
+      {"model.weights.sigma2", 0.0024787521766663585, "bnn, brnn: scale of the mixture prior's narrow component "
+       "(exp(-6))", 1e-12, 1e12},
+      {"model.weights.sampling", S("local"), "bnn: local reparameterization (Kingma et al. 2015: pre-activations drawn "
+       "per example) or one draw of the weights per batch; brnn always draws weights once per sequence batch",
+       -1e300, 1e300, {"local", "weights"}},
+      {"model.weights.initial_scale", 0.01, "bnn, brnn: posterior standard deviation of every weight at initialization",
+       1e-12, 1e3},
+      {"model.weights.initial_mean_bound", 0.0, "bnn, brnn: posterior means start uniform in [-b, b], biases at 0 "
+       "(0 = torch.nn.Linear's U(+-1/sqrt(fan_in)) for both; with the mixture prior, means inside the narrow "
+       "component (|w| < ~3 sigma2) are pulled to 0 from the first step)", 0.0, 1e3},
       {"model.encoder", S("mlp"), "encoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.decoder", S("mlp"), "decoder network", -1e300, 1e300, {"mlp", "conv"}},
       {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors)", 1, 1e6},
@@ -146,6 +178,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"eval.n", int64_t{1000}, "test examples evaluated (0 = all)", 0, 1e12},
       {"eval.impute_draws", int64_t{100}, "data with entries hidden by data.missing: imputations per test example "
        "(their quantiles give the interval coverage)", 2, 1e6},
+      {"eval.draws", int64_t{10}, "bnn, brnn: weight draws averaged by predictions (elbo predict --draws overrides)", 1, 1e6},
       {"report.samples", int64_t{64}, "images in the prior sample grid", 1, 10000},
       {"report.interpolation_steps", int64_t{10}, "images per latent interpolation row", 2, 1000},
   };

@@ -8,6 +8,10 @@
 #include "elbo/data/labelled.h"
 #include "elbo/data/missing.h"
 #include "elbo/data/multimodal.h"
+#include "elbo/data/series.h"
+
+#include <algorithm>
+#include <sstream>
 
 namespace elbo::data {
 namespace {
@@ -69,11 +73,46 @@ Dataset read_table(const Config& c, const std::string& path, bool labels) {
   return read_csv(path, o);
 }
 
+Dataset split_targets(Dataset table, const Config& c, bool required) {
+  const std::string& spec = c.get_string("data.target_columns");
+  if (spec.empty()) return table;
+  if (!required) {  // rows to predict may come without their targets
+    bool any = false;
+    std::istringstream in(spec);
+    for (std::string cell; std::getline(in, cell, ',');)
+      any |= std::find(table.feature_names.begin(), table.feature_names.end(), cell) != table.feature_names.end();
+    if (!any && !table.feature_names.empty()) return table;
+  }
+  const std::vector<int64_t> columns = column_indices(table, spec, "data.target_columns");
+  ELBO_CHECK(static_cast<int64_t>(columns.size()) < table.features(), "data.target_columns takes every column of '",
+             table.name, "': nothing is left as input");
+  std::vector<int64_t> keep;
+  for (int64_t j = 0; j < table.features(); ++j)
+    if (std::find(columns.begin(), columns.end(), j) == columns.end()) keep.push_back(j);
+  const torch::Tensor t = torch::tensor(columns, torch::kLong), k = torch::tensor(keep, torch::kLong);
+  if (table.mask.defined()) {
+    const torch::Tensor missing = (table.mask.index_select(1, t) == 0).any(1).nonzero();
+    ELBO_CHECK(missing.size(0) == 0, table.name, ": example ", missing.size(0) ? missing[0][0].item<int64_t>() + 1 : 0,
+               " has no value in a column of data.target_columns; a regression target must be present in every row");
+    table.mask = table.mask.index_select(1, k);
+    if ((table.mask > 0).all().item<bool>()) table.mask = torch::Tensor();
+  }
+  table.target = table.x.index_select(1, t).to(torch::kFloat);
+  table.x = table.x.index_select(1, k);
+  std::vector<std::string> names;
+  for (int64_t j : keep)
+    if (j < static_cast<int64_t>(table.feature_names.size())) names.push_back(table.feature_names[j]);
+  table.feature_names = names;
+  return table;
+}
+
 namespace {
+
+bool series(const Config& c) { return c.get_string("data.format") == "series"; }
 
 Dataset read_split(const Config& c, const std::string& file_key, const std::string& labels_key) {
   const std::string path = resolve(c, file_key);
-  if (c.get_string("data.format") == "csv") return read_table(c, path);
+  if (c.get_string("data.format") == "csv") return split_targets(read_table(c, path), c, true);
   return read_idx_images(path, resolve(c, labels_key));
 }
 
@@ -102,6 +141,7 @@ bool modalities_have_test_files(const Config& c) {
 
 /// Whether the test split comes from its own file (not held out of the training data).
 bool test_has_own_file(const Config& c) {
+  if (series(c)) return false;
   if (multimodal(c)) return modalities_have_test_files(c);
   return c.get_string("data.format") != "dsprites" && !c.get_string("data.test").empty();
 }
@@ -123,6 +163,12 @@ Splits load_data(const Config& c, bool read_test_file) {
     const uint64_t data_seed = static_cast<uint64_t>(c.get_int("data.dsprites_seed"));
     all = make_dsprites(0, n, data_seed);
     s.test = make_dsprites(kDspritesCells - n_test, kDspritesCells, data_seed);
+  } else if (series(c)) {  // windows of the series in model units (data/series.h)
+    ELBO_CHECK(!c.get_bool("data.standardize"), "data.format = \"series\" standardizes each value column with its "
+               "training rows already; remove data.standardize");
+    SeriesSplits windows = series_splits(c);
+    all = std::move(windows.train);
+    s.test = std::move(windows.test);
   } else {
     all = multimodal(c) ? read_modalities(c, false) : read_split(c, "data.train", "data.train_labels");
     if (multimodal(c) && test_has_own_file(c)) {
@@ -174,6 +220,13 @@ Splits load_data(const Config& c, bool read_test_file) {
     s.standardization = standardize(s.train);
     apply_standardization(s.validation, s.standardization);
     if (s.test.x.defined()) apply_standardization(s.test, s.standardization);
+    if (s.train.target.defined()) {  // regression targets too, so that unit priors and noise scales fit them
+      Dataset targets;  // the targets' statistics by the same rule as the inputs'
+      targets.x = s.train.target.clone();
+      s.target_standardization = standardize(targets);
+      for (Dataset* d : {&s.train, &s.validation, &s.test})
+        if (d->target.defined()) d->target = (d->target - s.target_standardization.mean) / s.target_standardization.std;
+    }
   }
   const Binarization bin = parse_binarization(c.get_string("data.binarize"));
   if (bin != Binarization::none) {
@@ -197,7 +250,8 @@ Splits load_data(const Config& c, bool read_test_file) {
 Dataset read_examples(const Config& c, const std::string& path) {
   ELBO_CHECK(!multimodal(c), "a multimodal run reads its rows from each modality's file; --data is for single-input runs");
   ELBO_CHECK(c.get_string("data.format") != "dsprites", "data.format = \"dsprites\" is built in; it has no files to read");
-  return c.get_string("data.format") == "csv" ? read_table(c, path) : read_idx_images(path, "");
+  ELBO_CHECK(!series(c), "a series run has no rows to predict from a file; elbo forecast RUN --horizon H continues it");
+  return c.get_string("data.format") == "csv" ? split_targets(read_table(c, path), c, false) : read_idx_images(path, "");
 }
 
 Dataset load_test_data(const Config& c) {

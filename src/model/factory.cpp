@@ -1,6 +1,8 @@
 #include "elbo/model/factory.h"
 
 #include "elbo/core/check.h"
+#include "elbo/model/bnn.h"
+#include "elbo/model/brnn.h"
 #include "elbo/model/classifier.h"
 #include "elbo/model/hierarchical_vae.h"
 #include "elbo/model/m2.h"
@@ -15,12 +17,18 @@ std::shared_ptr<Model> make_model(const Config& config, const data::Schema& sche
   const int64_t classes = config.get_int("model.classes");
   if (type == "hvae") return HierarchicalVae(HierarchicalVaeOptions::from_config(config, features)).ptr();
   if (type == "multimodal") return MultimodalVae(MultimodalVaeOptions::from_config(config, schema)).ptr();
+  if (type == "bnn") return Bnn(BnnOptions::from_config(config, schema)).ptr();
+  if (type == "brnn") {
+    ELBO_CHECK(config.get_string("data.format") == "series", "model.type = \"brnn\" reads windows of a time series: "
+               "set data.format = \"series\"");
+    return Brnn(BrnnOptions::from_config(config, schema)).ptr();
+  }
   if (type == "m2") return M2(M2Options::from_config(config, features, classes)).ptr();
   if (type == "classifier")
     return Classifier(features, classes, config.get_ints("model.hidden"),
                       nn::parse_activation(config.get_string("model.activation")))
         .ptr();
-  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier, multimodal");
+  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier, multimodal, bnn, brnn");
   return Vae(VaeOptions::from_config(config, features, schema.image)).ptr();
 }
 

@@ -189,10 +189,13 @@ std::string line_plot_body(const LinePlot& plot, int width, int height) {
   for (const auto& s : plot.series) {
     ELBO_CHECK(s.x.empty() || s.x.size() == s.y.size(), fn, ": series '", s.label, "' has ",
                s.x.size(), " x values but ", s.y.size(), " y values");
+    ELBO_CHECK(s.low.empty() || s.low.size() == s.y.size(), fn, ": band '", s.label, "' has ", s.low.size(),
+               " lower values but ", s.y.size(), " upper values");
     for (size_t i = 0; i < s.y.size(); ++i) {
       const double x = x_at(s, i), y = s.y[i];
       if (!std::isfinite(x) || !std::isfinite(y)) continue;
       xlo = std::min(xlo, x), xhi = std::max(xhi, x), ylo = std::min(ylo, y), yhi = std::max(yhi, y);
+      if (!s.low.empty() && std::isfinite(s.low[i])) ylo = std::min(ylo, s.low[i]), yhi = std::max(yhi, s.low[i]);
     }
   }
   draw_background_and_title(out, plot.title, width, height);
@@ -220,6 +223,18 @@ std::string line_plot_body(const LinePlot& plot, int width, int height) {
   for (size_t k = 0; k < plot.series.size(); ++k) {
     const Series& s = plot.series[k];
     const char* colour = kPalette[k % kPaletteSize];
+    if (!s.low.empty()) {  // a band: the polygon along low, then back along y
+      std::string forward, back;
+      for (size_t i = 0; i < s.y.size(); ++i) {
+        const double x = x_at(s, i);
+        if (!std::isfinite(x) || !std::isfinite(s.y[i]) || !std::isfinite(s.low[i])) continue;
+        forward += num(f.sx(x, xa)) + "," + num(f.sy(s.low[i], ya)) + " ";
+        back = num(f.sx(x, xa)) + "," + num(f.sy(s.y[i], ya)) + " " + back;
+      }
+      out << "<polygon fill=\"" << colour << "\" fill-opacity=\"0.25\" stroke=\"none\" points=\"" << forward << back
+          << "\"/>\n";
+      continue;
+    }
     std::vector<std::pair<double, double>> run;
     const auto flush = [&] {
       if (run.size() == 1 || s.points) {

@@ -321,8 +321,31 @@ refuse "predict --to no modality" 2 "--to: 'protein' names no modality (the moda
   "$ELBO" predict "$W/mm" --from expr --to protein
 refuse "predict --to also in --from" 2 "--to: 'expr' is also in --from" \
   "$ELBO" predict "$W/mm" --from expr,counts --to expr
-refuse "predict a single-input run" 2 "holds a model.type = \"vae\" run; --from/--to decode one modality from others of a multimodal run" \
+refuse "predict a run without a predictive distribution" 2 "holds a model.type = \"vae\" run, which has no predictive distribution" \
   "$ELBO" predict "$RUN" --from a --to b
+
+# ---------------------------------------------------------------- time series and Bayesian networks
+SERIES=(--set data.format=series --set "data.dir=$CSV" --set data.train=series_good.csv --set data.test=
+        --set data.train_labels= --set data.test_labels= --set data.validation=0 --set data.time_column=time
+        --set data.test_from=31 --set data.window=8 --set model.type=brnn --set model.hidden=[4] --set train.epochs=1
+        --set train.batch_size=8 --set eval.k=2 --set eval.n=4)
+refuse "series time not increasing" 2 "series_unordered.csv:5: time 3 does not increase" \
+  "$ELBO" train "${SERIES[@]}" --set data.train=series_unordered.csv --set data.window=2 --set data.test_from=7 --out "$W/s"
+refuse "series missing value" 2 "series_gap.csv:5: column 'value' is missing; set data.fill = \"linear\"" \
+  "$ELBO" train "${SERIES[@]}" --set data.train=series_gap.csv --set data.window=2 --set data.test_from=7 --out "$W/s"
+refuse "brnn without a series" 2 "model.type = \"brnn\" reads windows of a time series: set data.format = \"series\"" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=brnn --out "$W/s"
+check "series run" "$ELBO" train "${SERIES[@]}" --out "$W/s"
+refuse "forecast horizon < 1" 2 "--horizon must be >= 1 (got 0)" "$ELBO" forecast "$W/s" --horizon 0
+refuse "forecast a non-series run" 2 "holds a model.type = \"vae\" run; forecasts continue a brnn run" \
+  "$ELBO" forecast "$RUN" --horizon 5
+refuse "predict a series run" 2 "holds a model.type = \"brnn\" run, which has no predictive distribution" \
+  "$ELBO" predict "$W/s"
+refuse "bnn regression without targets" 2 "model.task = \"regression\" needs float targets: name their CSV columns in data.target_columns" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=bnn --set model.task=regression --out "$W/b"
+refuse "bnn target column not in the table" 2 "data.target_columns: 'price' is not a column of" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=bnn --set model.task=regression \
+  --set data.target_columns=price --out "$W/b"
 
 echo "bad inputs: $cases cases, $failures failure(s)"
 [ "$failures" -eq 0 ]

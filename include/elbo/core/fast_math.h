@@ -91,6 +91,29 @@ ELBO_FAST_INLINE T log1p_unit(T e) {
 template <class T>
 ELBO_FAST_INLINE T softplus(T l) { return relu(l) + log1p_unit(exp_nonpositive(-abs(l))); }
 
+/// log(x) for normal x > 0: x = 2^n m with m in [1, 2), log(x) = n ln 2 + log(1 + (m - 1)).
+template <class T>
+ELBO_FAST_INLINE T log_positive(T x) {
+  const auto bits = [](T v) {
+    if constexpr (sizeof(T) == sizeof(float)) {
+      int32_t b;
+      std::memcpy(&b, &v, sizeof b);
+      return b;
+    } else {
+      VecInt b;
+      std::memcpy(&b, &v, sizeof b);
+      return b;
+    }
+  };
+  const auto b = bits(x);
+  const auto n = (b >> 23) - 127;
+  const T m = from_bits((b & 0x007fffff) | 0x3f800000);
+  T nf;
+  if constexpr (sizeof(T) == sizeof(float)) nf = static_cast<float>(n);
+  else nf = __builtin_convertvector(n, Vec);
+  return nf * 0.693147180559945309f + log1p_unit(m - 1.0f);
+}
+
 /// sigmoid(l) = 1 / (1 + e^-l), from e = e^-|l| without overflow.
 template <class T>
 ELBO_FAST_INLINE T sigmoid(T l) {

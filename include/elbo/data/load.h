@@ -10,6 +10,7 @@ struct Splits {
   Dataset validation;
   Dataset test;
   Standardization standardization;  ///< data.standardize: the training statistics (else undefined)
+  Standardization target_standardization;  ///< data.standardize with data.target_columns: the targets' statistics
 };
 
 /// Loads the data a run config describes (data.* keys): IDX images (scaled to
@@ -31,6 +32,11 @@ Dataset read_examples(const Config& config, const std::string& path);
 
 /// A data file name from the config resolved against data.dir (absolute names and "" as they are).
 std::string data_path(const Config& config, const std::string& name);
+
+/// Moves the CSV columns data.target_columns names out of the features into `target` (float
+/// regression targets, [N, T]). A table lacking all of them is left as it is when not `required`
+/// (rows to predict); missing target cells are refused naming the row.
+Dataset split_targets(Dataset table, const Config& config, bool required);
 
 /// A CSV table read with the config's data.delimiter, data.skip_rows, data.header and
 /// (with `labels`) data.label_column.

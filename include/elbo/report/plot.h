@@ -11,6 +11,8 @@ struct Series {
   std::vector<double> x;
   std::vector<double> y;
   bool points = false;  ///< a scatter: one dot per point, no line
+  /// A band: when given (as long as y), the area between `low` and `y` is filled (translucent), no line.
+  std::vector<double> low;
 };
 
 /// A small line chart with axes, ticks, a legend and a title.

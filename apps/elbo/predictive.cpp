@@ -1,0 +1,115 @@
+#include "predictive.h"
+
+#include "elbo/core/atomic_file.h"
+#include "elbo/core/check.h"
+#include "elbo/diag/regression.h"
+#include "elbo/model/bnn.h"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace elbo::cli {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// `value` * std + mean per column (no statistics: as it is).
+torch::Tensor unstandardize(const torch::Tensor& value, const data::Standardization& s, bool scale_only = false) {
+  if (!s.mean.defined()) return value;
+  const torch::Tensor v = value * s.std.to(torch::kDouble);
+  return scale_only ? v : v + s.mean.to(torch::kDouble);
+}
+
+}  // namespace
+
+int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
+  const Config& c = run.config;
+  model::Model& model = *run.model;
+  const data::Splits splits = data::load_data(c);
+  data::Dataset rows = splits.test;
+  if (!o.data.empty()) {
+    rows = data::read_examples(c, o.data);
+    if (splits.standardization.mean.defined()) data::apply_standardization(rows, splits.standardization);
+    if (rows.target.defined() && splits.target_standardization.mean.defined())
+      rows.target = (rows.target - splits.target_standardization.mean) / splits.target_standardization.std;
+  }
+  ELBO_CHECK(rows.features() == model.features(), "elbo predict: '", rows.name, "' has ", rows.features(),
+             " features per row; the run's model reads ", model.features());
+  const int64_t draws = o.draws > 0 ? o.draws : c.get_int("eval.draws");
+  auto* bnn = dynamic_cast<model::BnnImpl*>(&model);
+  if (bnn) bnn->set_draws(draws);
+  const std::string out = o.out.empty() ? run.dir + "/predictions.csv" : o.out;
+  ELBO_CHECK(ends_with(out, ".csv"), "elbo predict --out '", out, "' must end in .csv");
+  std::ostringstream csv, json;
+  csv.precision(8);
+  json.precision(8);
+  const auto start = std::chrono::steady_clock::now();
+  json << "{\"examples\": " << rows.size() << ", \"draws\": " << (bnn ? draws : 1);
+  if (model.has_classifier()) {
+    const torch::Tensor log_p = diag::class_log_probabilities(model, rows);
+    const double seconds = seconds_since(start);
+    const torch::Tensor p = log_p.exp();
+    const torch::Tensor entropy = -(p * log_p.clamp_min(-1e300)).nan_to_num(0).sum(1);
+    const int64_t classes = p.size(1);
+    for (int64_t j = 0; j < classes; ++j) csv << "p" << j << ",";
+    csv << "entropy" << (rows.y.defined() ? ",label" : "") << "\n";
+    for (int64_t i = 0; i < rows.size(); ++i) {
+      for (int64_t j = 0; j < classes; ++j) csv << p[i][j].item<double>() << ",";
+      csv << entropy[i].item<double>();
+      if (rows.y.defined()) csv << "," << rows.y[i].item<int64_t>();
+      csv << "\n";
+    }
+    if (rows.y.defined()) {
+      const torch::Tensor y = rows.y.cpu();
+      json << ", \"error\": " << (log_p.argmax(1) != y).to(torch::kDouble).mean().item<double>()
+           << ", \"nll\": " << -log_p.gather(1, y.unsqueeze(1)).mean().item<double>()
+           << ", \"ece\": " << diag::expected_calibration_error(p, y);
+    }
+    json << ", \"mean_entropy\": " << entropy.mean().item<double>();
+    json << ", \"predict_examples_per_s\": " << static_cast<double>(rows.size()) / std::max(1e-9, seconds);
+  } else {
+    ELBO_CHECK(bnn, "elbo predict: a ", c.get_string("model.type"), " run has no predictive distribution p(y | x)");
+    diag::RegressionPrediction p = diag::predict_regression(*bnn, rows, draws);
+    const double seconds = seconds_since(start);
+    const data::Standardization& s = splits.target_standardization;
+    if (s.mean.defined()) {  // back to the data's units: densities divide by the scale
+      p.mean = unstandardize(p.mean, s);
+      p.sd = unstandardize(p.sd, s, true);
+      p.quantiles = unstandardize(p.quantiles, s);
+      if (p.log_density.defined()) p.log_density = p.log_density - s.std.to(torch::kDouble).log().sum();
+    }
+    const torch::Tensor target = rows.target.defined() ? unstandardize(rows.target.to(torch::kDouble), s) : torch::Tensor();
+    const int64_t t = p.mean.size(1);
+    const char* columns[] = {"mean", "sd", "q05", "q25", "q50", "q75", "q95", "target"};
+    for (int64_t j = 0; j < t; ++j)
+      for (int k = 0; k < (target.defined() ? 8 : 7); ++k)
+        csv << (j || k ? "," : "") << (t > 1 ? "t" + std::to_string(j + 1) + "_" : "") << columns[k];
+    csv << "\n";
+    for (int64_t i = 0; i < rows.size(); ++i) {
+      for (int64_t j = 0; j < t; ++j) {
+        csv << (j ? "," : "") << p.mean[i][j].item<double>() << "," << p.sd[i][j].item<double>();
+        for (int64_t q = 0; q < 5; ++q) csv << "," << p.quantiles[q][i][j].item<double>();
+        if (target.defined()) csv << "," << target[i][j].item<double>();
+      }
+      csv << "\n";
+    }
+    if (target.defined()) {
+      const diag::RegressionScores scores = diag::score_regression(p, target);
+      json << ", \"rmse\": " << scores.rmse << ", \"nll\": " << scores.nll << ", \"coverage50\": " << scores.coverage50
+           << ", \"coverage90\": " << scores.coverage90;
+    }
+    json << ", \"predict_examples_per_s\": " << static_cast<double>(rows.size()) / std::max(1e-9, seconds);
+  }
+  json << "}";
+  write_file_atomic(out, csv.str());
+  std::fprintf(stderr, "elbo: wrote the predictive distribution of %lld rows of '%s' to %s\n",
+               static_cast<long long>(rows.size()), rows.name.c_str(), out.c_str());
+  std::cout << json.str() << "\n";
+  return 0;
+}
+
+}  // namespace elbo::cli

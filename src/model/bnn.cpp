@@ -1,0 +1,134 @@
+#include "elbo/model/bnn.h"
+
+#include "elbo/core/check.h"
+#include "elbo/core/config.h"
+#include "elbo/model/weight_site.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace elbo::model {
+
+namespace {
+
+/// Columns a data.target_columns spec names: one per name or index, b - a + 1 per range "a-b"
+/// (a run loaded back has no table to resolve it against; training checked it).
+int64_t columns_named(const std::string& spec) {
+  int64_t n = 0;
+  std::istringstream in(spec);
+  for (std::string item; std::getline(in, item, ',');) {
+    const auto dash = item.find('-');
+    const bool range = dash != std::string::npos && dash > 0 && item.find_first_not_of("0123456789- ") == std::string::npos;
+    if (range) n += std::stoll(item.substr(dash + 1)) - std::stoll(item.substr(0, dash)) + 1;
+    else n += item.find_first_not_of(' ') != std::string::npos;
+  }
+  return n;
+}
+
+}  // namespace
+
+BnnOptions BnnOptions::from_config(const Config& c, const data::Schema& schema) {
+  BnnOptions o;
+  o.classification = c.get_string("model.task") == "classification";
+  o.features = schema.features();
+  if (o.classification) {
+    o.outputs = std::max(schema.classes(), c.get_int("model.classes"));  // a run loaded back has no labels to count
+  } else {
+    o.outputs = schema.targets() > 0 ? schema.targets() : columns_named(c.get_string("data.target_columns"));
+    ELBO_CHECK(o.outputs >= 1, "model.type = \"bnn\" with model.task = \"regression\" needs float targets: name their "
+               "CSV columns in data.target_columns");
+  }
+  o.examples = std::max<int64_t>(1, schema.examples);
+  o.hidden = c.get_ints("model.hidden");
+  o.activation = nn::parse_activation(c.get_string("model.activation"));
+  o.layers = nn::BayesianLayerOptions::from_config(c);
+  o.noise_scale = c.get_double("model.scale");
+  o.draws = c.get_int("eval.draws");
+  return o;
+}
+
+BnnImpl::BnnImpl(const BnnOptions& o) : options_(o) {
+  ELBO_CHECK(o.features >= 1 && o.outputs >= 1, "elbo::model::Bnn: features and outputs must be >= 1 (got ", o.features,
+             ", ", o.outputs, ")");
+  ELBO_CHECK(o.draws >= 1, "elbo::model::Bnn: draws must be >= 1 (got ", o.draws, ")");
+  int64_t in = o.features;
+  std::vector<int64_t> sizes = o.hidden;
+  sizes.push_back(o.outputs);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    layers_.push_back(register_module("layer" + std::to_string(i), nn::BayesianLinear(in, sizes[i], o.layers)));
+    in = sizes[i];
+  }
+  if (!o.classification)
+    noise_rho_ = register_parameter("noise_rho", torch::full({o.outputs}, nn::rho_of_scale(o.noise_scale)));
+}
+
+void BnnImpl::set_draws(int64_t draws) {
+  ELBO_CHECK(draws >= 1, "elbo::model::Bnn: draws must be >= 1 (got ", draws, ")");
+  options_.draws = draws;
+}
+
+std::vector<nn::GaussianWeights> BnnImpl::weights() const {
+  std::vector<nn::GaussianWeights> w;
+  for (const auto& layer : layers_)
+    for (auto& g : layer->weights()) w.push_back(g);
+  return w;
+}
+
+Tensor BnnImpl::noise_scale() const {
+  ELBO_CHECK(!options_.classification, "elbo::model::Bnn: a classifier has no noise scale");
+  return torch::softplus(noise_rho_) + 1e-6;
+}
+
+Tensor BnnImpl::outputs(const Tensor& x, int64_t draws) {
+  ELBO_CHECK(x.dim() == 2 && x.size(1) == options_.features, "elbo::model::Bnn: expected inputs [B, ", options_.features,
+             "], got ", x.sizes());
+  Tensor h = x.unsqueeze(0).expand({draws, x.size(0), x.size(1)});
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    h = layers_[i]->forward(h);
+    if (i + 1 < layers_.size()) h = nn::activate(h, options_.activation);
+  }
+  return h;
+}
+
+Tensor BnnImpl::classify(const Batch& batch) {
+  ELBO_CHECK(options_.classification, "elbo::model::Bnn: a regression network has no classifier");
+  const Tensor log_p = torch::log_softmax(outputs(encoder_input(batch), options_.draws), -1);  // [S, B, C]
+  return torch::logsumexp(log_p, 0) - std::log(static_cast<double>(options_.draws));
+}
+
+Trace BnnImpl::forward(const Batch& batch, int64_t particles) {
+  ELBO_CHECK(particles >= 1, "elbo::model::Bnn: particles must be >= 1 (got ", particles, ")");
+  const Tensor out = outputs(encoder_input(batch), particles);  // [K, B, O]
+  Site obs;
+  obs.kind = SiteKind::observed;
+  obs.event_dims = 0;
+  if (options_.classification) {
+    ELBO_CHECK(batch.y.defined(), "elbo::model::Bnn: the batch has no labels (IDX: data.train_labels, CSV: "
+               "data.label_column)");
+    const Tensor y = batch.y.to(out.device());
+    ELBO_CHECK(y.numel() == 0 || (y.min().item<int64_t>() >= 0 && y.max().item<int64_t>() < options_.outputs),
+               "elbo::model::Bnn: labels must be in 0..", options_.outputs - 1);
+    obs.name = "y";
+    obs.value = y;
+    obs.log_p = torch::log_softmax(out, -1).gather(2, y.view({1, -1, 1}).expand({out.size(0), -1, 1})).squeeze(2);
+    if (batch.y_mask.defined()) {
+      obs.mask = batch.y_mask.to(out.device());
+      obs.log_p = torch::where(obs.mask > 0, obs.log_p, torch::zeros_like(obs.log_p));
+    }
+  } else {
+    ELBO_CHECK(batch.target.defined() && batch.target.dim() == 2 && batch.target.size(1) == options_.outputs,
+               "elbo::model::Bnn: expected targets [B, ", options_.outputs, "], got ",
+               batch.target.defined() ? batch.target.sizes() : c10::IntArrayRef{});
+    constexpr double kHalfLog2Pi = 0.91893853320467274178;
+    const Tensor s = noise_scale();
+    obs.name = "target";
+    obs.value = batch.target;
+    obs.log_p = (-0.5 * ((batch.target.to(out.device()) - out) / s).square() - s.log() - kHalfLog2Pi).sum(-1);
+  }
+  Trace trace;
+  trace.sites.push_back(weight_site("w", weights(), options_.layers.prior, 1.0 / static_cast<double>(options_.examples)));
+  trace.sites.push_back(std::move(obs));
+  return trace;
+}
+
+}  // namespace elbo::model

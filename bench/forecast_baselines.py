@@ -15,7 +15,8 @@ n_train + h - 1); metrics use the steps that have a held-out value.
    residuals y[t] - (y[t-P] + drift) of the one-period rule. A second row
    scores that Gaussian band's CRPS in closed form.
 2. GRU: nn.GRU(1, --gru-hidden) + linear read-out of the last state, trained
-   on windows of --gru-window standardized first differences (--difference 0:
+   on windows of --gru-window standardized differences at lag --difference (1: first
+   differences; 52: seasonal, as examples/forecast/co2.toml; 0:
    standardized levels) to predict the next one, MSE, Adam lr 1e-3, batch 64,
    --epochs, torch.manual_seed(--seed), one thread; forecast by feeding its
    own predictions back. A point forecast: CRPS = MAE, no intervals (null).
@@ -90,7 +91,8 @@ def gaussian_crps(y, mu, sd):
 def gru_forecast(y, H, a):
     import torch
     torch.manual_seed(a.seed); torch.set_num_threads(1)
-    d = np.diff(y) if a.difference else y.copy()
+    L = a.difference  # lag of the differences y[t] - y[t-L] (0 = levels), as elbo's data.difference
+    d = y[L:] - y[:-L] if L else y.copy()
     mu, sd = d.mean(), d.std()
     z = torch.tensor((d - mu) / sd, dtype=torch.float32)
     W = a.gru_window
@@ -112,7 +114,12 @@ def gru_forecast(y, H, a):
         for _ in range(H):
             hist.append(float(f(torch.tensor(hist[-W:]).view(1, W, 1))))
     step = np.array(hist[W:]) * sd + mu
-    return y[-1] + np.cumsum(step) if a.difference else step, total / len(X)
+    if not L:
+        return step, total / len(X)
+    level = list(y[-L:])  # y[t] = y[t-L] + d[t], from the history, then from the forecast itself
+    for h in range(H):
+        level.append(level[h] + step[h])
+    return np.array(level[L:]), total / len(X)
 
 
 def write_fc(path, t, truth, point, q):
@@ -134,7 +141,8 @@ def main():
     ap.add_argument("--value", required=True); ap.add_argument("--test-from", type=float, required=True)
     ap.add_argument("--horizon", type=int, required=True); ap.add_argument("--period", type=int, default=52)
     ap.add_argument("--gru-hidden", type=int, default=32); ap.add_argument("--gru-window", type=int, default=104)
-    ap.add_argument("--epochs", type=int, default=30); ap.add_argument("--difference", type=int, default=1)
+    ap.add_argument("--epochs", type=int, default=30); ap.add_argument("--difference", type=int, default=1,
+                                                                               help="lag L of the GRU's differences y[t] - y[t-L] (0 = levels)")
     ap.add_argument("--seed", type=int, default=1); ap.add_argument("--skip-gru", action="store_true")
     ap.add_argument("--elbo-forecast"); ap.add_argument("--elbo-json")
     ap.add_argument("--json"); ap.add_argument("--csv-out")
@@ -159,7 +167,7 @@ def main():
     if not a.skip_gru:
         gp, last = gru_forecast(y[:n], H, a)
         print(f"GRU: hidden {a.gru_hidden}, window {a.gru_window}, {a.epochs} epochs, "
-              f"{'differences' if a.difference else 'levels'}, last epoch's training MSE {last:.4f} (standardized)")
+              f"{'differences at lag %d' % a.difference if a.difference else 'levels'}, last epoch's training MSE {last:.4f} (standardized)")
         rows[f"GRU {a.gru_hidden} (deterministic)"] = score(truth, gp)
         fcs["gru"] = (gp, None)
     if a.elbo_forecast:

@@ -79,12 +79,12 @@ Tensor BnnImpl::noise_scale() const {
   return torch::softplus(noise_rho_) + 1e-6;
 }
 
-Tensor BnnImpl::outputs(const Tensor& x, int64_t draws) {
+Tensor BnnImpl::outputs(const Tensor& x, int64_t draws, nn::WeightCost* cost) {
   ELBO_CHECK(x.dim() == 2 && x.size(1) == options_.features, "elbo::model::Bnn: expected inputs [B, ", options_.features,
              "], got ", x.sizes());
   Tensor h = x.unsqueeze(0).expand({draws, x.size(0), x.size(1)});
   for (size_t i = 0; i < layers_.size(); ++i) {
-    h = layers_[i]->forward(h);
+    h = layers_[i]->forward(h, cost);
     if (i + 1 < layers_.size()) h = nn::activate(h, options_.activation);
   }
   return h;
@@ -98,7 +98,8 @@ Tensor BnnImpl::classify(const Batch& batch) {
 
 Trace BnnImpl::forward(const Batch& batch, int64_t particles) {
   ELBO_CHECK(particles >= 1, "elbo::model::Bnn: particles must be >= 1 (got ", particles, ")");
-  const Tensor out = outputs(encoder_input(batch), particles);  // [K, B, O]
+  nn::WeightCost drawn;
+  const Tensor out = outputs(encoder_input(batch), particles, &drawn);  // [K, B, O]
   Site obs;
   obs.kind = SiteKind::observed;
   obs.event_dims = 0;
@@ -126,7 +127,8 @@ Trace BnnImpl::forward(const Batch& batch, int64_t particles) {
     obs.log_p = (-0.5 * ((batch.target.to(out.device()) - out) / s).square() - s.log() - kHalfLog2Pi).sum(-1);
   }
   Trace trace;
-  trace.sites.push_back(weight_site("w", weights(), options_.layers.prior, 1.0 / static_cast<double>(options_.examples)));
+  trace.sites.push_back(
+      weight_site("w", weights(), options_.layers.prior, 1.0 / static_cast<double>(options_.examples), drawn));
   trace.sites.push_back(std::move(obs));
   return trace;
 }

@@ -50,8 +50,9 @@ Trace BrnnImpl::forward(const Batch& batch, int64_t particles) {
   ELBO_CHECK(!batch.mask.defined(), "elbo::model::Brnn: windows with missing values are not supported (data.fill)");
   const int64_t b = batch.x.size(0);
   const Tensor x = batch.x.view({1, b, w, c});
-  const auto gru = cell_->sample(particles);
-  const auto head = head_->sample(particles);
+  nn::WeightCost drawn;  // the weights' log densities at the draws this pass uses
+  const auto gru = cell_->sample(particles, &drawn);
+  const auto head = head_->sample(particles, &drawn);
   Tensor h = torch::zeros({particles, b, options_.hidden}, batch.x.options());
   Tensor log_p = torch::zeros({particles, b}, batch.x.options());
   constexpr double kHalfLog2Pi = 0.91893853320467274178;
@@ -67,7 +68,7 @@ Trace BrnnImpl::forward(const Batch& batch, int64_t particles) {
   obs.value = batch.x;
   obs.log_p = log_p;
   Trace trace;
-  trace.sites.push_back(weight_site("w", weights(), options_.layers.prior, options_.share));
+  trace.sites.push_back(weight_site("w", weights(), options_.layers.prior, options_.share, drawn));
   trace.sites.push_back(std::move(obs));
   return trace;
 }

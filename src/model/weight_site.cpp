@@ -3,8 +3,10 @@
 namespace elbo::model {
 
 Site weight_site(const std::string& name, const std::vector<nn::GaussianWeights>& weights,
-                 const nn::WeightPrior& prior, double share) {
-  const nn::WeightCost cost = nn::weight_cost(weights, prior);
+                 const nn::WeightPrior& prior, double share, const nn::WeightCost& drawn) {
+  nn::WeightCost cost = drawn;
+  if (cost.log_q.defined()) cost.kl = nn::closed_form_kl(weights, prior);
+  else cost = nn::weight_cost(weights, prior);
   Site s;
   s.name = name;
   s.kind = SiteKind::global;

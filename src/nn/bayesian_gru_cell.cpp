@@ -11,8 +11,8 @@ BayesianGruCellImpl::BayesianGruCellImpl(int64_t input, int64_t hidden, const Ba
   hidden_ = register_module("hidden", BayesianLinear(hidden, 3 * hidden, options));
 }
 
-BayesianGruCellImpl::Draw BayesianGruCellImpl::sample(int64_t particles) const {
-  return {input_->sample(particles), hidden_->sample(particles)};
+BayesianGruCellImpl::Draw BayesianGruCellImpl::sample(int64_t particles, WeightCost* cost) const {
+  return {input_->sample(particles, cost), hidden_->sample(particles, cost)};
 }
 
 BayesianGruCellImpl::Draw BayesianGruCellImpl::mean() const { return {input_->mean(), hidden_->mean()}; }

@@ -27,9 +27,11 @@ BayesianLinearImpl::BayesianLinearImpl(int64_t in, int64_t out, const BayesianLa
   bias_rho_ = register_parameter("bias_rho", torch::full({out}, rho));
 }
 
-BayesianLinearImpl::Draw BayesianLinearImpl::sample(int64_t particles) const {
-  const auto w = weights();
-  return {w[0].sample(particles), w[1].sample(particles)};
+BayesianLinearImpl::Draw BayesianLinearImpl::sample(int64_t particles, WeightCost* cost) const {
+  const auto q = weights();
+  const WeightDraw w = draw_weights(q[0], options_.prior, particles), b = draw_weights(q[1], options_.prior, particles);
+  if (cost) cost->add(w), cost->add(b);
+  return {w.value, b.value};
 }
 
 BayesianLinearImpl::Draw BayesianLinearImpl::mean() const { return {weight_loc_.unsqueeze(0), bias_loc_.unsqueeze(0)}; }
@@ -40,10 +42,10 @@ torch::Tensor BayesianLinearImpl::apply(const torch::Tensor& x, const Draw& w) {
   return torch::baddbmm(w.bias.unsqueeze(1), x, w.weight.transpose(1, 2));
 }
 
-torch::Tensor BayesianLinearImpl::forward(const torch::Tensor& x) {
+torch::Tensor BayesianLinearImpl::forward(const torch::Tensor& x, WeightCost* cost) {
   ELBO_CHECK(x.dim() == 3 && x.size(2) == weight_loc_.size(1), "elbo::nn::BayesianLinear: expected inputs [K, B, ",
              weight_loc_.size(1), "], got ", x.sizes());
-  if (options_.sampling == WeightSampling::weights) return apply(x, sample(x.size(0)));
+  if (options_.sampling == WeightSampling::weights || !is_training()) return apply(x, sample(x.size(0), cost));
   const auto q = weights();
   const torch::Tensor mean = torch::matmul(x, weight_loc_.t()) + bias_loc_;
   const torch::Tensor var = torch::matmul(x.square(), q[0].variance().t()) + q[1].variance();

@@ -47,18 +47,20 @@ struct PriorConstants {
 
 /// One weight (or 8 of them) at w = m + s e, s = softplus(r), up to the constants -log(2 pi) / 2:
 /// q = log q(w) = -e^2 / 2 - log s, p = log p(w), and the derivatives the backward pass needs,
-/// g = d log p / dw, dq = d log q / dr = -sigmoid(r) / s, ds = dw / dr = e sigmoid(r). Float
-/// math from core/fast_math.h (one e^-|r|, one e^-|d| for the mixture's two components d apart).
+/// g = d log p / dw, dq = d log q / dr = -sigmoid(r) / s and sigmoid(r) = ds / dr. Float math
+/// from core/fast_math.h (one e^-|r|, one e^-|d| for the mixture's two components d apart).
 template <class T>
-ELBO_FAST_INLINE void weight_densities(T m, T r, T e, const PriorConstants& k, T& q, T& p, T& g, T& dq, T& ds) {
+ELBO_FAST_INLINE void weight_densities(T m, T r, T e, const PriorConstants& k, T& w, T& q, T& p, T& g, T& dq,
+                                       T& ds) {
   const T ex = fast::exp_nonpositive(-fast::abs(r));
   const T s = fast::relu(r) + fast::log1p_unit(ex);
   const T inverse = 1.0f / (1.0f + ex);
   const T sigmoid = r >= fast::splat<T>(0.0f) ? inverse : ex * inverse;
-  const T w = m + s * e, w2 = w * w;
+  w = m + s * e;
+  const T w2 = w * w;
   q = -0.5f * e * e - fast::log_positive(s);
   dq = -sigmoid / s;
-  ds = e * sigmoid;
+  ds = sigmoid;
   if (k.mixture) {  // p = max(a, b) + log(1 + e^-|a - b|); the wide component's responsibility sigmoid(a - b)
     const T a = static_cast<float>(k.a0) - static_cast<float>(k.h1) * w2;
     const T b = static_cast<float>(k.b0) - static_cast<float>(k.h2) * w2;
@@ -93,38 +95,38 @@ ELBO_VECTOR_CLONES void softplus_squared(const float* r, float* v, float* dv, in
 }
 
 /// weight_densities over [0, n) of float arrays: sums of q and p (in double per block of 256).
-ELBO_VECTOR_CLONES void weight_densities(const float* m, const float* r, const float* e, float* g, float* dq, float* ds,
-                                         int64_t n, const PriorConstants& k, double& sum_q, double& sum_p) {
+ELBO_VECTOR_CLONES void weight_densities(const float* m, const float* r, const float* e, float* w, float* g, float* dq,
+                                         float* ds, int64_t n, const PriorConstants& k, double& sum_q, double& sum_p) {
   double tq = 0, tp = 0;
   int64_t i = 0;
   while (i + 8 <= n) {
     fast::Vec vq{}, vp{};
     for (const int64_t block = std::min(n, i + 256); i + 8 <= block; i += 8) {
-      fast::Vec q, p, vg, vdq, vds;
-      weight_densities(fast::load(m + i), fast::load(r + i), fast::load(e + i), k, q, p, vg, vdq, vds);
-      fast::store(g + i, vg), fast::store(dq + i, vdq), fast::store(ds + i, vds);
+      fast::Vec vw, q, p, vg, vdq, vds;
+      weight_densities(fast::load(m + i), fast::load(r + i), fast::load(e + i), k, vw, q, p, vg, vdq, vds);
+      fast::store(w + i, vw), fast::store(g + i, vg), fast::store(dq + i, vdq), fast::store(ds + i, vds);
       vq += q, vp += p;
     }
     tq += fast::sum(vq), tp += fast::sum(vp);
   }
   for (; i < n; ++i) {
     float q, p;
-    weight_densities(m[i], r[i], e[i], k, q, p, g[i], dq[i], ds[i]);
+    weight_densities(m[i], r[i], e[i], k, w[i], q, p, g[i], dq[i], ds[i]);
     tq += q, tp += p;
   }
   sum_q = tq, sum_p = tp;
 }
 
 /// The same in double with the C library's functions (gradient checks, float64 models).
-void weight_densities(const double* m, const double* r, const double* e, double* g, double* dq, double* ds, int64_t n,
-                      const PriorConstants& k, double& sum_q, double& sum_p) {
+void weight_densities(const double* m, const double* r, const double* e, double* wout, double* g, double* dq,
+                      double* ds, int64_t n, const PriorConstants& k, double& sum_q, double& sum_p) {
   double tq = 0, tp = 0;
   for (int64_t i = 0; i < n; ++i) {
     const double s = r[i] > 20 ? r[i] : std::log1p(std::exp(r[i])), sigmoid = 1 / (1 + std::exp(-r[i]));
-    const double w = m[i] + s * e[i];
+    const double w = wout[i] = m[i] + s * e[i];
     tq += -0.5 * e[i] * e[i] - std::log(s);
     dq[i] = -sigmoid / s;
-    ds[i] = e[i] * sigmoid;
+    ds[i] = sigmoid;
     if (k.mixture) {
       const double a = k.a0 - k.h1 * w * w, b = k.b0 - k.h2 * w * w, top = std::max(a, b);
       const double lse = top + std::log(std::exp(a - top) + std::exp(b - top));
@@ -138,38 +140,44 @@ void weight_densities(const double* m, const double* r, const double* e, double*
   sum_q = tq, sum_p = tp;
 }
 
-/// log q(w) and log p(w) summed over one weight tensor at w = loc + softplus(rho) eps, in one
-/// pass over its elements that also keeps what the backward pass needs (the tensor expression
-/// takes some twenty passes over every weight, forward and backward, each step).
-struct LogDensities : torch::autograd::Function<LogDensities> {
+/// k draws of one weight tensor with their log densities (draw_weights): loc, rho [n...], eps [k, n...].
+struct WeightDraws : torch::autograd::Function<WeightDraws> {
   static variable_list forward(AutogradContext* ctx, const Tensor& loc, const Tensor& rho, const Tensor& eps,
                                const WeightPrior& prior) {
-    const int64_t n = loc.numel(), chunks = std::clamp<int64_t>(n / 16384, 1, 64);
+    const int64_t draws = eps.size(0), n = loc.numel(), chunks = std::clamp<int64_t>(n / 16384, 1, 64);
     const PriorConstants k(prior);
-    Tensor g = torch::empty_like(loc), dq = torch::empty_like(loc), ds = torch::empty_like(loc);
-    std::vector<double> sum_q(chunks), sum_p(chunks);
-    AT_DISPATCH_FLOATING_TYPES(loc.scalar_type(), "elbo::nn::LogDensities", [&] {
-      for_chunks(n, chunks, [&](int64_t c, int64_t begin, int64_t end) {
-        weight_densities(loc.data_ptr<scalar_t>() + begin, rho.data_ptr<scalar_t>() + begin,
-                         eps.data_ptr<scalar_t>() + begin, g.data_ptr<scalar_t>() + begin,
-                         dq.data_ptr<scalar_t>() + begin, ds.data_ptr<scalar_t>() + begin, end - begin, k, sum_q[c],
-                         sum_p[c]);
-      });
+    Tensor w = torch::empty_like(eps), g = torch::empty_like(eps), dq = torch::empty_like(loc), ds = torch::empty_like(loc);
+    std::vector<double> sum_q(draws * chunks), sum_p(draws * chunks);
+    AT_DISPATCH_FLOATING_TYPES(loc.scalar_type(), "elbo::nn::WeightDraws", [&] {
+      for (int64_t d = 0; d < draws; ++d)  // dq, ds depend on rho only: each draw writes the same values
+        for_chunks(n, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+          const int64_t at = d * n + begin;
+          weight_densities(loc.data_ptr<scalar_t>() + begin, rho.data_ptr<scalar_t>() + begin, eps.data_ptr<scalar_t>() + at,
+                           w.data_ptr<scalar_t>() + at, g.data_ptr<scalar_t>() + at, dq.data_ptr<scalar_t>() + begin,
+                           ds.data_ptr<scalar_t>() + begin, end - begin, k, sum_q[d * chunks + c], sum_p[d * chunks + c]);
+        });
     });
-    double q = 0, p = 0;
-    for (int64_t c = 0; c < chunks; ++c) q += sum_q[c], p += sum_p[c];
-    const double constant = kHalfLog2Pi * static_cast<double>(n);
-    ctx->save_for_backward({g, dq, ds});
-    return {torch::full({1}, q - constant, loc.options()), torch::full({1}, p - constant, loc.options())};
+    std::vector<double> q(draws, -kHalfLog2Pi * static_cast<double>(n)), p = q;
+    for (int64_t d = 0; d < draws; ++d)
+      for (int64_t c = 0; c < chunks; ++c) q[d] += sum_q[d * chunks + c], p[d] += sum_p[d * chunks + c];
+    ctx->save_for_backward({eps, g, dq, ds});
+    const auto options = loc.options().dtype(torch::kDouble);
+    return {w, torch::tensor(q, options).to(loc.scalar_type()), torch::tensor(p, options).to(loc.scalar_type())};
   }
 
-  /// d/dloc = go_p g; d/drho = go_q dq + go_p g ds.
+  /// With a = dL/dw + (dL/dlog p) g per draw: d/dloc = sum_k a_k;
+  /// d/drho = sigmoid(rho) sum_k eps_k a_k + (d log q / drho) sum_k dL/dlog q_k.
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor &g = saved[0], &dq = saved[1], &ds = saved[2];
-    const double go_q = grads[0].defined() ? grads[0].item<double>() : 0.0;
-    const double go_p = grads[1].defined() ? grads[1].item<double>() : 0.0;
-    return {g * go_p, torch::addcmul(dq * go_q, g, ds, go_p), Tensor(), Tensor()};
+    const Tensor &eps = saved[0], &g = saved[1], &dq = saved[2], &ds = saved[3];
+    const int64_t draws = eps.size(0);
+    std::vector<int64_t> per_draw(eps.dim(), 1);
+    per_draw[0] = draws;
+    Tensor a = grads[0].defined() ? grads[0] : torch::zeros_like(g);
+    if (grads[2].defined()) a = a + grads[2].view(per_draw) * g;
+    Tensor grad_rho = ds * (eps * a).sum(0);
+    if (grads[1].defined()) grad_rho = grad_rho + dq * grads[1].sum();
+    return {a.sum(0), grad_rho, Tensor(), Tensor()};
   }
 };
 
@@ -197,29 +205,39 @@ torch::Tensor GaussianWeights::scale() const { return torch::softplus(rho); }
 
 torch::Tensor GaussianWeights::variance() const { return SoftplusSquared::apply(rho); }
 
-torch::Tensor GaussianWeights::sample(int64_t k) const {
+WeightDraw draw_weights(const GaussianWeights& q, const WeightPrior& prior, int64_t k) {
+  ELBO_CHECK(k >= 1, "elbo::nn::draw_weights: k must be >= 1 (got ", k, ")");
   std::vector<int64_t> shape{k};
-  shape.insert(shape.end(), loc.sizes().begin(), loc.sizes().end());
-  return loc + scale() * torch::randn(shape, loc.options());
+  shape.insert(shape.end(), q.loc.sizes().begin(), q.loc.sizes().end());
+  const Tensor eps = torch::randn(shape, q.loc.options());
+  if (q.loc.device().is_cpu() && q.loc.is_contiguous() && q.rho.is_contiguous()) {
+    const variable_list out = WeightDraws::apply(q.loc, q.rho, eps, prior);
+    return {out[0], out[1], out[2]};
+  }
+  // The same as tensor expressions (GPU): log q(w) = sum(-eps^2 / 2 - log s) - n log(2 pi) / 2.
+  const Tensor s = q.scale();
+  const Tensor w = q.loc + s * eps;
+  const auto n = static_cast<double>(q.loc.numel());
+  return {w, (-0.5 * eps.square()).flatten(1).sum(1) - s.log().sum() - kHalfLog2Pi * n, prior.log_prob(w).flatten(1).sum(1)};
+}
+
+void WeightCost::add(const WeightDraw& draw) {
+  log_q = log_q.defined() ? log_q + draw.log_q : draw.log_q;
+  log_p = log_p.defined() ? log_p + draw.log_p : draw.log_p;
+}
+
+torch::Tensor closed_form_kl(const std::vector<GaussianWeights>& weights, const WeightPrior& prior) {
+  if (!prior.has_closed_form_kl()) return {};
+  Tensor kl;
+  for (const auto& q : weights) kl = kl.defined() ? kl + prior.kl(q.loc, q.scale()) : prior.kl(q.loc, q.scale());
+  return kl;
 }
 
 WeightCost weight_cost(const std::vector<GaussianWeights>& weights, const WeightPrior& prior) {
+  ELBO_CHECK(!weights.empty(), "elbo::nn::weight_cost: no weights");
   WeightCost c;
-  auto add = [](Tensor& total, const Tensor& t) { total = total.defined() ? total + t : t; };
-  for (const auto& q : weights) {
-    if (prior.has_closed_form_kl()) add(c.kl, prior.kl(q.loc, q.scale()));
-    const Tensor eps = torch::randn_like(q.loc);
-    if (q.loc.device().is_cpu() && q.loc.is_contiguous() && q.rho.is_contiguous()) {
-      const variable_list lq_lp = LogDensities::apply(q.loc, q.rho, eps, prior);
-      add(c.log_q, lq_lp[0]);
-      add(c.log_p, lq_lp[1]);
-    } else {  // the same densities as tensor expressions (GPU): log q(w) = sum(-eps^2 / 2 - log s) - n log(2 pi) / 2
-      const Tensor s = q.scale();
-      add(c.log_q, ((-0.5 * eps.square() - s.log()).sum() - kHalfLog2Pi * static_cast<double>(eps.numel())).reshape({1}));
-      add(c.log_p, prior.log_prob(q.loc + s * eps).sum().reshape({1}));
-    }
-  }
-  ELBO_CHECK(c.log_q.defined(), "elbo::nn::weight_cost: no weights");
+  c.kl = closed_form_kl(weights, prior);
+  for (const auto& q : weights) c.add(draw_weights(q, prior, 1));
   return c;
 }
 

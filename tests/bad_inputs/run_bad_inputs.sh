@@ -336,6 +336,8 @@ refuse "series missing value" 2 "series_gap.csv:5: column 'value' is missing; se
 refuse "brnn without a series" 2 "model.type = \"brnn\" reads windows of a time series: set data.format = \"series\"" \
   "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=brnn --out "$W/s"
 check "series run" "$ELBO" train "${SERIES[@]}" --out "$W/s"
+check "series forecast" "$ELBO" forecast "$W/s" --horizon 12 --draws 20 --out "$W/s/fc.csv"
+check "forecast wrote 12 steps and a picture" bash -c "[ \$(wc -l < '$W/s/fc.csv') -eq 13 ] && grep -q '<svg' '$W/s/fc.svg'"
 refuse "forecast horizon < 1" 2 "--horizon must be >= 1 (got 0)" "$ELBO" forecast "$W/s" --horizon 0
 refuse "forecast a non-series run" 2 "holds a model.type = \"vae\" run; forecasts continue a brnn run" \
   "$ELBO" forecast "$RUN" --horizon 5
@@ -343,6 +345,10 @@ refuse "predict a series run" 2 "holds a model.type = \"brnn\" run, which has no
   "$ELBO" predict "$W/s"
 refuse "bnn regression without targets" 2 "model.task = \"regression\" needs float targets: name their CSV columns in data.target_columns" \
   "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=bnn --set model.task=regression --out "$W/b"
+check "bnn regression run" "$ELBO" train "${FAST[@]}" $(csv_run good4.csv "$CSV") --set model.type=bnn \
+  --set model.task=regression --set data.target_columns=d --out "$W/b"
+check "bnn predict" "$ELBO" predict "$W/b" --draws 5 --out "$W/b/p.csv"
+check "bnn predict wrote mean, sd, quantiles and the target" grep -q "^mean,sd,q05,q25,q50,q75,q95,target$" "$W/b/p.csv"
 refuse "bnn target column not in the table" 2 "data.target_columns: 'price' is not a column of" \
   "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=bnn --set model.task=regression \
   --set data.target_columns=price --out "$W/b"

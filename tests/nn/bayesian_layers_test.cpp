@@ -208,6 +208,32 @@ TEST(WeightCost, GradientsOfTheDensitiesAtOneDrawAreTheFiniteDifferences) {
   }
 }
 
+TEST(DrawWeights, GradientsThroughTheDrawsAndTheirDensitiesAreTheFiniteDifferences) {
+  // L = sum(c * w) + 0.3 sum_k log q(w_k) + 0.7 sum_k log p(w_k) over k = 2 draws, the noise fixed by the seed.
+  WeightPrior prior;
+  prior.kind = WeightPrior::Kind::mixture;
+  prior.sigma2 = 0.1;
+  const Tensor c = torch::tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.7}}, torch::kDouble);
+  auto loss = [&](const Tensor& l, const Tensor& r) {
+    torch::manual_seed(21);
+    const WeightDraw d = draw_weights({l, r}, prior, 2);
+    return (c * d.value).sum() + 0.3 * d.log_q.sum() + 0.7 * d.log_p.sum();
+  };
+  const Tensor loc = torch::tensor({0.3, -0.05, 1.1}, torch::kDouble).requires_grad_();
+  const Tensor rho = torch::tensor({-1.0, -3.0, 0.5}, torch::kDouble).requires_grad_();
+  const auto grad = torch::autograd::grad({loss(loc, rho)}, {loc, rho});
+  torch::NoGradGuard no_grad;
+  const double h = 1e-6;
+  for (int which = 0; which < 2; ++which)
+    for (int64_t i = 0; i < 3; ++i) {
+      Tensor up_l = loc.clone(), up_r = rho.clone(), down_l = loc.clone(), down_r = rho.clone();
+      (which == 0 ? up_l : up_r)[i] += h;
+      (which == 0 ? down_l : down_r)[i] -= h;
+      const double fd = (loss(up_l, up_r) - loss(down_l, down_r)).item<double>() / (2 * h);
+      EXPECT_NEAR(grad[which][i].item<double>(), fd, 1e-6 * (1 + std::abs(fd))) << (which ? "rho " : "loc ") << i;
+    }
+}
+
 TEST(WeightCost, FloatKernelMatchesTheDensitiesInDouble) {
   // The float32 pass (core/fast_math.h) against the tensor expressions in float64 at the same draw.
   for (auto kind : {WeightPrior::Kind::gaussian, WeightPrior::Kind::mixture}) {

@@ -49,8 +49,9 @@ class BnnImpl : public Model {
   bool has_classifier() const override { return options_.classification; }
 
   /// The network's outputs under `draws` independent weight draws per example: logits
-  /// (classification) or means (regression), [draws, B, outputs].
-  Tensor outputs(const Tensor& x, int64_t draws);
+  /// (classification) or means (regression), [draws, B, outputs]. Where the layers draw weights,
+  /// their log densities are added to `cost`.
+  Tensor outputs(const Tensor& x, int64_t draws, nn::WeightCost* cost = nullptr);
   /// Regression: the learned noise scale s per target, [outputs].
   Tensor noise_scale() const;
   /// All weight tensors' posteriors.

@@ -20,7 +20,8 @@ class BayesianGruCellImpl : public torch::nn::Module {
   struct Draw {
     BayesianLinearImpl::Draw input, hidden;  ///< [K, 3H, in], [K, 3H, H] and their biases [K, 3H]
   };
-  Draw sample(int64_t particles) const;
+  /// With `cost`, the draws' log q and log p are added to it.
+  Draw sample(int64_t particles, WeightCost* cost = nullptr) const;
   /// The posterior means (K = 1).
   Draw mean() const;
 

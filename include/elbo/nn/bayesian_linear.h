@@ -46,14 +46,17 @@ class BayesianLinearImpl : public torch::nn::Module {
   struct Draw {
     torch::Tensor weight, bias;
   };
-  Draw sample(int64_t particles) const;
+  /// With `cost`, the draws' log q and log p are added to it (draw_weights).
+  Draw sample(int64_t particles, WeightCost* cost = nullptr) const;
   /// The posterior means as a single "draw" (K = 1).
   Draw mean() const;
   /// x [K, B, in] through the particles' weights: [K, B, out] (K = 1 broadcasts over x's K).
   static torch::Tensor apply(const torch::Tensor& x, const Draw& w);
 
-  /// x [K, B, in] -> [K, B, out] with the layer's WeightSampling.
-  torch::Tensor forward(const torch::Tensor& x);
+  /// x [K, B, in] -> [K, B, out] with the layer's WeightSampling; out of training mode (predictions)
+  /// always one draw of the weights per particle (the same predictive per example, half the products).
+  /// Where weights are drawn, their log q and log p are added to `cost` (when given).
+  torch::Tensor forward(const torch::Tensor& x, WeightCost* cost = nullptr);
 
   /// q over W and c.
   std::vector<GaussianWeights> weights() const { return {{weight_loc_, weight_rho_}, {bias_loc_, bias_rho_}}; }

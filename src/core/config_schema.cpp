@@ -88,6 +88,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.task", S("classification"), "bnn: classification (labels, categorical likelihood) or regression "
        "(data.target_columns, Gaussian likelihood with a learned noise scale starting at model.scale)", -1e300, 1e300,
        {"classification", "regression"}},
+      {"model.student_df", 0.0, "bnn regression: 0 = Gaussian noise; nu > 0 = Student-t noise with nu degrees of "
+       "freedom (heavy tails), its scale learned as the Gaussian's", 0.0, 1e6},
       {"model.weights.prior", S("gaussian"), "bnn, brnn: p(w) per weight, N(0, sigma^2) or the scale mixture "
        "pi N(0, sigma1^2) + (1 - pi) N(0, sigma2^2) of Blundell et al. 2015 (Monte Carlo KL)", -1e300, 1e300,
        {"gaussian", "mixture"}},

@@ -32,8 +32,11 @@ RegressionPrediction predict_regression(model::BnnImpl& model, const data::Datas
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  constexpr double kHalfLog2Pi = 0.91893853320467274178;
   const torch::Tensor scale = model.noise_scale().to(torch::kCPU, torch::kDouble);  // [T]
+  const double nu = model.options().student_df;
+  const torch::Tensor noise_variance =
+      nu <= 0 ? scale.square() : nu > 2 ? scale.square() * (nu / (nu - 2)) : torch::full_like(scale, INFINITY);
+  const torch::Tensor levels = torch::tensor(quantile_levels(), torch::kDouble);
   std::vector<torch::Tensor> mean, sd, quantiles, log_density;
   const auto params = model.parameters();
   const c10::Device device = params.front().device();
@@ -45,10 +48,15 @@ RegressionPrediction predict_regression(model::BnnImpl& model, const data::Datas
     const torch::Tensor f = model.outputs(model::encoder_input(input), draws).to(torch::kCPU, torch::kDouble);  // [S, B, T]
     const torch::Tensor m = f.mean(0);
     mean.push_back(m);
-    sd.push_back((f.square().mean(0) - m.square()).clamp_min(0).add(scale.square()).sqrt());
-    quantiles.push_back(mixture_quantiles(f, scale, quantile_levels()));
+    sd.push_back((f.square().mean(0) - m.square()).clamp_min(0).add(noise_variance).sqrt());
+    if (nu <= 0) {
+      quantiles.push_back(mixture_quantiles(f, scale, quantile_levels()));
+    } else {
+      const torch::Tensor t = model.sample_noise(f.unsqueeze(0).expand({64, -1, -1, -1})).flatten(0, 1);  // [64 S, B, T]
+      quantiles.push_back(torch::quantile(t, levels, 0));
+    }
     if (batch.target.defined()) {
-      const torch::Tensor log_n = -0.5 * ((batch.target.to(torch::kDouble) - f) / scale).square() - scale.log() - kHalfLog2Pi;
+      const torch::Tensor log_n = model.log_likelihood(batch.target.to(torch::kDouble), f);
       log_density.push_back((torch::logsumexp(log_n.sum(-1), 0) - std::log(static_cast<double>(draws))));
     }
   }

@@ -43,6 +43,7 @@ BnnOptions BnnOptions::from_config(const Config& c, const data::Schema& schema) 
   o.activation = nn::parse_activation(c.get_string("model.activation"));
   o.layers = nn::BayesianLayerOptions::from_config(c);
   o.noise_scale = c.get_double("model.scale");
+  o.student_df = c.get_double("model.student_df");
   o.draws = c.get_int("eval.draws");
   return o;
 }
@@ -51,6 +52,7 @@ BnnImpl::BnnImpl(const BnnOptions& o) : options_(o) {
   ELBO_CHECK(o.features >= 1 && o.outputs >= 1, "elbo::model::Bnn: features and outputs must be >= 1 (got ", o.features,
              ", ", o.outputs, ")");
   ELBO_CHECK(o.draws >= 1, "elbo::model::Bnn: draws must be >= 1 (got ", o.draws, ")");
+  ELBO_CHECK(o.student_df >= 0, "elbo::model::Bnn: student_df must be >= 0 (got ", o.student_df, ")");
   int64_t in = o.features;
   std::vector<int64_t> sizes = o.hidden;
   sizes.push_back(o.outputs);
@@ -77,6 +79,23 @@ std::vector<nn::GaussianWeights> BnnImpl::weights() const {
 Tensor BnnImpl::noise_scale() const {
   ELBO_CHECK(!options_.classification, "elbo::model::Bnn: a classifier has no noise scale");
   return torch::softplus(noise_rho_) + 1e-6;
+}
+
+Tensor BnnImpl::log_likelihood(const Tensor& target, const Tensor& output) const {
+  const Tensor s = noise_scale().to(output.scalar_type());
+  const Tensor z = (target.to(output.scalar_type()) - output) / s;
+  const double nu = options_.student_df;
+  if (nu <= 0) return -0.5 * z.square() - s.log() - 0.91893853320467274178;
+  const double constant = std::lgamma(0.5 * (nu + 1)) - std::lgamma(0.5 * nu) - 0.5 * std::log(nu * M_PI);
+  return constant - s.log() - 0.5 * (nu + 1) * torch::log1p(z.square() / nu);
+}
+
+Tensor BnnImpl::sample_noise(const Tensor& output) const {
+  const Tensor s = noise_scale().to(output.scalar_type());
+  Tensor e = torch::randn_like(output);
+  if (const double nu = options_.student_df; nu > 0)  // N(0, 1) / sqrt(chi2_nu / nu), chi2_nu = 2 Gamma(nu / 2)
+    e = e / (2 * torch::_standard_gamma(torch::full_like(output, 0.5 * nu)) / nu).sqrt();
+  return output + s * e;
 }
 
 Tensor BnnImpl::outputs(const Tensor& x, int64_t draws, nn::WeightCost* cost) {
@@ -120,11 +139,9 @@ Trace BnnImpl::forward(const Batch& batch, int64_t particles) {
     ELBO_CHECK(batch.target.defined() && batch.target.dim() == 2 && batch.target.size(1) == options_.outputs,
                "elbo::model::Bnn: expected targets [B, ", options_.outputs, "], got ",
                batch.target.defined() ? batch.target.sizes() : c10::IntArrayRef{});
-    constexpr double kHalfLog2Pi = 0.91893853320467274178;
-    const Tensor s = noise_scale();
     obs.name = "target";
     obs.value = batch.target;
-    obs.log_p = (-0.5 * ((batch.target.to(out.device()) - out) / s).square() - s.log() - kHalfLog2Pi).sum(-1);
+    obs.log_p = log_likelihood(batch.target.to(out.device()), out).sum(-1);
   }
   Trace trace;
   trace.sites.push_back(

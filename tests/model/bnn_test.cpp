@@ -85,6 +85,28 @@ TEST(Bnn, PredictiveIntervalsCoverDataFromAKnownBayesianLinearModel) {
   EXPECT_NEAR(s.rmse, 0.5, 0.05);
 }
 
+TEST(Bnn, StudentTNoiseIsCauchyAtOneDegreeOfFreedomAndGaussianAtMany) {
+  for (double nu : {1.0, 1e7}) {
+    BnnOptions o = regression_options(2, 10);
+    o.student_df = nu;
+    o.noise_scale = 0.7;
+    Bnn m(o);
+    m->to(torch::kDouble);
+    const Tensor f = torch::tensor({0.0, 1.0, -2.0}, torch::kDouble), t = torch::tensor({0.5, -1.0, 3.0}, torch::kDouble);
+    const Tensor z = (t - f) / 0.7;
+    const Tensor expected = nu == 1.0 ? -torch::log(M_PI * 0.7 * (1 + z.square()))
+                                      : -0.5 * z.square() - std::log(0.7) - 0.5 * std::log(2 * M_PI);
+    EXPECT_TRUE(torch::allclose(m->log_likelihood(t, f), expected, 1e-5, 1e-6)) << "nu = " << nu;
+    if (nu == 1.0) {  // half of a Cauchy's mass lies within one scale of its centre
+      torch::manual_seed(7);
+      torch::NoGradGuard no_grad;
+      const Tensor draws = m->sample_noise(torch::zeros({40000, 1}, torch::kDouble));
+      const double inside = (draws.abs() < 0.7).to(torch::kDouble).mean().item<double>();
+      EXPECT_NEAR(inside, 0.5, 3 * std::sqrt(0.25 / 40000));
+    }
+  }
+}
+
 TEST(MixtureQuantiles, OneComponentIsTheGaussianAndTwoInvertTheCdf) {
   const Tensor q = diag::mixture_quantiles(torch::full({1, 1}, 2.0, torch::kDouble), torch::tensor(3.0, torch::kDouble),
                                            {0.05, 0.5, 0.95});

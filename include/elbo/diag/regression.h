@@ -13,11 +13,13 @@ inline const std::vector<double>& quantile_levels() {
 }
 
 /// A Bayesian regression network's predictive distribution per example and target: the
-/// mixture over S weight draws p(t | x) = (1/S) sum_s N(t; f_{w_s}(x), s^2).
+/// mixture over S weight draws p(t | x) = (1/S) sum_s p(t | f_{w_s}(x)).
 struct RegressionPrediction {
   torch::Tensor mean;         ///< [N, T] float64
-  torch::Tensor sd;           ///< [N, T] sqrt(mean_s f_s^2 - mean^2 + s^2)
-  torch::Tensor quantiles;    ///< [5, N, T] at quantile_levels(), by bisection on the mixture's CDF
+  torch::Tensor sd;           ///< [N, T] sqrt(mean_s f_s^2 - mean^2 + Var noise) (inf for Student-t with nu <= 2)
+  /// [5, N, T] at quantile_levels(): Gaussian noise by bisection on the mixture's CDF; Student-t
+  /// noise from 64 noise draws per weight draw.
+  torch::Tensor quantiles;
   torch::Tensor log_density;  ///< [N] log p(t_n | x_n) summed over targets (undefined without targets)
 };
 RegressionPrediction predict_regression(model::BnnImpl& model, const data::Dataset& data, int64_t draws,

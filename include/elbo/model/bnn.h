@@ -23,6 +23,7 @@ struct BnnOptions {
   nn::Activation activation = nn::Activation::relu;
   nn::BayesianLayerOptions layers;
   double noise_scale = 1.0;    ///< regression: initial scale of the learned observation noise
+  double student_df = 0;       ///< regression: 0 = Gaussian noise; nu > 0 = Student-t noise with nu degrees of freedom
   int64_t draws = 10;          ///< weight draws averaged by predictions (classify, predictive)
 
   /// model.task, model.hidden, model.activation, model.classes (or the schema's), model.scale,
@@ -33,7 +34,8 @@ struct BnnOptions {
 /// A Bayesian neural network (Blundell et al. 2015, "Weight Uncertainty in Neural Networks"):
 /// an MLP of nn::BayesianLinear layers whose weights w are one global site with prior p(w)
 /// and a mean-field Gaussian q(w); classification scores the label "y" under a categorical
-/// likelihood, regression the "target" under N(f_w(x), s^2) with a learned noise scale s
+/// likelihood, regression the "target" under N(f_w(x), s^2) or a Student-t with nu degrees of
+/// freedom and scale s (heavy tails: outliers pull less), with a learned noise scale s
 /// (softplus of a free parameter, a point estimate). The ELBO per example is
 /// E_q log p(y | x, w) - KL(q(w) || p(w)) / N.
 class BnnImpl : public Model {
@@ -54,6 +56,12 @@ class BnnImpl : public Model {
   Tensor outputs(const Tensor& x, int64_t draws, nn::WeightCost* cost = nullptr);
   /// Regression: the learned noise scale s per target, [outputs].
   Tensor noise_scale() const;
+  /// Regression: log p(t | f) elementwise for targets t and network outputs f (broadcast):
+  /// Gaussian, or Student-t lgamma((nu+1)/2) - lgamma(nu/2) - log(nu pi)/2 - log s
+  /// - (nu+1)/2 log1p(((t - f)/s)^2 / nu).
+  Tensor log_likelihood(const Tensor& target, const Tensor& output) const;
+  /// Regression: draws t ~ p(t | f) for outputs f [..., T].
+  Tensor sample_noise(const Tensor& output) const;
   /// All weight tensors' posteriors.
   std::vector<nn::GaussianWeights> weights() const;
   const BnnOptions& options() const { return options_; }

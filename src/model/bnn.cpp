@@ -62,6 +62,7 @@ BnnImpl::BnnImpl(const BnnOptions& o) : options_(o) {
   }
   if (!o.classification)
     noise_rho_ = register_parameter("noise_rho", torch::full({o.outputs}, nn::rho_of_scale(o.noise_scale)));
+  kl_share_ = register_buffer("kl_share", torch::tensor(1.0 / static_cast<double>(o.examples), torch::kDouble));
 }
 
 void BnnImpl::set_draws(int64_t draws) {
@@ -144,8 +145,7 @@ Trace BnnImpl::forward(const Batch& batch, int64_t particles) {
     obs.log_p = log_likelihood(batch.target.to(out.device()), out).sum(-1);
   }
   Trace trace;
-  trace.sites.push_back(
-      weight_site("w", weights(), options_.layers.prior, 1.0 / static_cast<double>(options_.examples), drawn));
+  trace.sites.push_back(weight_site("w", weights(), options_.layers.prior, kl_share_.item<double>(), drawn));
   trace.sites.push_back(std::move(obs));
   return trace;
 }

@@ -26,6 +26,7 @@ BrnnOptions BrnnOptions::from_config(const Config& c, const data::Schema& schema
 BrnnImpl::BrnnImpl(const BrnnOptions& o) : options_(o) {
   ELBO_CHECK(o.window >= 2, "elbo::model::Brnn: a window needs at least 2 steps (got ", o.window, ")");
   ELBO_CHECK(o.channels >= 1 && o.hidden >= 1, "elbo::model::Brnn: channels and hidden must be >= 1");
+  kl_share_ = register_buffer("kl_share", torch::tensor(o.share, torch::kDouble));
   cell_ = register_module("cell", nn::BayesianGruCell(o.channels, o.hidden, o.layers));
   head_ = register_module("head", nn::BayesianLinear(o.hidden, 2 * o.channels, o.layers));
 }
@@ -68,7 +69,7 @@ Trace BrnnImpl::forward(const Batch& batch, int64_t particles) {
   obs.value = batch.x;
   obs.log_p = log_p;
   Trace trace;
-  trace.sites.push_back(weight_site("w", weights(), options_.layers.prior, options_.share, drawn));
+  trace.sites.push_back(weight_site("w", weights(), options_.layers.prior, kl_share_.item<double>(), drawn));
   trace.sites.push_back(std::move(obs));
   return trace;
 }

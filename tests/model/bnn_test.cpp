@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <sstream>
 
 namespace elbo::model {
 namespace {
@@ -49,6 +50,17 @@ TEST(Bnn, TraceHasAGlobalWeightSiteCarryingItsShareOfTheKl) {
   EXPECT_TRUE(torch::allclose(t.kl(true), (w->kl / 50).expand({1, 5})));
   // The predictive classifier is a distribution over the classes.
   EXPECT_TRUE(torch::allclose(m->classify(b).exp().sum(1), torch::ones({5}), 1e-5, 1e-5));
+  // A network loaded back without its training set's size keeps the KL share it was trained with.
+  o.examples = 1;
+  Bnn loaded(o);
+  std::stringstream bytes;
+  torch::serialize::OutputArchive out;
+  m->save(out);
+  out.save_to(bytes);
+  torch::serialize::InputArchive in;
+  in.load_from(bytes);
+  loaded->load(in);
+  EXPECT_TRUE(torch::allclose(loaded->forward(b, 1).kl(true), (w->kl / 50).expand({1, 5})));
   b.y = torch::tensor({0, 1, 3, 1, 0}, torch::kLong);
   test::expect_invalid_argument([&] { m->forward(b, 1); }, {"labels must be in 0..2"});
 }

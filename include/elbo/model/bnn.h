@@ -71,6 +71,7 @@ class BnnImpl : public Model {
   BnnOptions options_;
   std::vector<nn::BayesianLinear> layers_;
   Tensor noise_rho_;  // regression: s = softplus(noise_rho)
+  Tensor kl_share_;   // 1 / N, a buffer: a run loaded back scores its KL as training did
 };
 TORCH_MODULE(Bnn);
 

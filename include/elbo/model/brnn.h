@@ -49,6 +49,7 @@ class BrnnImpl : public Model {
   std::pair<Tensor, Tensor> next(const Tensor& h, const nn::BayesianLinearImpl::Draw& head) const;
 
   BrnnOptions options_;
+  Tensor kl_share_;  // options.share, a buffer: a run loaded back scores its KL as training did
   nn::BayesianGruCell cell_{nullptr};
   nn::BayesianLinear head_{nullptr};
 };

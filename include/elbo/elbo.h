@@ -52,6 +52,7 @@
 #include "elbo/model/trace.h"
 #include "elbo/model/vae.h"
 #include "elbo/model/weight_site.h"
+#include "elbo/nn/bayesian_conv2d.h"
 #include "elbo/nn/bayesian_gru_cell.h"
 #include "elbo/nn/bayesian_linear.h"
 #include "elbo/nn/conv.h"

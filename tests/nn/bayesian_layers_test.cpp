@@ -2,6 +2,7 @@
 // equal weight sampling's with a lower gradient variance; each layer's KL against its closed form
 // (Gaussian prior) and against quadrature (mixture prior); a zero-variance layer is the
 // deterministic one.
+#include "elbo/nn/bayesian_conv2d.h"
 #include "elbo/nn/bayesian_gru_cell.h"
 #include "elbo/nn/bayesian_linear.h"
 
@@ -10,6 +11,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/nn/functional/conv.h>
 #include <torch/nn/modules/rnn.h>
 
 #include <cmath>
@@ -101,6 +103,38 @@ TEST(BayesianLinear, WithZeroVarianceItIsTheDeterministicLayer) {
     const Tensor expected = torch::nn::functional::linear(x, q[0].loc, q[1].loc);
     EXPECT_TRUE(torch::allclose(layer->forward(x), expected, 1e-6, 1e-6));
   }
+}
+
+TEST(BayesianConv2d, LocalReparameterizationHasTheMomentsOfKernelSampling) {
+  torch::manual_seed(14);
+  BayesianConv2d local(2, 3, 3, 1, 1, options(WeightSampling::local, 0.2));
+  BayesianConv2d kernels(2, 3, 3, 1, 1, options(WeightSampling::weights, 0.2));
+  local->to(torch::kDouble);
+  kernels->to(torch::kDouble);
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& item : local->named_parameters()) kernels->named_parameters()[item.key()].copy_(item.value());
+  }
+  const Tensor x = torch::randn({1, 1, 2, 5, 5}, torch::kDouble);
+  const int64_t k = 8000;
+  const auto q = local->weights();
+  namespace F = torch::nn::functional;
+  const auto same = F::Conv2dFuncOptions().padding(1);
+  // Closed form per output: mean conv(x, m_W) + m_c, variance conv(x^2, s_W^2) + s_c^2.
+  const Tensor mean = F::conv2d(x[0], q[0].loc, F::Conv2dFuncOptions(same).bias(q[1].loc))[0];
+  const Tensor var = F::conv2d(x[0].square(), q[0].scale().square(), F::Conv2dFuncOptions(same).bias(q[1].scale().square()))[0];
+  for (BayesianConv2d* layer : {&local, &kernels}) {
+    const Tensor draws = (*layer)->forward(x.expand({k, 1, 2, 5, 5})).squeeze(1);  // [K, 3, 5, 5]
+    test::expect_within_standard_errors(draws.mean(0), mean, test::standard_error(draws), 4.5);
+    const Tensor centred = (draws - mean).square();
+    test::expect_within_standard_errors(centred.mean(0), var, test::standard_error(centred), 4.5);
+  }
+  // With (almost) no variance it is the deterministic convolution.
+  BayesianConv2d still(2, 3, 3, 2, 0, options(WeightSampling::local, 1e-30));
+  const Tensor y = torch::randn({2, 4, 2, 7, 7});
+  const auto p = still->weights();
+  const Tensor expected = F::conv2d(y.flatten(0, 1), p[0].loc, F::Conv2dFuncOptions().stride(2).bias(p[1].loc));
+  EXPECT_TRUE(torch::allclose(still->forward(y).flatten(0, 1), expected, 1e-5, 1e-6));
 }
 
 TEST(BayesianGruCell, WithItsMeansItIsTorchsGruCell) {

@@ -65,8 +65,10 @@ Action add_forecast(CLI::App& app) {
     std::vector<double> times;
     for (int64_t t = 0; t < h; ++t)
       times.push_back(t < known ? s.time[s.train_end + t] : (known ? times.back() : s.time[s.train_end - 1]) + step);
-    const torch::Tensor levels = torch::tensor({0.05, 0.25, 0.5, 0.75, 0.95}, torch::kDouble);
-    std::ostringstream csv, json;
+    std::vector<diag::ForecastScores> scores;
+    for (size_t ch = 0; ch < s.names.size(); ++ch)
+      scores.push_back(diag::score_forecast(paths.select(2, ch), truth.select(1, ch)));
+    std::ostringstream csv;
     csv.precision(8);
     csv << "step,time";
     for (const auto& name : s.names) {
@@ -74,18 +76,14 @@ Action add_forecast(CLI::App& app) {
       csv << "," << p << "truth," << p << "mean," << p << "q05," << p << "q25," << p << "q50," << p << "q75," << p << "q95";
     }
     csv << "\n";
-    std::vector<torch::Tensor> quantiles, means;
-    for (size_t ch = 0; ch < s.names.size(); ++ch) {
-      quantiles.push_back(torch::quantile(paths.select(2, ch), levels, 0));  // [5, H]
-      means.push_back(paths.select(2, ch).mean(0));
-    }
+    const torch::Tensor means = paths.mean(0);  // [H, C]
     for (int64_t t = 0; t < h; ++t) {
       csv << t + 1 << "," << times[t];
       for (size_t ch = 0; ch < s.names.size(); ++ch) {
         csv << ",";
         if (t < known) csv << truth[t][ch].item<double>();
-        csv << "," << means[ch][t].item<double>();
-        for (int64_t q = 0; q < 5; ++q) csv << "," << quantiles[ch][q][t].item<double>();
+        csv << "," << means[t][ch].item<double>();
+        for (int64_t q = 0; q < 5; ++q) csv << "," << scores[ch].quantiles[q][t].item<double>();
       }
       csv << "\n";
     }
@@ -95,21 +93,19 @@ Action add_forecast(CLI::App& app) {
     std::string svgs;
     const int64_t shown = std::min<int64_t>(s.train_end, std::max<int64_t>(3 * h, 2 * window));
     const std::vector<double> history_time(s.time.begin() + (s.train_end - shown), s.time.begin() + s.train_end);
-    const std::vector<double> future_time(times.begin(), times.end());
     for (size_t ch = 0; ch < s.names.size(); ++ch) {
-      const diag::ForecastScores scores = diag::score_forecast(paths.select(2, ch), truth.select(1, ch));
       std::cout << "{\"series\": \"" << s.names[ch] << "\", \"horizon\": " << h << ", \"draws\": " << args->draws
-                << ", \"scores\": " << diag::to_json(scores) << "}\n";
+                << ", \"scores\": " << diag::to_json(scores[ch]) << "}\n";
       report::LinePlot plot{"Forecast of " + s.names[ch] + " (" + std::to_string(args->draws) + " paths)", "time",
                             s.names[ch], {}};
-      const auto& q = quantiles[ch];
-      plot.series.push_back({"90% band", future_time, to_vector(q[4]), false, to_vector(q[0])});
-      plot.series.push_back({"50% band", future_time, to_vector(q[3]), false, to_vector(q[1])});
+      const torch::Tensor& q = scores[ch].quantiles;
+      plot.series.push_back({"90% band", times, to_vector(q[4]), false, to_vector(q[0])});
+      plot.series.push_back({"50% band", times, to_vector(q[3]), false, to_vector(q[1])});
       plot.series.push_back({"history", history_time, to_vector(s.values.slice(0, s.train_end - shown, s.train_end).select(1, ch)), false, {}});
       if (known > 0)
         plot.series.push_back({"held-out truth", std::vector<double>(times.begin(), times.begin() + known),
                                to_vector(truth.select(1, ch)), false, {}});
-      plot.series.push_back({"median", future_time, to_vector(q[2]), false, {}});
+      plot.series.push_back({"median", times, to_vector(q[2]), false, {}});
       svgs += report::render_svg(plot, 720, 360);
     }
     write_file_atomic(svg, svgs);

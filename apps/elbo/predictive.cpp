@@ -17,13 +17,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// `value` * std + mean per column (no statistics: as it is).
-torch::Tensor unstandardize(const torch::Tensor& value, const data::Standardization& s, bool scale_only = false) {
-  if (!s.mean.defined()) return value;
-  const torch::Tensor v = value * s.std.to(torch::kDouble);
-  return scale_only ? v : v + s.mean.to(torch::kDouble);
-}
-
 }  // namespace
 
 int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
@@ -77,12 +70,12 @@ int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
     const double seconds = seconds_since(start);
     const data::Standardization& s = splits.target_standardization;
     if (s.mean.defined()) {  // back to the data's units: densities divide by the scale
-      p.mean = unstandardize(p.mean, s);
-      p.sd = unstandardize(p.sd, s, true);
-      p.quantiles = unstandardize(p.quantiles, s);
+      p.mean = original_units(p.mean, s);
+      p.sd = p.sd * s.std.to(torch::kDouble);
+      p.quantiles = original_units(p.quantiles, s);
       if (p.log_density.defined()) p.log_density = p.log_density - s.std.to(torch::kDouble).log().sum();
     }
-    const torch::Tensor target = rows.target.defined() ? unstandardize(rows.target.to(torch::kDouble), s) : torch::Tensor();
+    const torch::Tensor target = rows.target.defined() ? original_units(rows.target, s) : torch::Tensor();
     const int64_t t = p.mean.size(1);
     const char* columns[] = {"mean", "sd", "q05", "q25", "q50", "q75", "q95", "target"};
     for (int64_t j = 0; j < t; ++j)

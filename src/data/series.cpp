@@ -93,10 +93,16 @@ Series read_series(const Config& c) {
   return s;
 }
 
-torch::Tensor SeriesScale::to_model(const torch::Tensor& values) const {
-  const torch::Tensor v = lag > 0 ? values.slice(0, lag) - values.slice(0, 0, -lag) : values;
-  return (v - mean) / std;
+namespace {
+
+/// x_t - x_{t-lag} for rows t >= lag (lag 0: the values).
+torch::Tensor differences(const torch::Tensor& values, int64_t lag) {
+  return lag > 0 ? values.slice(0, lag) - values.slice(0, 0, -lag) : values;
 }
+
+}  // namespace
+
+torch::Tensor SeriesScale::to_model(const torch::Tensor& values) const { return (differences(values, lag) - mean) / std; }
 
 torch::Tensor SeriesScale::to_file(const torch::Tensor& paths, const torch::Tensor& history) const {
   const torch::Tensor v = paths.to(torch::kDouble) * std + mean;  // [S, H, C]
@@ -117,8 +123,7 @@ SeriesScale series_scale(const Series& s, int64_t lag) {
              " (the training rows of '", s.name, "')");
   SeriesScale scale;
   scale.lag = lag;
-  const torch::Tensor train = s.values.slice(0, 0, s.train_end);
-  const torch::Tensor v = lag > 0 ? train.slice(0, lag) - train.slice(0, 0, -lag) : train;
+  const torch::Tensor v = differences(s.values.slice(0, 0, s.train_end), lag);
   scale.mean = v.mean(0);
   scale.std = v.std(0).clamp_min(1e-12);
   return scale;

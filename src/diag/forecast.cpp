@@ -25,6 +25,7 @@ ForecastScores score_forecast(const torch::Tensor& paths, const torch::Tensor& t
   const torch::Tensor y = truth.to(torch::kDouble);
   const torch::Tensor qh = q.slice(1, 0, h);
   ForecastScores s;
+  s.quantiles = q;
   s.steps = h;
   if (h > 0) {
     s.coverage50 = ((y >= qh[1]) & (y <= qh[3])).to(torch::kDouble).mean().item<double>();

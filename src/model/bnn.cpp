@@ -2,6 +2,7 @@
 
 #include "elbo/core/check.h"
 #include "elbo/core/config.h"
+#include "elbo/dist/normal.h"
 #include "elbo/model/weight_site.h"
 
 #include <cmath>
@@ -84,9 +85,10 @@ Tensor BnnImpl::noise_scale() const {
 
 Tensor BnnImpl::log_likelihood(const Tensor& target, const Tensor& output) const {
   const Tensor s = noise_scale().to(output.scalar_type());
-  const Tensor z = (target.to(output.scalar_type()) - output) / s;
+  const Tensor t = target.to(output.scalar_type()).expand_as(output);
   const double nu = options_.student_df;
-  if (nu <= 0) return -0.5 * z.square() - s.log() - 0.91893853320467274178;
+  if (nu <= 0) return dist::Normal(output, s.log().expand_as(output)).log_prob_elements(t);
+  const Tensor z = (t - output) / s;
   const double constant = std::lgamma(0.5 * (nu + 1)) - std::lgamma(0.5 * nu) - 0.5 * std::log(nu * M_PI);
   return constant - s.log() - 0.5 * (nu + 1) * torch::log1p(z.square() / nu);
 }

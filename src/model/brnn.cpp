@@ -2,6 +2,7 @@
 
 #include "elbo/core/check.h"
 #include "elbo/core/config.h"
+#include "elbo/dist/normal.h"
 #include "elbo/model/weight_site.h"
 
 namespace elbo::model {
@@ -56,12 +57,10 @@ Trace BrnnImpl::forward(const Batch& batch, int64_t particles) {
   const auto head = head_->sample(particles, &drawn);
   Tensor h = torch::zeros({particles, b, options_.hidden}, batch.x.options());
   Tensor log_p = torch::zeros({particles, b}, batch.x.options());
-  constexpr double kHalfLog2Pi = 0.91893853320467274178;
   for (int64_t t = 0; t + 1 < w; ++t) {
     h = cell_->forward(x.select(2, t).expand({particles, b, c}), h, gru);
     const auto [mean, scale] = next(h, head);
-    const Tensor y = x.select(2, t + 1);
-    log_p = log_p + (-0.5 * ((y - mean) / scale).square() - scale.log() - kHalfLog2Pi).sum(-1);
+    log_p = log_p + dist::Normal(mean, scale.log()).log_prob_elements(x.select(2, t + 1).expand_as(mean)).sum(-1);
   }
   Site obs;
   obs.name = "x";

@@ -22,6 +22,7 @@ struct ForecastScores {
   double mae = 0;         ///< of the median path
   /// The width of the 90% band at horizons 1, 13, 52, 260 (those <= H).
   std::vector<std::pair<int64_t, double>> width90;
+  torch::Tensor quantiles;  ///< [5, H] float64: the paths' 5, 25, 50, 75 and 95% quantiles per step
 };
 ForecastScores score_forecast(const torch::Tensor& paths, const torch::Tensor& truth);
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian 12, as root), checks OpenBLAS, and builds
-# elbo into build/. Incremental: a second run installs nothing and rebuilds
+# elbo into build/: the targets named as arguments (scripts/run.sh: only the
+# command-line tool and its library), or everything (scripts/test.sh). Incremental: a second run installs nothing and rebuilds
 # only what changed (ccache keeps object files outside the clone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(cmake g++ make ccache git libtorch-dev libgloo-dev libopenblas0-pthread libtomlplusplus-dev libcli11-dev libstb-dev
-          zlib1g-dev libdeflate-dev libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist python3-sklearn
+PACKAGES=(cmake g++ make ccache git libtorch-dev libgloo-dev libopenblas0-pthread libtomlplusplus-dev libcli11-dev libstb-dev nlohmann-json3-dev
+          zlib1g-dev libdeflate-dev libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist python3-sklearn jq
           ${ELBO_EXTRA_PACKAGES:-})  # e.g. "clang libclang-rt-14-dev" for scripts/ci_extra.sh
 # libdeflate-dev: gzip data sets decompressed about 2.5x as fast as with zlib (src/data/idx.cpp).
 # libgloo-dev: the Gloo headers that LibTorch's c10d ProcessGroupGloo.hpp includes (data-parallel
@@ -34,5 +35,6 @@ esac
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"   # outside the clone: rebuilds of a fresh clone hit it
 ccache --max-size=5G > /dev/null 2>&1 || true
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${ELBO_CMAKE_ARGS:-} > build.log 2>&1 || { cat build.log; exit 1; }
-cmake --build build -j"$(nproc)" >> build.log 2>&1 || { tail -50 build.log; exit 1; }
-echo "setup: built build/elbo (log: build.log)"
+targets=(); for t in "$@"; do targets+=(--target "$t"); done
+cmake --build build -j"$(nproc)" "${targets[@]}" >> build.log 2>&1 || { tail -50 build.log; exit 1; }
+echo "setup: built ${*:-everything} in build/ (log: build.log)"

@@ -7,14 +7,11 @@
 #include <string>
 #include <vector>
 
-namespace elbo {
-class Config;
-namespace train {
-struct CheckpointInfo;
-}
-}  // namespace elbo
+namespace elbo::run {}
 
 namespace elbo::cli {
+
+using namespace elbo::run;  // the run lifecycle (library module run/) that the subcommands drive
 
 using Action = std::function<int()>;
 
@@ -29,11 +26,6 @@ Action add_predict(CLI::App& app);
 Action add_forecast(CLI::App& app);
 Action add_config(CLI::App& app);
 Action add_sweep(CLI::App& app);
-
-/// Trains `config` into run directory `dir` (continuing from its checkpoint when
-/// `resumed` is given), evaluates and writes the report, as `elbo train` does.
-/// Returns the exit status (0, or 130 when interrupted by SIGINT/SIGTERM).
-int train_run(const Config& config, const std::string& dir, const train::CheckpointInfo* resumed = nullptr);
 
 /// `elbo train --nproc N`: runs `elbo train ARGS` as N data-parallel ranks on this
 /// machine, child processes of this binary with --rank r --world-size N --master

@@ -1,9 +1,10 @@
 // elbo forecast: sample paths of a Bayesian GRU past the end of its training series.
 #include "commands.h"
-#include "run.h"
+#include "elbo/run/run_directory.h"
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
+#include "elbo/core/json.h"
 #include "elbo/data/series.h"
 #include "elbo/diag/forecast.h"
 #include "elbo/model/brnn.h"
@@ -94,8 +95,8 @@ Action add_forecast(CLI::App& app) {
     const int64_t shown = std::min<int64_t>(s.train_end, std::max<int64_t>(3 * h, 2 * window));
     const std::vector<double> history_time(s.time.begin() + (s.train_end - shown), s.time.begin() + s.train_end);
     for (size_t ch = 0; ch < s.names.size(); ++ch) {
-      std::cout << "{\"series\": \"" << s.names[ch] << "\", \"horizon\": " << h << ", \"draws\": " << args->draws
-                << ", \"scores\": " << diag::to_json(scores[ch]) << "}\n";
+      std::cout << Json{{"series", s.names[ch]}, {"horizon", h}, {"draws", args->draws}, {"scores", diag::to_json(scores[ch])}}.dump()
+                << "\n";
       report::LinePlot plot{"Forecast of " + s.names[ch] + " (" + std::to_string(args->draws) + " paths)", "time",
                             s.names[ch], {}};
       const torch::Tensor& q = scores[ch].quantiles;

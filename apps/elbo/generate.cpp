@@ -1,6 +1,6 @@
 // elbo sample | reconstruct | encode RUN ...
 #include "commands.h"
-#include "run.h"
+#include "elbo/run/run_directory.h"
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"

@@ -1,6 +1,8 @@
 // elbo impute RUN [--data FILE] [--draws M] [--k K] [--n N] [--summary] [--out FILE.csv|FILE.png]
 #include "commands.h"
-#include "run.h"
+#include "elbo/run/pictures.h"
+#include "elbo/run/run_directory.h"
+#include "elbo/run/summaries.h"
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
@@ -68,64 +70,6 @@ std::string summary_csv(const torch::Tensor& draws, const torch::Tensor& mean, c
 }
 
 }  // namespace
-
-ImputationPicture imputation_picture(model::Model& model, const data::Dataset& data, int64_t rows, int64_t particles,
-                                     uint64_t seed) {
-  constexpr int64_t kDraws = 4;
-  ImputationPicture p;
-  const data::Dataset first = data.subset(torch::arange(std::min(rows, data.size()), torch::kLong));
-  diag::ImputationOptions o;
-  o.particles = particles;
-  o.draws = kDraws;
-  o.seed = seed;
-  o.code_means = true;
-  const diag::Imputation imp = diag::impute(model, first, o);
-  const data::Batch batch = first.slice(0, first.size());
-  const torch::Tensor mask = batch.mask.defined() ? batch.mask.cpu().to(torch::kFloat) : torch::ones_like(batch.x.cpu());
-  const torch::Tensor input = torch::where(mask > 0, batch.x.cpu(), torch::full_like(mask, 0.5));
-  const torch::Tensor truth = data::float_features(first.x).cpu();
-  std::vector<torch::Tensor> columns{input, mask, truth, imp.mean.cpu().to(torch::kFloat)};
-  for (int64_t m = 0; m < kDraws; ++m) columns.push_back(imp.draws[m].cpu().to(torch::kFloat));
-  p.images = torch::stack(columns, 1).reshape({first.size() * static_cast<int64_t>(columns.size()), -1});
-  p.columns = static_cast<int64_t>(columns.size());
-  return p;
-}
-
-std::string imputation_table(const diag::ImputationScores& s) {
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(3);
-  auto row = [&](const std::string& k) -> std::ostream& { return out << "  " << std::left << std::setw(34) << k; };
-  row("imputation RMSE (hidden entries)") << s.rmse << " (" << s.hidden << " entries of " << s.examples << " rows)\n";
-  row("coverage of 50% / 90% intervals") << s.coverage50 << " / " << s.coverage90 << "\n";
-  row("log p(x_hid | x_obs) per entry") << s.log_likelihood << " nats (K=" << s.particles << ", " << s.draws
-                                        << " draws, ESS " << s.effective_sample_size << ")\n";
-  return out.str();
-}
-
-report::Section imputation_section(const diag::ImputationScores& s, const std::string& picture) {
-  auto num = [](double v) {
-    std::ostringstream o;
-    o << std::fixed << std::setprecision(4) << v;
-    return o.str();
-  };
-  report::Section sec;
-  sec.heading = "Imputation";
-  sec.text = "Multiple imputation of the entries data.missing hid, by sampling importance resampling (Mattei & Frellsen "
-             "2019): K = " + std::to_string(s.particles) + " draws z ~ q(z|x_obs) weighted by p(x_obs|z) p(z) / q(z|x_obs), " +
-             std::to_string(s.draws) + " resampled, x_mis ~ p(x_mis|z). RMSE of the weighted mean in the data's units "
-             "(standardized for tables with data.standardize); coverage: hidden values inside the draws' central intervals.";
-  sec.table = {{"hidden entries scored", std::to_string(s.hidden) + " in " + std::to_string(s.examples) + " rows"},
-               {"RMSE of the imputed mean", num(s.rmse)},
-               {"coverage of the 50% interval", num(s.coverage50)},
-               {"coverage of the 90% interval", num(s.coverage90)},
-               {"log p(x_hid | x_obs), nats per hidden entry", num(s.log_likelihood)},
-               {"effective sample size of the weights (mean)", num(s.effective_sample_size)}};
-  if (!picture.empty())
-    sec.png_files = {{"Each row: the input (missing entries grey), its mask (white = observed), the true image, the "
-                      "imputed mean, four imputations (each the mean of p(x_mis | z) for a resampled code z)",
-                      picture}};
-  return sec;
-}
 
 Action add_impute(CLI::App& app) {
   struct Args {

@@ -2,6 +2,9 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
+#include "elbo/core/json.h"
+#include "elbo/data/load.h"
+#include "elbo/diag/classification.h"
 #include "elbo/diag/regression.h"
 #include "elbo/model/bnn.h"
 
@@ -11,6 +14,8 @@
 #include <sstream>
 
 namespace elbo::cli {
+
+using namespace elbo::run;
 namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -37,11 +42,10 @@ int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
   if (bnn) bnn->set_draws(draws);
   const std::string out = o.out.empty() ? run.dir + "/predictions.csv" : o.out;
   ELBO_CHECK(ends_with(out, ".csv"), "elbo predict --out '", out, "' must end in .csv");
-  std::ostringstream csv, json;
+  std::ostringstream csv;
   csv.precision(8);
-  json.precision(8);
   const auto start = std::chrono::steady_clock::now();
-  json << "{\"examples\": " << rows.size() << ", \"draws\": " << (bnn ? draws : 1);
+  Json json{{"examples", rows.size()}, {"draws", bnn ? draws : 1}};
   if (model.has_classifier()) {
     const torch::Tensor log_p = diag::class_log_probabilities(model, rows);
     const double seconds = seconds_since(start);
@@ -58,12 +62,12 @@ int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
     }
     if (rows.y.defined()) {
       const torch::Tensor y = rows.y.cpu();
-      json << ", \"error\": " << (log_p.argmax(1) != y).to(torch::kDouble).mean().item<double>()
-           << ", \"nll\": " << -log_p.gather(1, y.unsqueeze(1)).mean().item<double>()
-           << ", \"ece\": " << diag::expected_calibration_error(p, y);
+      json["error"] = (log_p.argmax(1) != y).to(torch::kDouble).mean().item<double>();
+      json["nll"] = -log_p.gather(1, y.unsqueeze(1)).mean().item<double>();
+      json["ece"] = diag::expected_calibration_error(p, y);
     }
-    json << ", \"mean_entropy\": " << entropy.mean().item<double>();
-    json << ", \"predict_examples_per_s\": " << static_cast<double>(rows.size()) / std::max(1e-9, seconds);
+    json["mean_entropy"] = entropy.mean().item<double>();
+    json["predict_examples_per_s"] = static_cast<double>(rows.size()) / std::max(1e-9, seconds);
   } else {
     ELBO_CHECK(bnn, "elbo predict: a ", c.get_string("model.type"), " run has no predictive distribution p(y | x)");
     diag::RegressionPrediction p = diag::predict_regression(*bnn, rows, draws);
@@ -92,16 +96,16 @@ int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
     }
     if (target.defined()) {
       const diag::RegressionScores scores = diag::score_regression(p, target);
-      json << ", \"rmse\": " << scores.rmse << ", \"nll\": " << scores.nll << ", \"coverage50\": " << scores.coverage50
-           << ", \"coverage90\": " << scores.coverage90;
+      const Json scored = diag::to_json(scores);
+      for (const auto& [key, value] : scored.items())
+        if (key != "examples") json[key] = value;
     }
-    json << ", \"predict_examples_per_s\": " << static_cast<double>(rows.size()) / std::max(1e-9, seconds);
+    json["predict_examples_per_s"] = static_cast<double>(rows.size()) / std::max(1e-9, seconds);
   }
-  json << "}";
   write_file_atomic(out, csv.str());
   std::fprintf(stderr, "elbo: wrote the predictive distribution of %lld rows of '%s' to %s\n",
                static_cast<long long>(rows.size()), rows.name.c_str(), out.c_str());
-  std::cout << json.str() << "\n";
+  std::cout << json.dump() << "\n";
   return 0;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // elbo predict for a model with a predictive distribution p(y | x) (bnn, classifier).
-#include "run.h"
+#include "elbo/run/run_directory.h"
 
 #include <string>
 
@@ -16,6 +16,6 @@ struct PredictiveOptions {
 /// mean, standard deviation and 5/25/50/75/95% quantiles in the data's units (regression), and
 /// prints one JSON line: examples, predict_examples_per_s and, where the rows have labels or
 /// targets, error, nll and ece or rmse, nll, coverage50 and coverage90.
-int predict_outputs(LoadedRun& run, const PredictiveOptions& options);
+int predict_outputs(run::LoadedRun& run, const PredictiveOptions& options);
 
 }  // namespace elbo::cli

@@ -1,6 +1,6 @@
 // elbo refine RUN [--n N] [--steps S] [--init encoder|prior] [--out FILE.csv]
 #include "commands.h"
-#include "run.h"
+#include "elbo/run/run_directory.h"
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"

@@ -1,9 +1,9 @@
 #include "elbo/diag/classification.h"
 
+#include "elbo/core/json.h"
 #include "elbo/core/check.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace elbo::diag {
 
@@ -59,19 +59,9 @@ Classification evaluate_classifier(model::Model& model, const data::Dataset& dat
   return out;
 }
 
-std::string to_json(const Classification& c) {
-  std::ostringstream out;
-  out.precision(10);
-  out << "{\"examples\": " << c.examples << ", \"error\": " << c.error << ", \"error_se\": " << c.error_se
-      << ", \"log_likelihood\": " << c.log_likelihood << ", \"ece\": " << c.ece << ", \"confusion\": [";
-  const auto a = c.confusion.accessor<int64_t, 2>();
-  for (int64_t i = 0; i < c.confusion.size(0); ++i) {
-    out << (i ? ", " : "") << "[";
-    for (int64_t j = 0; j < c.confusion.size(1); ++j) out << (j ? ", " : "") << a[i][j];
-    out << "]";
-  }
-  out << "]}";
-  return out.str();
+Json to_json(const Classification& c) {
+  return {{"examples", c.examples}, {"error", c.error}, {"error_se", c.error_se}, {"log_likelihood", c.log_likelihood},
+          {"ece", c.ece},           {"confusion", json_array(c.confusion)}};
 }
 
 }  // namespace elbo::diag

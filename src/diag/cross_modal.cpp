@@ -1,11 +1,11 @@
 #include "elbo/diag/cross_modal.h"
 
+#include "elbo/core/json.h"
 #include "elbo/data/multimodal.h"
 #include "elbo/diag/evidence.h"
 #include "elbo/diag/imputation.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace elbo::diag {
 
@@ -45,24 +45,12 @@ std::vector<CrossModalScore> cross_modal_log_likelihood(model::Model& model, con
   return out;
 }
 
-std::string to_json(const std::vector<CrossModalScore>& scores) {
-  auto number = [](double v) {
-    std::ostringstream o;
-    o.precision(10);
-    if (std::isfinite(v)) o << v;
-    else o << "null";
-    return o.str();
-  };
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < scores.size(); ++i) {
-    const auto& s = scores[i];
-    out << (i ? ", " : "") << "{\"modality\": \"" << s.modality << "\", \"rows\": " << s.rows
-        << ", \"conditional\": " << number(s.conditional) << ", \"marginal\": " << number(s.marginal)
-        << ", \"information\": " << number(s.information()) << "}";
-  }
-  out << "]";
-  return out.str();
+Json to_json(const std::vector<CrossModalScore>& scores) {
+  Json out = Json::array();
+  for (const auto& s : scores)
+    out.push_back({{"modality", s.modality}, {"rows", s.rows}, {"conditional", s.conditional},
+                   {"marginal", s.marginal}, {"information", s.information()}});
+  return out;
 }
 
 }  // namespace elbo::diag

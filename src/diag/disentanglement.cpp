@@ -1,22 +1,14 @@
 #include "elbo/diag/disentanglement.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/json.h"
 
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 namespace elbo::diag {
-namespace {
 
 using torch::Tensor;
-
-void write_number(std::ostream& out, double v) {
-  if (std::isfinite(v)) out << v;
-  else out << "null";
-}
-
-}  // namespace
 
 Mig mig(const Tensor& codes, const Tensor& factors, const MigOptions& o) {
   ELBO_CHECK(o.bins >= 2, "diag::mig: bins must be >= 2 (got ", o.bins, ")");
@@ -95,22 +87,12 @@ Mig estimate_mig(model::Model& model, const data::Dataset& data, const MigOption
   return m;
 }
 
-std::string to_json(const Mig& m) {
-  std::ostringstream out;
-  out.precision(10);
-  out << "{\"mig\": ";
-  write_number(out, m.mig);
-  out << ", \"bins\": " << m.bins << ", \"examples\": " << m.examples << ", \"factors\": [";
-  for (size_t k = 0; k < m.gaps.size(); ++k) {
-    out << (k ? ", " : "") << "{\"name\": \"" << m.factor_names[k] << "\", \"gap\": ";
-    write_number(out, m.gaps[k]);
-    out << ", \"entropy\": " << m.entropies[k] << ", \"best_dim\": " << m.best_dims[k] << ", \"mutual_information\": [";
-    const Tensor column = m.mutual_information.select(1, k).contiguous();
-    for (int64_t j = 0; j < column.numel(); ++j) out << (j ? ", " : "") << column[j].item<double>();
-    out << "]}";
-  }
-  out << "]}";
-  return out.str();
+Json to_json(const Mig& m) {
+  Json factors = Json::array();
+  for (size_t k = 0; k < m.gaps.size(); ++k)
+    factors.push_back({{"name", m.factor_names[k]}, {"gap", m.gaps[k]}, {"entropy", m.entropies[k]},
+                       {"best_dim", m.best_dims[k]}, {"mutual_information", json_array(m.mutual_information.select(1, k))}});
+  return {{"mig", m.mig}, {"bins", m.bins}, {"examples", m.examples}, {"factors", factors}};
 }
 
 }  // namespace elbo::diag

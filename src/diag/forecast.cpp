@@ -1,8 +1,8 @@
 #include "elbo/diag/forecast.h"
 
+#include "elbo/core/json.h"
 #include "elbo/core/check.h"
 
-#include <sstream>
 
 namespace elbo::diag {
 
@@ -38,15 +38,11 @@ ForecastScores score_forecast(const torch::Tensor& paths, const torch::Tensor& t
   return s;
 }
 
-std::string to_json(const ForecastScores& s) {
-  std::ostringstream out;
-  out.precision(10);
-  out << "{\"steps\": " << s.steps << ", \"coverage50\": " << s.coverage50 << ", \"coverage90\": " << s.coverage90
-      << ", \"crps\": " << s.crps << ", \"mae\": " << s.mae << ", \"width90\": {";
-  for (size_t i = 0; i < s.width90.size(); ++i)
-    out << (i ? ", " : "") << "\"" << s.width90[i].first << "\": " << s.width90[i].second;
-  out << "}}";
-  return out.str();
+Json to_json(const ForecastScores& s) {
+  Json width = Json::object();
+  for (const auto& [horizon, w] : s.width90) width[std::to_string(horizon)] = w;
+  return {{"steps", s.steps}, {"coverage50", s.coverage50}, {"coverage90", s.coverage90}, {"crps", s.crps},
+          {"mae", s.mae},     {"width90", width}};
 }
 
 }  // namespace elbo::diag

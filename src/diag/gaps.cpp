@@ -1,12 +1,12 @@
 #include "elbo/diag/gaps.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/json.h"
 #include "elbo/core/rng.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <sstream>
 
 namespace elbo::diag {
 namespace {
@@ -129,23 +129,22 @@ Gaps estimate_gaps(model::Model& model, const data::Dataset& data, const GapOpti
   return g;
 }
 
-std::string to_json(const Gaps& g) {
-  std::ostringstream out;
-  out.precision(10);
-  auto gap = [&](const char* name, const Gap& x) {
-    out << ", \"" << name << "\": {\"mean\": " << x.mean << ", \"se\": " << x.se << ", \"mc_se\": " << x.mc_se << "}";
-  };
-  out << "{\"examples\": " << g.examples << ", \"k\": " << g.k << ", \"elbo_particles\": " << g.elbo_particles
-      << ", \"log_px\": " << g.log_px_mean << ", \"elbo_amortized\": " << g.elbo_amortized_mean
-      << ", \"elbo_refined\": " << g.elbo_refined_mean;
-  gap("approximation_gap", g.approximation);
-  gap("amortization_gap", g.amortization);
-  gap("total_gap", g.total);
-  out << ", \"pinsker_tv_bound_amortized\": " << g.pinsker_amortized
-      << ", \"pinsker_tv_bound_refined\": " << g.pinsker_refined << ", \"refine_steps\": " << g.refined.steps
-      << ", \"refine_converged\": " << (g.refined.converged ? "true" : "false") << ", \"seconds\": " << g.seconds
-      << "}";
-  return out.str();
+Json to_json(const Gaps& g) {
+  auto gap = [](const Gap& x) { return Json{{"mean", x.mean}, {"se", x.se}, {"mc_se", x.mc_se}}; };
+  return {{"examples", g.examples},
+          {"k", g.k},
+          {"elbo_particles", g.elbo_particles},
+          {"log_px", g.log_px_mean},
+          {"elbo_amortized", g.elbo_amortized_mean},
+          {"elbo_refined", g.elbo_refined_mean},
+          {"approximation_gap", gap(g.approximation)},
+          {"amortization_gap", gap(g.amortization)},
+          {"total_gap", gap(g.total)},
+          {"pinsker_tv_bound_amortized", g.pinsker_amortized},
+          {"pinsker_tv_bound_refined", g.pinsker_refined},
+          {"refine_steps", g.refined.steps},
+          {"refine_converged", g.refined.converged},
+          {"seconds", g.seconds}};
 }
 
 }  // namespace elbo::diag

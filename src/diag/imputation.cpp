@@ -1,11 +1,11 @@
 #include "elbo/diag/imputation.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/json.h"
 #include "elbo/core/rng.h"
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 namespace elbo::diag {
 namespace {
@@ -72,14 +72,6 @@ void for_each_pass(model::Model& model, const data::Dataset& data, const Imputat
   }
 }
 
-std::string number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream out;
-  out.precision(10);
-  out << v;
-  return out.str();
-}
-
 }  // namespace
 
 Imputation impute(model::Model& model, const data::Dataset& data, const ImputationOptions& o) {
@@ -129,13 +121,11 @@ ImputationScores score_imputation(model::Model& model, const data::Dataset& data
   return s;
 }
 
-std::string to_json(const ImputationScores& s) {
-  std::ostringstream out;
-  out << "{\"examples\": " << s.examples << ", \"hidden\": " << s.hidden << ", \"particles\": " << s.particles
-      << ", \"draws\": " << s.draws << ", \"rmse\": " << number(s.rmse) << ", \"coverage50\": " << number(s.coverage50)
-      << ", \"coverage90\": " << number(s.coverage90) << ", \"log_likelihood\": " << number(s.log_likelihood)
-      << ", \"effective_sample_size\": " << number(s.effective_sample_size) << "}";
-  return out.str();
+Json to_json(const ImputationScores& s) {
+  return {{"examples", s.examples},     {"hidden", s.hidden},         {"particles", s.particles},
+          {"draws", s.draws},           {"rmse", s.rmse},             {"coverage50", s.coverage50},
+          {"coverage90", s.coverage90}, {"log_likelihood", s.log_likelihood},
+          {"effective_sample_size", s.effective_sample_size}};
 }
 
 }  // namespace elbo::diag

@@ -1,10 +1,10 @@
 #include "elbo/diag/information.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/json.h"
 #include "elbo/core/rng.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace elbo::diag {
 namespace {
@@ -85,15 +85,11 @@ Information estimate_information(model::Model& model, const data::Dataset& data,
   return info;
 }
 
-std::string to_json(const Information& i) {
-  std::ostringstream out;
-  out.precision(10);
-  out << "{\"examples\": " << i.examples << ", \"particles\": " << i.particles
-      << ", \"mutual_information\": " << i.mutual_information << ", \"mutual_information_se\": "
-      << i.mutual_information_se << ", \"log_n\": " << i.log_n << ", \"rate\": " << i.rate << ", \"rate_se\": "
-      << i.rate_se << ", \"distortion\": " << i.distortion << ", \"distortion_se\": " << i.distortion_se
-      << ", \"marginal_kl\": " << i.marginal_kl << "}";
-  return out.str();
+Json to_json(const Information& i) {
+  return {{"examples", i.examples},       {"particles", i.particles},   {"mutual_information", i.mutual_information},
+          {"mutual_information_se", i.mutual_information_se},           {"log_n", i.log_n},
+          {"rate", i.rate},               {"rate_se", i.rate_se},       {"distortion", i.distortion},
+          {"distortion_se", i.distortion_se}, {"marginal_kl", i.marginal_kl}};
 }
 
 }  // namespace elbo::diag

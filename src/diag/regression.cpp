@@ -1,9 +1,9 @@
 #include "elbo/diag/regression.h"
 
+#include "elbo/core/json.h"
 #include "elbo/core/check.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace elbo::diag {
 
@@ -82,12 +82,9 @@ RegressionScores score_regression(const RegressionPrediction& p, const torch::Te
   return s;
 }
 
-std::string to_json(const RegressionScores& s) {
-  std::ostringstream out;
-  out.precision(10);
-  out << "{\"examples\": " << s.examples << ", \"rmse\": " << s.rmse << ", \"nll\": " << s.nll
-      << ", \"coverage50\": " << s.coverage50 << ", \"coverage90\": " << s.coverage90 << "}";
-  return out.str();
+Json to_json(const RegressionScores& s) {
+  return {{"examples", s.examples}, {"rmse", s.rmse}, {"nll", s.nll}, {"coverage50", s.coverage50},
+          {"coverage90", s.coverage90}};
 }
 
 }  // namespace elbo::diag

@@ -1,7 +1,7 @@
 #include "elbo/diag/summary.h"
 
+#include "elbo/core/json.h"
 #include <cmath>
-#include <sstream>
 
 namespace elbo::diag {
 namespace {
@@ -9,15 +9,6 @@ namespace {
 double mean_se(const torch::Tensor& t) {
   const int64_t n = t.numel();
   return n > 1 ? t.std().item<double>() / std::sqrt(static_cast<double>(n)) : 0.0;
-}
-
-void json_array(std::ostringstream& out, const torch::Tensor& t) {
-  out << "[";
-  if (t.defined()) {
-    torch::Tensor c = t.to(torch::kDouble).contiguous();
-    for (int64_t i = 0; i < c.numel(); ++i) out << (i ? ", " : "") << c[i].item<double>();
-  }
-  out << "]";
 }
 
 }  // namespace
@@ -52,24 +43,26 @@ Summary summarize(const Evidence& e, double threshold) {
   return s;
 }
 
-std::string to_json(const Summary& s) {
-  std::ostringstream out;
-  out.precision(10);
-  out << "{\"examples\": " << s.examples << ", \"k\": " << s.k << ", \"elbo\": " << s.elbo
-      << ", \"reconstruction\": " << s.reconstruction << ", \"kl\": " << s.kl << ", \"log_px\": " << s.log_px
-      << ", \"log_px_se\": " << s.log_px_se << ", \"elbo_gap\": " << s.gap << ", \"elbo_gap_se\": " << s.gap_se
-      << ", \"pinsker_tv_bound\": " << s.pinsker_tv << ", \"seconds\": " << s.seconds
-      << ", \"examples_per_s\": " << (s.seconds > 0 ? s.examples / s.seconds : 0.0) << ", \"active_units\": " << s.activity.active_units
-      << ", \"kl_per_dim\": ";
-  json_array(out, s.activity.kl_per_dim);
-  out << ", \"activity\": ";
-  json_array(out, s.activity.activity);
-  out << ", \"groups\": [";
-  for (size_t i = 0; i < s.groups.size(); ++i)
-    out << (i ? ", " : "") << "{\"name\": \"" << s.groups[i].name << "\", \"dims\": " << s.groups[i].dims
-        << ", \"kl\": " << s.groups[i].kl << ", \"active_units\": " << s.groups[i].active_units << "}";
-  out << "]}";
-  return out.str();
+Json to_json(const Summary& s) {
+  Json groups = Json::array();
+  for (const auto& g : s.groups)
+    groups.push_back({{"name", g.name}, {"dims", g.dims}, {"kl", g.kl}, {"active_units", g.active_units}});
+  return {{"examples", s.examples},
+          {"k", s.k},
+          {"elbo", s.elbo},
+          {"reconstruction", s.reconstruction},
+          {"kl", s.kl},
+          {"log_px", s.log_px},
+          {"log_px_se", s.log_px_se},
+          {"elbo_gap", s.gap},
+          {"elbo_gap_se", s.gap_se},
+          {"pinsker_tv_bound", s.pinsker_tv},
+          {"seconds", s.seconds},
+          {"examples_per_s", s.seconds > 0 ? s.examples / s.seconds : 0.0},
+          {"active_units", s.activity.active_units},
+          {"kl_per_dim", json_array(s.activity.kl_per_dim)},
+          {"activity", json_array(s.activity.activity)},
+          {"groups", groups}};
 }
 
 }  // namespace elbo::diag

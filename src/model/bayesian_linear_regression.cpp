@@ -56,4 +56,8 @@ Trace BayesianLinearRegressionImpl::forward(const Batch& batch, int64_t particle
   return trace;
 }
 
+std::string BayesianLinearRegressionImpl::describe() const {
+  return "Bayesian linear regression: " + std::to_string(options_.features) + " features, global weights w";
+}
+
 }  // namespace elbo::model

@@ -152,4 +152,11 @@ Trace BnnImpl::forward(const Batch& batch, int64_t particles) {
   return trace;
 }
 
+std::string BnnImpl::describe() const {
+  const BnnOptions& o = options_;
+  return std::string("Bayesian neural net (Blundell et al. 2015): ") + (o.classification ? "classification over " : "regression of ") +
+         std::to_string(o.outputs) + (o.classification ? " classes" : " targets") + ", hidden " + widths_text(o.hidden) +
+         ", weights q(w) = N(m, softplus(rho)^2)" + (o.student_df > 0 ? ", Student-t noise" : "");
+}
+
 }  // namespace elbo::model

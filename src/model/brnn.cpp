@@ -92,4 +92,10 @@ Tensor BrnnImpl::forecast(const Tensor& context, int64_t horizon, int64_t draws)
   return torch::cat(path, 1);  // [S, H, C]
 }
 
+std::string BrnnImpl::describe() const {
+  const BrnnOptions& o = options_;
+  return "Bayesian GRU forecaster: " + std::to_string(o.hidden) + " hidden units, windows of " + std::to_string(o.window) +
+         " steps of " + std::to_string(o.channels) + " series";
+}
+
 }  // namespace elbo::model

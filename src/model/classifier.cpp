@@ -42,4 +42,8 @@ Trace ClassifierImpl::forward(const Batch& batch, int64_t) {
   return trace;
 }
 
+std::string ClassifierImpl::describe() const {
+  return "MLP classifier p(y|x) over " + std::to_string(classes_) + " classes (maximum likelihood)";
+}
+
 }  // namespace elbo::model

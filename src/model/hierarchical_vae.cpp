@@ -170,4 +170,10 @@ Trace HierarchicalVaeImpl::score(const Batch& batch, const std::vector<dist::Nor
   return t;
 }
 
+std::string HierarchicalVaeImpl::describe() const {
+  const HierarchicalVaeOptions& o = options_;
+  return "hierarchical VAE: latent layers " + widths_text(o.latent_dims) + " (z1 next to x), " + o.inference +
+         " posterior, hidden " + widths_text(o.hidden) + ", " + o.likelihood + " likelihood";
+}
+
 }  // namespace elbo::model

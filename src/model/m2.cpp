@@ -148,4 +148,11 @@ Tensor M2Impl::sample_prior(int64_t n) {
   return torch::randn({n, options_.latent_dim}, classifier_->parameters().front().options());
 }
 
+std::string M2Impl::describe() const {
+  const M2Options& o = options_;
+  return "M2 semi-supervised VAE (Kingma et al. 2014): label y of " + std::to_string(o.classes) +
+         " classes as a latent, " + std::to_string(o.latent_dim) + " latent dims, hidden " + widths_text(o.hidden) +
+         ", " + o.likelihood + " likelihood";
+}
+
 }  // namespace elbo::model

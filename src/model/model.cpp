@@ -56,6 +56,19 @@ Tensor Model::classify(const Batch&) {
   return {};
 }
 
+std::string Model::describe() const {
+  std::string out = std::to_string(latent_dim()) + " latent dims";
+  if (has_classifier()) out += ", classifier q(y|x) over " + std::to_string(classes()) + " classes";
+  else if (classes() > 0) out += ", conditional on " + std::to_string(classes()) + " classes";
+  return out;
+}
+
+std::string widths_text(const std::vector<int64_t>& widths) {
+  std::string out;
+  for (const int64_t w : widths) out += (out.empty() ? "" : "-") + std::to_string(w);
+  return out.empty() ? "none" : out;
+}
+
 Tensor Model::sample_prior(int64_t) {
   ELBO_CHECK(false, name(), " has no per-example latent code to sample from its prior");
   return {};

@@ -171,4 +171,10 @@ Trace MultimodalVaeImpl::forward_with(const Batch& batch, const dist::Distributi
   return trace;
 }
 
+std::string MultimodalVaeImpl::describe() const {
+  std::string names;
+  for (const auto& m : options_.modalities) names += (names.empty() ? "" : ", ") + m.name + " (" + m.likelihood + ")";
+  return "multimodal VAE, product of experts: " + names + "; " + std::to_string(options_.latent_dim) + " latent dims";
+}
+
 }  // namespace elbo::model

@@ -160,4 +160,11 @@ Trace VaeImpl::forward_with(const Batch& batch, const dist::DistributionPtr& q, 
   return trace;
 }
 
+std::string VaeImpl::describe() const {
+  const VaeOptions& o = options_;
+  return "VAE: " + o.encoder + " encoder, " + o.decoder + " decoder" +
+         (o.encoder == "mlp" ? " (hidden " + widths_text(o.hidden) + ")" : "") + ", " + o.likelihood + " likelihood, " +
+         Model::describe() + (o.prior != "normal" ? ", " + o.prior + " prior" : "");
+}
+
 }  // namespace elbo::model

@@ -59,6 +59,25 @@ typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
 
 }  // namespace
 
+const torch::optim::AdamParamState* find_adam_state(const torch::optim::Adam& optimizer, const torch::Tensor& p) {
+  const auto& state = optimizer.state();
+  const auto it = state.find(state_key(state, p));
+  return it == state.end() ? nullptr : static_cast<const torch::optim::AdamParamState*>(it->second.get());
+}
+
+torch::optim::AdamParamState& adam_state(torch::optim::Adam& optimizer, const torch::Tensor& p) {
+  auto& state = optimizer.state();
+  auto& slot = state[state_key(state, p)];
+  if (!slot) {
+    auto fresh = std::make_unique<torch::optim::AdamParamState>();
+    fresh->step(0);
+    fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+    fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+    slot = std::move(fresh);
+  }
+  return static_cast<torch::optim::AdamParamState&>(*slot);
+}
+
 double AdamUpdate::apply(const float* grad, int64_t begin, int64_t end) const {
   return adam_loop(param + begin, grad, m + begin, v + begin, end - begin, beta1, beta2, weight_decay, inv_sqrt_bc2,
                    eps, step_size);
@@ -77,16 +96,7 @@ std::optional<AdamUpdate> next_adam_update(torch::optim::Adam& optimizer, const 
     if (o.amsgrad() || p.scalar_type() != torch::kFloat || !p.device().is_cpu() || !p.is_contiguous() ||
         (p.grad().defined() && !p.grad().is_contiguous()))
       return std::nullopt;
-    auto& state = optimizer.state();
-    auto& slot = state[state_key(state, p)];
-    if (!slot) {
-      auto fresh = std::make_unique<torch::optim::AdamParamState>();
-      fresh->step(0);
-      fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
-      fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
-      slot = std::move(fresh);
-    }
-    auto& s = static_cast<torch::optim::AdamParamState&>(*slot);
+    auto& s = adam_state(optimizer, p);
     if (!s.exp_avg().is_contiguous()) s.exp_avg(s.exp_avg().contiguous());
     if (!s.exp_avg_sq().is_contiguous()) s.exp_avg_sq(s.exp_avg_sq().contiguous());
     const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());

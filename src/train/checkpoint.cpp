@@ -2,12 +2,15 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
+#include "elbo/train/adam_step.h"
 
 #include <torch/serialize.h>
 
 #include <zlib.h>
 
 #include <algorithm>
+#include <map>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -29,8 +32,15 @@ torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::st
   return t;
 }
 
-/// CRC-32 over names and bytes of the weights, the info block and the config: LibTorch's
-/// archive reader does not verify its own checksums, so a flipped byte would load silently.
+/// Checkpoint format 2: every entry is a tensor (Adam's state per parameter by name, so equal
+/// states give equal bytes; LibTorch's own optimizer archive orders it by tensor addresses), and
+/// "checksum" holds the CRC-32 of all the others, names and bytes in name order: everything a
+/// resume reads is verified (LibTorch's archive reader does not check its own CRCs, so a flipped
+/// byte would load silently). Older checkpoints (no "format" entry; format 1 left the optimizer
+/// state unchecked) are refused.
+constexpr int64_t kFormat = 2;
+
+/// CRC-32 over names and bytes of tensors.
 class Checksum {
  public:
   void add(const std::string& name, const torch::Tensor& t) {
@@ -53,6 +63,31 @@ class Checksum {
   uLong crc_ = crc32(0L, Z_NULL, 0);
 };
 
+/// Checks the format and the checksum over every entry.
+void verify(torch::serialize::InputArchive& archive, const std::string& path) {
+  torch::Tensor format, stored;
+  ELBO_CHECK(archive.try_read("format", format) && archive.try_read("checksum", stored), "checkpoint '", path,
+             "' has no format ", kFormat, " checksum (an elbo older than format ", kFormat,
+             " wrote it, or it is not an elbo checkpoint) and cannot be verified; train the run again");
+  ELBO_CHECK(format.numel() == 1 && format.scalar_type() == torch::kLong && format.item<int64_t>() == kFormat,
+             "checkpoint '", path, "' has format ", format.numel() == 1 ? format.item<int64_t>() : -1,
+             "; this elbo reads format ", kFormat, " (a newer elbo wrote it?)");
+  ELBO_CHECK(stored.numel() == 1 && stored.scalar_type() == torch::kLong, "checkpoint '", path,
+             "': entry 'checksum' must be one int64");
+  std::vector<std::string> keys = archive.keys();
+  std::sort(keys.begin(), keys.end());
+  Checksum checksum;
+  for (const std::string& key : keys) {
+    if (key == "checksum") continue;
+    torch::Tensor t;
+    ELBO_CHECK(archive.try_read(key, t), "checkpoint '", path, "': entry '", key, "' is not a tensor");
+    checksum.add(key, t);
+  }
+  ELBO_CHECK(stored.item<int64_t>() == checksum.value(), "checkpoint '", path,
+             "' is corrupt: its contents do not match the checksum stored when it was written");
+}
+
+/// Opens and verifies a checkpoint.
 void open(torch::serialize::InputArchive& archive, const std::string& path) {
   std::string bytes = read_file(path);
   try {
@@ -61,6 +96,7 @@ void open(torch::serialize::InputArchive& archive, const std::string& path) {
     throw std::invalid_argument(detail::concat("checkpoint '", path, "' is truncated or corrupt (", bytes.size(),
                                                " bytes): ", e.what_without_backtrace()));
   }
+  verify(archive, path);
 }
 
 CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::string& path) {
@@ -75,12 +111,10 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::str
   info.features = v[3];
   info.image = ImageShape{v[4], v[5], v[6]};
   info.config_toml = tensor_string(read_tensor(archive, "config", path));
-  torch::Tensor skipped;  // optional: absent in checkpoints written before it existed
-  if (archive.try_read("skipped", skipped)) {
-    ELBO_CHECK(skipped.numel() == 1 && skipped.scalar_type() == torch::kLong, "checkpoint '", path,
-               "': entry 'skipped' must be one int64");
-    info.skipped = skipped.item<int64_t>();
-  }
+  const torch::Tensor skipped = read_tensor(archive, "skipped", path);
+  ELBO_CHECK(skipped.numel() == 1 && skipped.scalar_type() == torch::kLong, "checkpoint '", path,
+             "': entry 'skipped' must be one int64");
+  info.skipped = skipped.item<int64_t>();
   torch::Tensor state;  // optional: only objectives with state write it
   if (archive.try_read("objective_state", state)) {
     const std::string names = tensor_string(read_tensor(archive, "objective_state_names", path));
@@ -95,29 +129,51 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::str
   return info;
 }
 
+/// Restores Adam's state per parameter and each group's learning rate (see save_checkpoint).
+void restore_adam(torch::serialize::InputArchive& archive, const std::string& path, const torch::nn::Module& model,
+                  torch::optim::Adam& optimizer) {
+  torch::Tensor lr = read_tensor(archive, "adam/lr", path);
+  ELBO_CHECK(lr.scalar_type() == torch::kDouble && lr.numel() == static_cast<int64_t>(optimizer.param_groups().size()),
+             "checkpoint '", path, "' has no optimizer state to resume from, or one of another optimizer");
+  for (size_t g = 0; g < optimizer.param_groups().size(); ++g)
+    static_cast<torch::optim::AdamOptions&>(optimizer.param_groups()[g].options()).lr(lr[g].item<double>());
+  optimizer.state().clear();
+  torch::NoGradGuard no_grad;
+  for (const auto& item : model.named_parameters()) {
+    const std::string prefix = "adam/" + item.key() + "/";
+    torch::Tensor step;
+    if (!archive.try_read(prefix + "step", step)) continue;  // no step taken yet
+    torch::optim::AdamParamState& state = adam_state(optimizer, item.value());
+    state.step(step.item<int64_t>());
+    auto moment = [&](const std::string& name) {
+      const torch::Tensor saved = read_tensor(archive, prefix + name, path);
+      ELBO_CHECK(saved.sizes() == item.value().sizes(), "checkpoint '", path, "': Adam's ", name, " of '", item.key(),
+                 "' has shape ", saved.sizes(), ", the parameter ", item.value().sizes());
+      return saved.to(item.value().options()).contiguous();
+    };
+    state.exp_avg(moment("exp_avg"));
+    state.exp_avg_sq(moment("exp_avg_sq"));
+    torch::Tensor max_sq;
+    if (archive.try_read(prefix + "max_exp_avg_sq", max_sq)) state.max_exp_avg_sq(moment("max_exp_avg_sq"));
+  }
+}
+
 }  // namespace
 
-void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Adam* optimizer,
                      const CheckpointInfo& info) {
-  torch::serialize::OutputArchive archive;
-  Checksum checksum;
+  std::map<std::string, torch::Tensor> entries;  // in name order, the checksum's order
   for (const auto& item : model.named_parameters()) {
     ELBO_CHECK_NUMERIC(torch::isfinite(item.value()).all().item<bool>(), "refusing to write checkpoint '", path,
                        "': parameter '", item.key(), "' has non-finite values");
-    archive.write("model/" + item.key(), item.value().detach().cpu());
-    checksum.add(item.key(), item.value());
+    entries["model/" + item.key()] = item.value().detach().cpu();
   }
-  for (const auto& item : model.named_buffers()) {
-    archive.write("model/" + item.key(), item.value().cpu(), true);
-    checksum.add(item.key(), item.value());
-  }
-  const torch::Tensor ints = torch::tensor({info.step, info.epoch, info.batch_in_epoch, info.features,
-                                            info.image.channels, info.image.height, info.image.width});
-  const torch::Tensor config = string_tensor(info.config_toml);
-  archive.write("info", ints);
-  archive.write("config", config);
-  checksum.add("info", ints);
-  checksum.add("config", config);
+  for (const auto& item : model.named_buffers()) entries["model/" + item.key()] = item.value().detach().cpu();
+  entries["format"] = torch::tensor({kFormat});
+  entries["info"] = torch::tensor({info.step, info.epoch, info.batch_in_epoch, info.features, info.image.channels,
+                                   info.image.height, info.image.width});
+  entries["config"] = string_tensor(info.config_toml);
+  entries["skipped"] = torch::tensor({info.skipped});
   if (!info.objective_state.empty()) {
     std::string names;
     std::vector<double> values;
@@ -125,18 +181,31 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
       names += (names.empty() ? "" : "\n") + name;
       values.push_back(value);
     }
-    const torch::Tensor state = torch::tensor(values, torch::kDouble);
-    archive.write("objective_state", state);
-    checksum.add("objective_state", state);
-    archive.write("objective_state_names", string_tensor(names));
+    entries["objective_state"] = torch::tensor(values, torch::kDouble);
+    entries["objective_state_names"] = string_tensor(names);
   }
-  archive.write("checksum", torch::tensor({checksum.value()}));
-  archive.write("skipped", torch::tensor({info.skipped}));
   if (optimizer) {
-    torch::serialize::OutputArchive state;
-    optimizer->save(state);
-    archive.write("optimizer", state);
+    for (const auto& item : model.named_parameters()) {
+      const torch::optim::AdamParamState* state = find_adam_state(*optimizer, item.value());
+      if (!state) continue;  // no step taken yet
+      const std::string prefix = "adam/" + item.key() + "/";
+      entries[prefix + "step"] = torch::tensor({static_cast<int64_t>(state->step())});
+      entries[prefix + "exp_avg"] = state->exp_avg().detach().cpu();
+      entries[prefix + "exp_avg_sq"] = state->exp_avg_sq().detach().cpu();
+      if (state->max_exp_avg_sq().defined()) entries[prefix + "max_exp_avg_sq"] = state->max_exp_avg_sq().detach().cpu();
+    }
+    std::vector<double> lr;
+    for (const auto& group : optimizer->param_groups())
+      lr.push_back(static_cast<const torch::optim::AdamOptions&>(group.options()).lr());
+    entries["adam/lr"] = torch::tensor(lr, torch::kDouble);
   }
+  torch::serialize::OutputArchive archive;
+  Checksum checksum;
+  for (const auto& [name, tensor] : entries) {
+    archive.write(name, tensor, /*is_buffer=*/true);
+    checksum.add(name, tensor);
+  }
+  archive.write("checksum", torch::tensor({checksum.value()}), /*is_buffer=*/true);
   write_file_atomic(path, [&](const ByteSink& write) {  // streamed: no in-memory copy of the checkpoint
     archive.save_to([&](const void* data, size_t size) {
       write(data, size);
@@ -151,13 +220,12 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   return read_info(archive, path);
 }
 
-CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Adam* optimizer) {
   torch::serialize::InputArchive archive;
   open(archive, path);
   CheckpointInfo info = read_info(archive, path);
   torch::NoGradGuard no_grad;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> restored;  // (target, saved): copied once all are checked
-  Checksum checksum;
   auto restore = [&](const std::string& name, torch::Tensor& target) {
     torch::Tensor saved;
     ELBO_CHECK(archive.try_read("model/" + name, saved), "checkpoint '", path,
@@ -166,27 +234,12 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
                "' has shape ", saved.sizes(), ", this model expects ", target.sizes());
     ELBO_CHECK(saved.scalar_type() == target.scalar_type(), "checkpoint '", path, "': parameter '", name,
                "' has type ", saved.scalar_type(), ", this model expects ", target.scalar_type());
-    checksum.add(name, saved);
     restored.emplace_back(target, saved);
   };
   for (auto& item : model.named_parameters()) restore(item.key(), item.value());
   for (auto& item : model.named_buffers()) restore(item.key(), item.value());
-  torch::Tensor stored;
-  if (archive.try_read("checksum", stored)) {  // absent in checkpoints written before it existed
-    checksum.add("info", read_tensor(archive, "info", path));
-    checksum.add("config", read_tensor(archive, "config", path));
-    torch::Tensor state;
-    if (archive.try_read("objective_state", state)) checksum.add("objective_state", state);
-    ELBO_CHECK(stored.numel() == 1 && stored.scalar_type() == torch::kLong &&
-                   stored.item<int64_t>() == checksum.value(),
-               "checkpoint '", path, "' is corrupt: its contents do not match the checksum stored when it was written");
-  }
   for (auto& [target, saved] : restored) target.copy_(saved);
-  if (optimizer) {
-    torch::serialize::InputArchive state;
-    ELBO_CHECK(archive.try_read("optimizer", state), "checkpoint '", path, "' has no optimizer state to resume from");
-    optimizer->load(state);
-  }
+  if (optimizer) restore_adam(archive, path, model, *optimizer);
   return info;
 }
 

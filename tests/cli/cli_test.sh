@@ -4,7 +4,9 @@
 set -u
 ELBO="$1"
 DATA=/usr/share/datasets/fashion-mnist
-if [ ! -f "$DATA/train-images-idx3-ubyte.gz" ]; then echo "SKIP: needs dataset-fashion-mnist"; exit 0; fi
+if [ ! -f "$DATA/train-images-idx3-ubyte.gz" ]; then
+  echo "FAIL: needs $DATA from Debian's dataset-fashion-mnist (bash scripts/setup.sh installs it)"; exit 1
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 failures=0
@@ -21,6 +23,23 @@ refuse() {  # refuse NAME EXIT_CODE MESSAGE COMMAND...: must fail with that code
     echo "FAIL $name: expected exit $code and '$message', got exit $got:"; cat "$WORK/err"; failures=$((failures + 1)); fi
 }
 exists() { for f in "$@"; do [ -s "$f" ] || { echo "FAIL missing $f"; failures=$((failures + 1)); }; done; }
+jq_true() {  # jq_true NAME FILE FILTER [JQ OPTIONS...]: FILE is JSON and FILTER is true of it
+  local name=$1 file=$2 filter=$3; shift 3
+  jq -e "$@" "$filter" "$file" > /dev/null 2>&1 || {
+    echo "FAIL $name: not $filter"; head -c 3000 "$file"; echo; failures=$((failures + 1)); }
+}
+png_size() { /usr/bin/python3 -c 'import struct, sys; print(*struct.unpack(">II", open(sys.argv[1], "rb").read(24)[16:24]))' "$1"; }
+# png_is FILE ROWS COLUMNS: a grid of ROWS x COLUMNS 28x28 images with 2-pixel gaps (report::write_image_grid).
+png_is() {
+  local want="$(($3 * 30 + 2)) $(($2 * 30 + 2))" got
+  got=$(png_size "$1")
+  [ "$got" = "$want" ] || { echo "FAIL $1: $got pixels, expected $want"; failures=$((failures + 1)); }
+}
+# csv_in FILE COLUMNS LOW HIGH: every data row has COLUMNS values, each in [LOW, HIGH].
+csv_in() {
+  awk -F, -v n="$2" -v lo="$3" -v hi="$4" 'NR > 1 { if (NF != n) bad = 1; for (i = 1; i <= NF; i++) if ($i < lo || $i > hi) bad = 1 }
+    END { exit bad }' "$1" || { echo "FAIL $1: rows without $2 values in [$3, $4]"; head -c 500 "$1"; failures=$((failures + 1)); }
+}
 
 RUN="$WORK/run"
 TINY=(--set data.max_train=1500 --set data.max_test=100 --set data.validation=200 --set model.hidden=[64]
@@ -28,11 +47,17 @@ TINY=(--set data.max_train=1500 --set data.max_test=100 --set data.validation=20
 check "train" "$ELBO" train "${TINY[@]}" --out "$RUN"
 grep -q "log p(x), IWAE K=20" "$WORK/out" || { echo "FAIL train summary table"; failures=$((failures + 1)); }
 exists "$RUN"/{config.toml,checkpoint.pt,metrics.jsonl,samples.png,reconstructions.png,interpolation.png,traversal.png,curves.svg,report.html,evaluation.json}
-grep -q '"type": "epoch"' "$RUN/metrics.jsonl" || { echo "FAIL metrics.jsonl has no epoch line"; failures=$((failures + 1)); }
+jq_true "metrics.jsonl epoch lines" "$RUN/metrics.jsonl" '[.[] | select(.type == "epoch")] | length == 2' -s
+# The bounds are ordered: log p(x) (IWAE) >= ELBO up to Monte Carlo error; every picture has its grid.
+jq_true "IWAE >= ELBO - 3 SE" "$RUN/evaluation.json" '.examples == 50 and .k == 20 and .log_px >= .elbo - 3 * .elbo_gap_se'
+png_is "$RUN/samples.png" 8 8
+png_is "$RUN/reconstructions.png" 4 16  # test images and their reconstructions
+png_is "$RUN/interpolation.png" 8 12
+png_is "$RUN/traversal.png" 4 9
 grep -q 'data:image/png;base64' "$RUN/report.html" || { echo "FAIL report has no embedded images"; failures=$((failures + 1)); }
 
 check "evaluate --json" "$ELBO" evaluate "$RUN" --k 10 --n 30 --json
-grep -q '"log_px"' "$WORK/out" && grep -q '"active_units"' "$WORK/out" || { echo "FAIL evaluate json"; failures=$((failures + 1)); }
+jq_true "evaluate json" "$WORK/out" '.examples == 30 and .k == 10 and (.active_units | type == "number") and (.kl_per_dim | length == 4)'
 check "evaluate table" "$ELBO" evaluate "$RUN" --k 10 --n 30
 grep -q "Pinsker" "$WORK/out" || { echo "FAIL evaluate table"; failures=$((failures + 1)); }
 check "evaluate --gaps --mi" "$ELBO" evaluate "$RUN" --k 10 --n 20 --gaps --mi --refine-steps 30
@@ -40,9 +65,10 @@ for row in "approximation gap" "amortization gap" "total gap" "Pinsker bound TV,
   grep -q "$row" "$WORK/out" || { echo "FAIL evaluate --gaps --mi: no '$row' row"; failures=$((failures + 1)); }
 done
 check "evaluate --gaps --mi --json" "$ELBO" evaluate "$RUN" --k 10 --n 20 --gaps --mi --refine-steps 30 --json
-for key in '"gaps"' '"approximation_gap"' '"amortization_gap"' '"pinsker_tv_bound_refined"' '"mutual_information"' '"rate"' '"distortion"' '"active_units"'; do
-  grep -qF "$key" "$WORK/out" || { echo "FAIL evaluate --json: no $key"; failures=$((failures + 1)); }
-done
+# Each gap is non-negative up to 3 standard errors; the information keys are there.
+jq_true "evaluate --gaps --mi --json" "$WORK/out" '.gaps as $g | ([$g.approximation_gap, $g.amortization_gap, $g.total_gap]
+  | all(.mean >= -3 * .se)) and ($g.pinsker_tv_bound_refined | type == "number") and
+  ([.information.mutual_information, .information.rate, .information.distortion] | all(type == "number"))'
 grep -q "Inference gaps" "$RUN/report.html" && grep -q "Information" "$RUN/report.html" || { echo "FAIL report has no gap/information sections"; failures=$((failures + 1)); }
 check "refine" "$ELBO" refine "$RUN" --n 5 --steps 20 --k 10 --out "$WORK/q.csv"
 [ "$(head -1 "$WORK/q.csv")" = "mu1,mu2,mu3,mu4,sigma1,sigma2,sigma3,sigma4,elbo_amortized,elbo_refined,label" ] || { echo "FAIL refine header"; failures=$((failures + 1)); }
@@ -72,18 +98,23 @@ for row in "MIG (20 bins)" "gap of factor shape" "gap of factor pos_y"; do
   grep -qF "$row" "$WORK/out" || { echo "FAIL evaluate dsprites: no '$row' row"; cat "$WORK/out"; failures=$((failures + 1)); }
 done
 check "evaluate dsprites --json" "$ELBO" evaluate "$DSPRITES" --k 5 --json
-grep -qF '"disentanglement": {"mig": ' "$WORK/out" && grep -qF '"name": "orientation"' "$WORK/out" \
-  || { echo "FAIL evaluate dsprites json"; cat "$WORK/out"; failures=$((failures + 1)); }
+jq_true "evaluate dsprites json" "$WORK/out" '(.disentanglement.mig | type == "number") and
+  (.disentanglement.factors | any(.name == "orientation"))'
 grep -q "Disentanglement (MIG)" "$DSPRITES/report.html" && grep -q "Latent traversal" "$DSPRITES/report.html" \
   || { echo "FAIL dsprites report sections"; failures=$((failures + 1)); }
 
 check "sample png" "$ELBO" sample "$RUN" --n 8 --out "$WORK/s.png"
 check "sample csv" "$ELBO" sample "$RUN" --n 3 --out "$WORK/s.csv"
 [ "$(wc -l < "$WORK/s.csv")" -eq 4 ] || { echo "FAIL sample csv rows"; failures=$((failures + 1)); }
+csv_in "$WORK/s.csv" 784 0 1  # Bernoulli means
+png_is "$WORK/s.png" 1 8
 check "reconstruct" "$ELBO" reconstruct "$RUN" --n 4 --out "$WORK/r.png"
 check "encode" "$ELBO" encode "$RUN" --n 5 --out "$WORK/z.csv"
 [ "$(head -1 "$WORK/z.csv")" = "mu1,mu2,mu3,mu4,sigma1,sigma2,sigma3,sigma4,label" ] || { echo "FAIL encode header"; failures=$((failures + 1)); }
 [ "$(wc -l < "$WORK/z.csv")" -eq 6 ] || { echo "FAIL encode rows"; failures=$((failures + 1)); }
+awk -F, 'NR > 1 && (NF != 9 || $5 <= 0 || $6 <= 0 || $7 <= 0 || $8 <= 0 || $9 !~ /^[0-9]$/) { bad = 1 } END { exit bad }' "$WORK/z.csv" \
+  || { echo "FAIL encode: rows without 4 means, 4 positive scales and a label"; failures=$((failures + 1)); }
+png_is "$WORK/r.png" 2 4
 exists "$WORK"/{s.png,s.csv,r.png,z.csv}
 
 # Conditional VAE: class-conditional samples; labels are required and checked.
@@ -101,23 +132,22 @@ check "train hvae" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set model.t
   --set model.inference=structured --set objective.kl=mc --out "$HIER"
 grep -q "KL z2 (2 dims)" "$WORK/out" || { echo "FAIL hvae: no per-layer row"; cat "$WORK/out"; failures=$((failures + 1)); }
 check "evaluate hvae --gaps --json" "$ELBO" evaluate "$HIER" --k 10 --n 10 --gaps --refine-steps 20 --json
-grep -qF '"name": "z2", "dims": 2' "$WORK/out" && grep -qF '"approximation_gap"' "$WORK/out" \
-  || { echo "FAIL evaluate hvae json"; cat "$WORK/out"; failures=$((failures + 1)); }
+jq_true "evaluate hvae json" "$WORK/out" '(.groups | any(.name == "z2" and .dims == 2)) and (.gaps.approximation_gap.mean | type == "number")'
 
 # M2 with 20 labels: the train step and its reason are printed and logged; the test error, the
 # confusion matrix and the analogy picture; class-conditional samples; gaps need an external q.
 M2="$WORK/m2"
 check "train m2" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set model.type=m2 --set data.labelled=20 --out "$M2"
 grep -qF "train step: autograd (the model is not model.type = vae)" "$WORK/err" \
-  && grep -qF '{"type": "train_step", "train_step": "autograd (the model is not model.type = vae)"}' "$M2/metrics.jsonl" \
   || { echo "FAIL m2: train step not reported"; cat "$WORK/err"; failures=$((failures + 1)); }
+jq_true "m2: train step logged" "$M2/metrics.jsonl" 'any(.[]; .type == "train_step" and .train_step == "autograd (the model is not model.type = vae)")' -s
 grep -q "test error of q(y|x)" "$WORK/out" && grep -q "confusion matrix" "$WORK/out" && grep -q "KL y (0 dims)" "$WORK/out" \
   || { echo "FAIL m2 summary"; cat "$WORK/out"; failures=$((failures + 1)); }
 exists "$M2"/{analogies.png,report.html}
 grep -q "Confusion matrix" "$M2/report.html" && grep -q "Analogies" "$M2/report.html" \
   || { echo "FAIL m2 report sections"; failures=$((failures + 1)); }
 check "evaluate m2 --json" "$ELBO" evaluate "$M2" --k 5 --n 30 --json
-grep -qF '"classification": {"examples": 30, "error": ' "$WORK/out" || { echo "FAIL evaluate m2 json"; cat "$WORK/out"; failures=$((failures + 1)); }
+jq_true "evaluate m2 json" "$WORK/out" '.classification | .examples == 30 and .error >= 0 and .error <= 1 and (.confusion | length == 10)'
 check "sample m2 --condition" "$ELBO" sample "$M2" --condition 3 --n 4 --out "$WORK/m2.csv"
 refuse "m2 gaps" 2 "does not support external posteriors" "$ELBO" evaluate "$M2" --k 5 --n 5 --gaps
 check "train classifier" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set model.type=classifier --set data.labelled=20 \
@@ -125,11 +155,10 @@ check "train classifier" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set m
 grep -q "test error of q(y|x)" "$WORK/out" || { echo "FAIL classifier summary"; cat "$WORK/out"; failures=$((failures + 1)); }
 refuse "m2 without labels" 2 "have no labels" "$ELBO" train "${TINY[@]}" --set model.type=m2 --set data.labelled=20 \
   --set 'data.train_labels=""' --set 'data.test_labels=""' --out "$WORK/x"
-grep -qF '{"type": "train_step", "train_step": "fused"}' "$RUN/metrics.jsonl" || { echo "FAIL default run: fused step not logged"; failures=$((failures + 1)); }
+jq_true "default run: fused step logged" "$RUN/metrics.jsonl" 'any(.[]; .type == "train_step" and .train_step == "fused")' -s
 
 # Missing data: MIWAE on images with the bottom half hidden and on a table with MCAR cells; train and
 # evaluate score the imputations; elbo impute writes completed copies, quantiles and pictures.
-png_size() { /usr/bin/python3 -c 'import struct, sys; print(*struct.unpack(">II", open(sys.argv[1], "rb").read(24)[16:24]))' "$1"; }
 MISS="$WORK/missing"
 check "train miwae, bottom half hidden" "$ELBO" train "${TINY[@]}" --set train.epochs=1 --set data.missing=bottom_half \
   --set objective.type=miwae --set objective.particles=3 --set model.encoder_mask=true --set eval.impute_draws=10 --out "$MISS"
@@ -140,8 +169,7 @@ exists "$MISS"/{imputations.png,report.html}
 [ "$(png_size "$MISS/imputations.png")" = "242 242" ] || { echo "FAIL imputations.png size $(png_size "$MISS/imputations.png")"; failures=$((failures + 1)); }
 grep -q "Imputation" "$MISS/report.html" || { echo "FAIL report has no imputation section"; failures=$((failures + 1)); }
 check "evaluate missing --json" "$ELBO" evaluate "$MISS" --k 5 --n 10 --json
-grep -qF '"imputation": {"examples": 10, "hidden": 3920, "particles": 5, "draws": 10, "rmse": ' "$WORK/out" \
-  || { echo "FAIL evaluate missing json"; cat "$WORK/out"; failures=$((failures + 1)); }
+jq_true "evaluate missing json" "$WORK/out" '.imputation | .examples == 10 and .hidden == 3920 and .particles == 5 and .draws == 10 and .rmse > 0'
 check "impute png" "$ELBO" impute "$MISS" --k 10 --n 3 --out "$WORK/imp.png"
 [ "$(png_size "$WORK/imp.png")" = "242 92" ] || { echo "FAIL impute png size $(png_size "$WORK/imp.png")"; failures=$((failures + 1)); }
 check "impute copies" "$ELBO" impute "$MISS" --k 10 --n 3 --draws 2 --out "$WORK/imp.csv"
@@ -190,8 +218,7 @@ grep -q "Latent means by the modalities each row has" "$MM/report.html" || { ech
 [ "$(png_size "$MM/cross_generation.png")" = "$(png_size "$MM/cross_generation.png" | awk '{print $1}') 242" ] \
   || { echo "FAIL cross_generation.png: not 8 rows"; failures=$((failures + 1)); }
 check "evaluate multimodal --json" "$ELBO" evaluate "$MM" --k 5 --n 10 --json
-grep -qF '"modalities": [{"modality": "left", "rows": 10, "conditional": ' "$WORK/out" \
-  || { echo "FAIL evaluate multimodal json"; cat "$WORK/out"; failures=$((failures + 1)); }
+jq_true "evaluate multimodal json" "$WORK/out" '.modalities[0] | .modality == "left" and .rows == 10 and (.conditional | type == "number")'
 check "predict label from left" "$ELBO" predict "$MM" --from left --to label --k 10 --n 20 --draws 10 --out "$WORK/label.csv"
 [ "$(head -1 "$WORK/label.csv")" = "row,label_1:p0,label_1:p1,label_1:p2,label_1:p3,label_1:p4,label_1:p5,label_1:p6,label_1:p7,label_1:p8,label_1:p9,label_1:mode" ] \
   && [ "$(wc -l < "$WORK/label.csv")" -eq 21 ] && grep -q "error of the most frequent predicted class" "$WORK/out" \
@@ -211,6 +238,12 @@ refuse "bad output type" 2 ".png or .csv" "$ELBO" sample "$RUN" --out "$WORK/s.j
 printf '[train]\nepochs = = 3\n' > "$WORK/bad.toml"
 refuse "toml syntax" 2 "bad.toml:2" "$ELBO" train "$WORK/bad.toml"
 refuse "unwritable out" 2 "/proc/elbo" "$ELBO" train "${TINY[@]}" --out /proc/elbo/run
+
+# Every JSON file any command wrote parses (non-finite numbers are written as null).
+while IFS= read -r f; do
+  case "$f" in *.jsonl) jq_true "valid JSON lines" "$f" '.' -s ;; *) jq_true "valid JSON" "$f" '.' ;; esac
+done < <(find "$WORK" -name '*.json' -o -name '*.jsonl')
+[ "$(find "$WORK" -name '*.json' | wc -l)" -ge 10 ] || { echo "FAIL: fewer JSON files than runs"; failures=$((failures + 1)); }
 
 echo "cli: $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -1,6 +1,7 @@
 #include "elbo/data/csv.h"
 
 #include "data/temp_files.h"
+#include "support/installed_data.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -171,8 +172,8 @@ TEST(ReadCsv, EmptyAndHeaderOnly) {
 }
 
 TEST(ReadCsv, ScikitLearnWine) {
-  const std::string path = "/usr/lib/python3/dist-packages/sklearn/datasets/data/wine_data.csv";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "scikit-learn data not installed";
+  const std::string path = elbo::test::kSklearnData + "wine_data.csv";
+  ELBO_REQUIRE_INSTALLED(path, "python3-sklearn");
   CsvOptions o;
   o.skip_rows = 1;
   o.header = "no";
@@ -186,8 +187,8 @@ TEST(ReadCsv, ScikitLearnWine) {
 }
 
 TEST(ReadCsv, ScikitLearnBreastCancer) {
-  const std::string path = "/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "scikit-learn data not installed";
+  const std::string path = elbo::test::kSklearnData + "breast_cancer.csv";
+  ELBO_REQUIRE_INSTALLED(path, "python3-sklearn");
   CsvOptions o;
   o.skip_rows = 1;
   o.label_column = -1;

@@ -1,6 +1,7 @@
 #include "elbo/data/idx.h"
 
 #include "data/temp_files.h"
+#include "support/installed_data.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -295,8 +296,8 @@ TEST(ReadIdx, NoInflatedCopyWhenTheCacheIsOffOrTheFileSmall) {
 }
 
 TEST(ReadIdx, FashionMnist) {
-  const std::string dir = "/usr/share/datasets/fashion-mnist/";
-  if (!std::filesystem::exists(dir + "train-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string& dir = elbo::test::kFashionMnist;
+  ELBO_REQUIRE_INSTALLED(dir + "train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
   const auto images = read_idx(dir + "train-images-idx3-ubyte.gz");
   EXPECT_EQ(images.scalar_type(), torch::kUInt8);
   EXPECT_EQ(images.sizes().vec(), (std::vector<int64_t>{60000, 28, 28}));

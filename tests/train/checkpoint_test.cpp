@@ -1,6 +1,9 @@
 #include "elbo/model/vae.h"
 #include "elbo/train/checkpoint.h"
 
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +13,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <functional>
 #include <fstream>
 
 using ::testing::HasSubstr;
@@ -48,6 +52,102 @@ TEST(Checkpoint, RoundTripsWeightsAndInfo) {
   EXPECT_EQ(back.image.width, 5);
   EXPECT_EQ(back.config_toml, info.config_toml);
   for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), b->named_parameters()[p.key()]));
+  std::filesystem::remove(path);
+}
+
+/// A Vae and an Adam that has taken steps (so it has moment estimates to save).
+struct Trained {
+  model::Vae vae{options(3)};
+  torch::optim::Adam adam{vae->parameters(), torch::optim::AdamOptions(1e-2)};
+  Trained() { step(); }
+  void step() {
+    adam.zero_grad();
+    torch::Tensor loss = torch::zeros({});
+    for (const auto& p : vae->parameters()) loss = loss + (p - 0.5).square().sum();
+    loss.backward();
+    adam.step();
+  }
+};
+
+/// Rewrites the checkpoint at `path` with its entry `key` changed by `change` and the stored
+/// checksum kept: what a flipped byte on disk looks like to the reader.
+void tamper(const std::string& path, const std::string& key, const std::function<void(torch::Tensor&)>& change) {
+  torch::serialize::InputArchive in;
+  in.load_from(path);
+  torch::serialize::OutputArchive out;
+  bool found = false;
+  for (const std::string& name : in.keys()) {
+    torch::Tensor t;
+    ASSERT_TRUE(in.try_read(name, t)) << name;
+    t = t.clone();
+    if (name == key) change(t), found = true;
+    out.write(name, t, /*is_buffer=*/true);
+  }
+  ASSERT_TRUE(found) << "no entry '" << key << "'";
+  out.save_to(path);
+}
+
+TEST(Checkpoint, RoundTripsTheOptimizerState) {
+  const std::string path = temp_path("ckpt_adam");
+  torch::manual_seed(0);
+  Trained a;
+  a.step();
+  train::save_checkpoint(path, *a.vae, &a.adam, {});
+  Trained b;  // other weights, other moments
+  train::load_checkpoint(path, *b.vae, &b.adam);
+  a.step(), b.step();  // the same step from the same moments and step count: the same weights
+  const auto pa = a.vae->parameters(), pb = b.vae->parameters();
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+  std::filesystem::remove(path);
+}
+
+/// Every entry a resume reads is covered by the checksum: a changed byte in any is refused.
+TEST(Checkpoint, ACorruptEntryIsRefusedWhateverItHolds) {
+  const std::string path = temp_path("ckpt_corrupt");
+  Trained a;
+  train::CheckpointInfo info;
+  info.config_toml = "[train]\nepochs = 3\n";
+  info.skipped = 2;
+  info.objective_state = {{"lambda", 1.5}};
+  const std::string weight = "model/" + a.vae->named_parameters().keys().back();
+  for (const std::string& key : {"adam/" + a.vae->named_parameters().keys().front() + "/exp_avg_sq", std::string("skipped"), std::string("objective_state"),
+                                 std::string("info"), std::string("config"), weight}) {
+    train::save_checkpoint(path, *a.vae, &a.adam, info);
+    tamper(path, key, [](torch::Tensor& t) {
+      auto* bytes = static_cast<uint8_t*>(t.data_ptr());
+      bytes[t.numel() * t.element_size() / 2] ^= 0x40;
+    });
+    Trained b;
+    try {
+      train::load_checkpoint(path, *b.vae, &b.adam);
+      ADD_FAILURE() << "a corrupt '" << key << "' was loaded";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_THAT(e.what(), HasSubstr("checkpoint '" + path + "' is corrupt")) << key;
+    }
+    EXPECT_THROW(train::read_checkpoint_info(path), std::invalid_argument) << key;
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(Checkpoint, OneWithoutAChecksumIsRefused) {
+  const std::string path = temp_path("ckpt_unchecked");
+  Trained a;
+  train::save_checkpoint(path, *a.vae, nullptr, {});
+  torch::serialize::InputArchive in;
+  in.load_from(path);
+  torch::serialize::OutputArchive out;  // the same entries without "checksum", as elbo wrote before format 1
+  for (const std::string& name : in.keys()) {
+    torch::Tensor t;
+    ASSERT_TRUE(in.try_read(name, t));
+    if (name != "checksum") out.write(name, t.clone(), true);
+  }
+  out.save_to(path);
+  try {
+    train::load_checkpoint(path, *a.vae, nullptr);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("checkpoint '" + path + "' has no format 2 checksum"));
+  }
   std::filesystem::remove(path);
 }
 

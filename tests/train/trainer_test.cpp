@@ -6,6 +6,7 @@
 #include "elbo/model/factory.h"
 #include "elbo/objective/factory.h"
 #include "elbo/train/trainer.h"
+#include "support/installed_data.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -83,7 +84,7 @@ void expect_same_parameters(model::Model& a, model::Model& b) {
 class TrainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kFashion)) GTEST_SKIP() << "needs Debian's dataset-fashion-mnist";
+    ELBO_REQUIRE_INSTALLED(kFashion, "dataset-fashion-mnist");
     dir_ = std::filesystem::temp_directory_path() / ("elbo_trainer_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     data_ = data::load_data(small_config());

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include "elbo/data/dataset.h"
 #include "elbo/model/model.h"
 
@@ -28,6 +29,6 @@ double expected_calibration_error(const torch::Tensor& probabilities, const torc
 Classification evaluate_classifier(model::Model& model, const data::Dataset& data, int64_t batch_size = 1000);
 
 /// {"examples": .., "error": .., "error_se": .., "log_likelihood": .., "ece": .., "confusion": [[..], ..]}
-std::string to_json(const Classification& c);
+Json to_json(const Classification& c);
 
 }  // namespace elbo::diag

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include "elbo/data/dataset.h"
 #include "elbo/model/model.h"
 
@@ -27,6 +28,6 @@ std::vector<CrossModalScore> cross_modal_log_likelihood(model::Model& model, con
                                                          uint64_t seed = 1);
 
 /// [{"modality": .., "rows": .., "conditional": .., "marginal": .., "information": ..}, ...].
-std::string to_json(const std::vector<CrossModalScore>& scores);
+Json to_json(const std::vector<CrossModalScore>& scores);
 
 }  // namespace elbo::diag

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include "elbo/data/dataset.h"
 #include "elbo/model/model.h"
 
@@ -50,6 +51,6 @@ Mig estimate_mig(model::Model& model, const data::Dataset& data, const MigOption
 
 /// As a JSON object: mig, bins, examples and per factor its name, gap, entropy,
 /// best dimension and I(z_d; v_k) over d.
-std::string to_json(const Mig& mig);
+Json to_json(const Mig& mig);
 
 }  // namespace elbo::diag

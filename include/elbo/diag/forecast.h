@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include <torch/types.h>
 
 #include <string>
@@ -27,6 +28,6 @@ struct ForecastScores {
 ForecastScores score_forecast(const torch::Tensor& paths, const torch::Tensor& truth);
 
 /// {"steps": .., "coverage50": .., "coverage90": .., "crps": .., "mae": .., "width90": {"1": .., ..}}
-std::string to_json(const ForecastScores& s);
+Json to_json(const ForecastScores& s);
 
 }  // namespace elbo::diag

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include "elbo/diag/evidence.h"
 #include "elbo/diag/refine.h"
 
@@ -84,6 +85,6 @@ Gaps estimate_gaps(model::Model& model, const data::Dataset& data, const GapOpti
                    const Evidence* evidence = nullptr);
 
 /// The data-set summary as a JSON object (no per-example arrays).
-std::string to_json(const Gaps& gaps);
+Json to_json(const Gaps& gaps);
 
 }  // namespace elbo::diag

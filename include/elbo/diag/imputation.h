@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include "elbo/data/dataset.h"
 #include "elbo/model/model.h"
 
@@ -56,6 +57,6 @@ ImputationScores score_imputation(model::Model& model, const data::Dataset& data
                                   const ImputationOptions& options = {});
 
 /// {"examples": .., "hidden": .., "rmse": .., "coverage50": .., ...}; non-finite numbers as null.
-std::string to_json(const ImputationScores& s);
+Json to_json(const ImputationScores& s);
 
 }  // namespace elbo::diag

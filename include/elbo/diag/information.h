@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include "elbo/data/dataset.h"
 #include "elbo/model/model.h"
 
@@ -43,6 +44,6 @@ Information estimate_information(model::Model& model, const data::Dataset& data,
                                  const InformationOptions& options = {});
 
 /// As a JSON object.
-std::string to_json(const Information& information);
+Json to_json(const Information& information);
 
 }  // namespace elbo::diag

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include "elbo/data/dataset.h"
 #include "elbo/model/bnn.h"
 
@@ -40,6 +41,6 @@ struct RegressionScores {
 RegressionScores score_regression(const RegressionPrediction& p, const torch::Tensor& targets);
 
 /// {"examples": .., "rmse": .., "nll": .., "coverage50": .., "coverage90": ..}
-std::string to_json(const RegressionScores& s);
+Json to_json(const RegressionScores& s);
 
 }  // namespace elbo::diag

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/json_fwd.h"
 #include "elbo/diag/collapse.h"
 #include "elbo/diag/evidence.h"
 
@@ -35,6 +36,6 @@ Summary summarize(const Evidence& evidence, double activity_threshold = 0.01);
 
 /// The summary as a JSON object (KL per dimension and activity as arrays, "groups" as
 /// [{"name", "dims", "kl", "active_units"}, ...]).
-std::string to_json(const Summary& summary);
+Json to_json(const Summary& summary);
 
 }  // namespace elbo::diag

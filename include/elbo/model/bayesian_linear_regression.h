@@ -27,6 +27,7 @@ class BayesianLinearRegressionImpl : public Model {
   Trace forward(const Batch& batch, int64_t particles) override;
   int64_t latent_dim() const override { return 0; }
   int64_t features() const override { return options_.features; }
+  std::string describe() const override;
 
   /// q(w) over [P].
   dist::Normal weights() const { return dist::Normal(loc_, log_scale_); }

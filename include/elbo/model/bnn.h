@@ -45,6 +45,7 @@ class BnnImpl : public Model {
   Trace forward(const Batch& batch, int64_t particles) override;
   int64_t latent_dim() const override { return 0; }
   int64_t features() const override { return options_.features; }
+  std::string describe() const override;
   int64_t classes() const override { return options_.classification ? options_.outputs : 0; }
   /// log of the predictive p(y | x) = E_q p(y | x, w), averaged over `draws` weight draws: [B, C].
   Tensor classify(const Batch& batch) override;

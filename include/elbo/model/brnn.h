@@ -37,6 +37,7 @@ class BrnnImpl : public Model {
   Trace forward(const Batch& batch, int64_t particles) override;
   int64_t latent_dim() const override { return 0; }
   int64_t features() const override { return options_.channels * options_.window; }
+  std::string describe() const override;
 
   /// `draws` sample paths of the `horizon` values after `context` [T, C] (each path one draw
   /// of the weights; the state built from the context, then its own samples fed back): [draws, horizon, C].

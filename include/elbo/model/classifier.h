@@ -18,6 +18,7 @@ class ClassifierImpl : public Model {
   bool has_classifier() const override { return true; }
   int64_t latent_dim() const override { return 0; }
   int64_t features() const override { return features_; }
+  std::string describe() const override;
 
  private:
   int64_t features_, classes_;

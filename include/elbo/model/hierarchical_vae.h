@@ -67,6 +67,7 @@ class HierarchicalVaeImpl : public Model {
   Tensor sample_prior(int64_t n) override;
   int64_t latent_dim() const override { return latent_dim_; }
   int64_t features() const override { return options_.features; }
+  std::string describe() const override;
 
   const HierarchicalVaeOptions& options() const { return options_; }
   bool structured() const { return options_.inference == "structured"; }

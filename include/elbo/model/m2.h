@@ -47,6 +47,7 @@ class M2Impl : public Model {
   Tensor sample_prior(int64_t n) override;
   int64_t latent_dim() const override { return options_.latent_dim; }
   int64_t features() const override { return options_.features; }
+  std::string describe() const override;
   const M2Options& options() const { return options_; }
 
  private:

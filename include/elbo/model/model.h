@@ -69,6 +69,13 @@ class Model : public torch::nn::Module {
 
   /// Observed features per example.
   virtual int64_t features() const = 0;
+
+  /// What the model is, in one line for reports, e.g. "VAE: mlp encoder, mlp decoder, bernoulli
+  /// likelihood, 20 latent dims". The default names the latent size and any classes.
+  virtual std::string describe() const;
 };
+
+/// MLP widths as "400-200" (describe()).
+std::string widths_text(const std::vector<int64_t>& widths);
 
 }  // namespace elbo::model

@@ -51,6 +51,7 @@ class MultimodalVaeImpl : public Model {
   Tensor sample_prior(int64_t n) override;
   int64_t latent_dim() const override { return options_.latent_dim; }
   int64_t features() const override { return features_; }
+  std::string describe() const override;
 
   const MultimodalVaeOptions& options() const { return options_; }
   /// The training rows of `batch`: its rows, then (with subsets) each row again restricted to each

@@ -54,6 +54,7 @@ class VaeImpl : public Model {
   Tensor sample_prior(int64_t n) override;
   int64_t latent_dim() const override { return options_.latent_dim; }
   int64_t features() const override { return options_.features; }
+  std::string describe() const override;
 
   const VaeOptions& options() const { return options_; }
   /// The encoder and decoder networks (nn::Mlp, or the conv networks of nn/conv.h).

@@ -24,6 +24,11 @@ struct AdamUpdate {
   void count() const { state->step(state->step() + 1); }
 };
 
+/// The state of parameter `p` in `optimizer`; nullptr when it has none (no step taken yet).
+const torch::optim::AdamParamState* find_adam_state(const torch::optim::Adam& optimizer, const torch::Tensor& p);
+/// The state of parameter `p`, made (step 0, zero moments) where missing.
+torch::optim::AdamParamState& adam_state(torch::optim::Adam& optimizer, const torch::Tensor& p);
+
 /// The next step's update of parameter `p` of `optimizer`, its state made where missing; nullopt
 /// when the fused loop does not apply (AMSGrad, not float32, not contiguous on the CPU) or `p`
 /// is not one of the optimizer's parameters.

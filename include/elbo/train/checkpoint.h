@@ -2,7 +2,7 @@
 #include "elbo/core/image_shape.h"
 
 #include <torch/nn/module.h>
-#include <torch/optim/optimizer.h>
+#include <torch/optim/adam.h>
 
 #include <string>
 
@@ -20,19 +20,22 @@ struct CheckpointInfo {
   std::vector<std::pair<std::string, double>> objective_state;  ///< e.g. GECO's multiplier (objective::State)
 };
 
-/// Writes weights (and optimizer state, if given) atomically: serialized in
-/// memory, written to a temporary file, fsynced, renamed over `path`.
-/// Refuses (std::domain_error) to write non-finite weights.
-void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+/// Writes weights (and Adam's state, if given) atomically: streamed to a
+/// temporary file, fsynced, renamed over `path`. A CRC-32 over every entry
+/// (weights, info, config, skip counter, objective and optimizer state) is
+/// stored with them (checkpoint format 2). Refuses (std::domain_error) to write
+/// non-finite weights.
+void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Adam* optimizer,
                      const CheckpointInfo& info);
 
-/// Reads only the info block.
+/// Reads only the info block (after checking the checksum, as load_checkpoint does).
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
-/// Restores weights (and optimizer state, if given) and returns the info.
+/// Restores weights (and Adam's state and learning rate, if given) and returns the info.
 /// A checkpoint of a different model is refused naming the first parameter
-/// that is missing or has another shape; a truncated or corrupt file is
-/// refused naming the path. Both throw std::invalid_argument.
-CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer);
+/// that is missing or has another shape; a truncated or corrupt file (its
+/// checksum does not match), or one without a format 2 checksum, is refused
+/// naming the path. All throw std::invalid_argument.
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Adam* optimizer);
 
 }  // namespace elbo::train

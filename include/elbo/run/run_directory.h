@@ -1,0 +1,41 @@
+#pragma once
+// A run directory: config.toml, checkpoint.pt, metrics.jsonl, evaluation.json, pictures, report.html.
+#include "elbo/core/config.h"
+#include "elbo/core/image_shape.h"
+#include "elbo/data/dataset.h"
+#include "elbo/model/model.h"
+#include "elbo/train/checkpoint.h"
+
+#include <memory>
+#include <string>
+
+namespace elbo::run {
+
+inline std::string checkpoint_path(const std::string& dir) { return dir + "/checkpoint.pt"; }
+
+/// A trained run loaded back for evaluation or generation.
+struct LoadedRun {
+  std::string dir;
+  Config config;
+  train::CheckpointInfo info;
+  std::shared_ptr<model::Model> model;
+};
+
+/// Reads RUN/checkpoint.pt (its stored config rebuilds the model, in eval mode). Errors name the path.
+LoadedRun load_run(const std::string& dir);
+
+/// Creates the directory (and parents); a clear error if it cannot be written.
+void ensure_writable_dir(const std::string& dir);
+
+/// Writes examples [N, D] as a PNG grid (image data) or rows of CSV (anything else),
+/// chosen by the file extension.
+void write_examples(const std::string& path, const torch::Tensor& x, const ImageShape& image, int64_t columns);
+
+/// Whether `s` ends in `tail` (an output file's type, e.g. ".png").
+bool ends_with(const std::string& s, const std::string& tail);
+
+/// Values in the data file's units (double): standardized columns mapped back (x * std + mean);
+/// without a standardization, x as it is.
+torch::Tensor original_units(const torch::Tensor& x, const data::Standardization& s);
+
+}  // namespace elbo::run

@@ -1,0 +1,40 @@
+#pragma once
+// Each diagnostic as an aligned table for the terminal and as a section of the HTML report.
+#include "elbo/diag/classification.h"
+#include "elbo/diag/disentanglement.h"
+#include "elbo/diag/gaps.h"
+#include "elbo/diag/imputation.h"
+#include "elbo/diag/information.h"
+#include "elbo/diag/summary.h"
+#include "elbo/report/html.h"
+
+#include <string>
+
+namespace elbo::run {
+
+/// The evidence summary: ELBO, IWAE log p(x), gap, Pinsker bound, active units, KL per layer and dimension.
+std::string summary_table(const diag::Summary& summary);
+/// A warning naming the remedies when fewer than half of the latent units are active; "" otherwise.
+std::string collapse_warning(const diag::Summary& summary);
+
+/// The test error and confusion matrix of a model's classifier.
+std::string classification_table(const diag::Classification& c);
+report::Section classification_section(const diag::Classification& c);
+
+/// The imputation scores; the section shows the picture at `picture` (a path; "" = none).
+std::string imputation_table(const diag::ImputationScores& s);
+report::Section imputation_section(const diag::ImputationScores& s, const std::string& picture);
+
+/// Approximation, amortization and total gaps (Cremer et al. 2018) with Pinsker bounds.
+std::string gaps_table(const diag::Gaps& g);
+report::Section gaps_section(const diag::Gaps& g);
+
+/// Mutual information, rate, distortion and KL(q(z) || p(z)).
+std::string information_table(const diag::Information& i);
+report::Section information_section(const diag::Information& i);
+
+/// The MIG and each factor's gap (Chen et al. 2018).
+std::string mig_table(const diag::Mig& m);
+report::Section mig_section(const diag::Mig& m);
+
+}  // namespace elbo::run

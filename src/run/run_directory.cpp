@@ -1,0 +1,70 @@
+#include "elbo/run/run_directory.h"
+
+#include "elbo/core/atomic_file.h"
+#include "elbo/core/check.h"
+#include "elbo/core/device.h"
+#include "elbo/model/factory.h"
+#include "elbo/report/image_grid.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+namespace elbo::run {
+
+LoadedRun load_run(const std::string& dir) {
+  const std::string path = checkpoint_path(dir);
+  struct stat st {};
+  ELBO_CHECK(::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode), "run directory '", dir, "' does not exist");
+  ELBO_CHECK(::stat(path.c_str(), &st) == 0, "run directory '", dir, "' has no checkpoint.pt (train it with: elbo train --out ", dir, ")");
+  LoadedRun run;
+  run.dir = dir;
+  run.info = train::read_checkpoint_info(path);
+  run.config = Config::from_toml(run.info.config_toml, path + " (stored config)");
+  set_threads(run.config.get_int("train.threads"));
+  run.model = model::make_model(run.config, run.info.features, run.info.image);
+  train::load_checkpoint(path, *run.model, nullptr);
+  run.model->eval();
+  return run;
+}
+
+void ensure_writable_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ELBO_CHECK(!ec, "cannot create output directory '", dir, "': ", ec.message());
+  ELBO_CHECK(::access(dir.c_str(), W_OK) == 0, "output directory '", dir, "' is not writable: ", std::strerror(errno));
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+torch::Tensor original_units(const torch::Tensor& x, const data::Standardization& s) {
+  if (!s.mean.defined()) return x.to(torch::kDouble);
+  return x.to(torch::kDouble) * s.std.to(torch::kDouble) + s.mean.to(torch::kDouble);
+}
+
+void write_examples(const std::string& path, const torch::Tensor& x, const ImageShape& image, int64_t columns) {
+  const bool csv = ends_with(path, ".csv"), png = ends_with(path, ".png");
+  ELBO_CHECK(csv || png, "output file '", path, "' must end in .png or .csv");
+  ELBO_CHECK(csv || image.is_image(), "'", path, "': this model's data are not images; write .csv instead");
+  if (png) return report::write_image_grid(path, x, image, columns);
+  torch::Tensor c = x.to(torch::kDouble).reshape({x.size(0), -1}).contiguous();
+  std::ostringstream out;
+  out << std::setprecision(8);
+  for (int64_t j = 0; j < c.size(1); ++j) out << (j ? "," : "") << "x" << j + 1;
+  out << "\n";
+  auto a = c.accessor<double, 2>();
+  for (int64_t i = 0; i < c.size(0); ++i) {
+    for (int64_t j = 0; j < c.size(1); ++j) out << (j ? "," : "") << a[i][j];
+    out << "\n";
+  }
+  write_file_atomic(path, out.str());
+}
+
+}  // namespace elbo::run

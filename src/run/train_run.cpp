@@ -1,0 +1,154 @@
+#include "elbo/run/train_run.h"
+
+#include "elbo/core/atomic_file.h"
+#include "elbo/core/check.h"
+#include "elbo/core/device.h"
+#include "elbo/core/rng.h"
+#include "elbo/data/load.h"
+#include "elbo/data/multimodal.h"
+#include "elbo/model/factory.h"
+#include "elbo/objective/factory.h"
+#include "elbo/run/evaluation.h"
+#include "elbo/run/metrics_log.h"
+#include "elbo/run/run_directory.h"
+#include "elbo/train/trainer.h"
+
+#include <torch/cuda.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+
+namespace elbo::run {
+namespace {
+
+train::Trainer* active_trainer = nullptr;
+
+extern "C" void on_signal(int) {
+  if (active_trainer) active_trainer->request_stop();
+}
+
+/// Routes SIGINT and SIGTERM to `trainer` (a checkpoint, then a clean stop) while it lives.
+class StopOnSignals {
+ public:
+  StopOnSignals(train::Trainer& trainer, bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    active_trainer = &trainer;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+  }
+  ~StopOnSignals() {
+    if (!enabled_) return;
+    active_trainer = nullptr;
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  bool enabled_;
+};
+
+}  // namespace
+
+Config resumed_config(const Config& given, bool given_explicitly, const std::string& dir, train::CheckpointInfo& info) {
+  const std::string ckpt = checkpoint_path(dir);
+  ELBO_CHECK(::access(ckpt.c_str(), F_OK) == 0, "--resume: no checkpoint to resume from: '", ckpt,
+             "' does not exist (start the run without --resume)");
+  info = train::read_checkpoint_info(ckpt);
+  ELBO_CHECK(!given_explicitly || info.config_toml == given.to_toml(), "--resume: the config differs from the one stored in '",
+             ckpt, "'; resume with the same config (or none: the stored one is used)");
+  return Config::from_toml(info.config_toml, ckpt + " (stored config)");
+}
+
+int train_run(const Config& config, const std::string& dir, const TrainRunOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::shared_ptr<train::Distributed>& dist = o.distributed;
+  const bool root = !dist || dist->rank() == 0;  // only rank 0 touches the run directory
+  if (root) {
+    ensure_writable_dir(dir);
+    remove_stale_temporaries(dir);  // left by a run killed while writing its checkpoint
+  }
+  const std::string ckpt = checkpoint_path(dir), resume_from = o.resume_from.empty() ? ckpt : o.resume_from;
+  const train::CheckpointInfo resumed = o.resume ? train::read_checkpoint_info(resume_from) : train::CheckpointInfo();
+  set_threads(config.get_int("train.threads"));
+  c10::Device device = resolve_device(config.get_string("train.device"));
+  if (dist && device.is_cuda())  // one GPU per rank on a machine
+    device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(dist->rank() % torch::cuda::device_count()));
+
+  data::Splits data = data::load_data(config, /*read_test_file=*/false);  // read after training
+  Config stored = config;
+  data::record_modalities(stored, data.train.modalities);  // the stored config rebuilds the model without the data
+  if (root)
+    std::fprintf(stderr, "elbo train: %lld training, %lld validation examples of %lld features from %s\n",
+                 static_cast<long long>(data.train.size()), static_cast<long long>(data.validation.size()),
+                 static_cast<long long>(data.train.features()), data.train.name.c_str());
+  if (root && data.train.rows_dropped + data.validation.rows_dropped + data.test.rows_dropped > 0)
+    std::fprintf(stderr, "elbo train: dropped rows with every entry missing: %lld training, %lld validation, %lld test\n",
+                 static_cast<long long>(data.train.rows_dropped), static_cast<long long>(data.validation.rows_dropped),
+                 static_cast<long long>(data.test.rows_dropped));
+  ELBO_CHECK(!o.resume || resumed.features == data.train.features(), "--resume: checkpoint '", ckpt,
+             "' was trained on data with ", resumed.features, " features per example, but '", data.train.name,
+             "' has ", data.train.features(), " (the data changed since the run started?)");
+  seed_stream(static_cast<uint64_t>(stored.get_int("train.seed")), RngStream::init);
+  auto model = model::make_model(stored, data::Schema::of(data.train));
+  model->to(device);
+  const int64_t labelled = data.train.y_mask.defined() ? data.train.y_mask.sum().item<int64_t>() : 0;
+  auto objective = objective::make_objective(stored, data.train.size(), labelled);
+  train::TrainerOptions options = train::TrainerOptions::from_config(stored);
+  options.checkpoint_path = root ? ckpt : "";
+  options.checkpoint_info.image = data.train.image;
+  if (dist) {
+    dist->start_group(device, stored.get_double("train.dist_timeout"));
+    options.distributed = dist;
+    if (root)
+      std::fprintf(stderr, "elbo train: data-parallel on %d processes, global batch %lld (%lld per process)\n",
+                   dist->world_size(), static_cast<long long>(options.batch_size * dist->world_size()),
+                   static_cast<long long>(options.batch_size));
+  }
+  train::Trainer trainer(model, objective, options);
+  const std::string metrics = dir + "/metrics.jsonl";
+  if (o.resume) {
+    trainer.resume(resume_from);
+    if (root) {
+      truncate_metrics(metrics, trainer.step());
+      std::fprintf(stderr, "elbo train: resumed at step %lld (epoch %lld done)\n",
+                   static_cast<long long>(trainer.step()), static_cast<long long>(trainer.epoch()));
+    }
+  } else if (root) {
+    std::remove(metrics.c_str());
+  }
+  if (root) write_file_atomic(dir + "/config.toml", stored.to_toml());
+
+  std::unique_ptr<MetricsLog> log = root ? std::make_unique<MetricsLog>(metrics, options.epochs) : nullptr;
+  {
+    StopOnSignals stop(trainer, o.stop_on_signals);
+    trainer.fit(data.train, data.validation, log.get());
+  }
+  if (trainer.stopped_early()) {
+    if (root)
+      std::fprintf(stderr, "\nelbo train: interrupted; checkpoint written at step %lld. Continue with: elbo train --out %s "
+                   "--resume%s\n", static_cast<long long>(trainer.step()), dir.c_str(),
+                   dist ? " (and the same --nproc, or --rank/--world-size/--master)" : "");
+    return 130;
+  }
+  if (!root) return 0;
+  data = data::Splits();  // their memory serves the evaluation below
+
+  model->eval();  // as load_run leaves it: elbo evaluate gives the same numbers
+  EvaluationOptions eo;
+  eo.progress = true;
+  const Evaluation e = evaluate_run(LoadedRun{dir, stored, {}, model}, eo);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "\nelbo train: done in " << std::fixed << std::setprecision(1) << seconds << " s; run directory "
+            << dir << "\n"
+            << e.table << "  report: " << dir << "/report.html\n";
+  return 0;
+}
+
+}  // namespace elbo::run

@@ -29,7 +29,8 @@ Action add_sweep(CLI::App& app);
 
 /// `elbo train --nproc N`: runs `elbo train ARGS` as N data-parallel ranks on this
 /// machine, child processes of this binary with --rank r --world-size N --master
-/// 127.0.0.1:PORT (a free port) appended. Rank 0 keeps stdout; each rank gets
+/// file:DIR/store appended (a fresh directory, removed at the end: the ranks meet through a
+/// file and Gloo binds to 127.0.0.1, so nothing of the run listens beyond loopback). Rank 0 keeps stdout; each rank gets
 /// OPENBLAS_NUM_THREADS = cores / N unless it is set. The first rank to fail
 /// (exit status != 0, or a signal) is named on stderr, the others get SIGTERM
 /// (SIGKILL after timeout_s + 10 s), and its status is returned (1 for a signal);

@@ -3,15 +3,13 @@
 
 #include "elbo/core/check.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -30,21 +28,14 @@ volatile std::sig_atomic_t pending_signal = 0;
 
 extern "C" void remember_signal(int sig) { pending_signal = sig; }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (rank 0 binds it next).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error(std::string("elbo train --nproc: cannot open a socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  const int error = errno;
-  ::close(fd);
-  if (!ok) throw std::runtime_error(std::string("elbo train --nproc: cannot find a free port: ") + std::strerror(error));
-  return ntohs(addr.sin_port);
+/// A fresh directory for the ranks' rendezvous file: a FileStore, so that no rank of a local run
+/// listens on the network (a TCPStore would serve every interface).
+std::string rendezvous_dir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/elbo-rendezvous-XXXXXX";
+  if (!::mkdtemp(pattern.data()))
+    throw std::runtime_error("elbo train --nproc: cannot create a directory '" + pattern + "': " + std::strerror(errno));
+  return pattern;
 }
 
 std::string describe(int status) {
@@ -58,7 +49,14 @@ std::string describe(int status) {
 
 int launch_ranks(int nproc, const std::vector<std::string>& args, double timeout_s) {
   ELBO_CHECK(nproc >= 1, "--nproc must be >= 1 (got ", nproc, ")");
-  const std::string master = "127.0.0.1:" + std::to_string(free_port());
+  const std::string dir = rendezvous_dir(), master = "file:" + dir + "/store";
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove_dir{dir};
   // Each rank's OpenBLAS gets its share of the cores (read when the library loads), unless the user set it.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const std::string blas_threads = std::to_string(std::max(1u, cores / static_cast<unsigned>(nproc)));

@@ -135,7 +135,8 @@ Action add_train(CLI::App& app) {
       "data-parallel training on N processes of this machine (train.batch_size per process)");
   CLI::Option* rank = app.add_option("--rank", args->rank, "data-parallel across machines: this process's rank, 0..N-1");
   CLI::Option* world = app.add_option("--world-size", args->world_size, "data-parallel across machines: N, all ranks");
-  CLI::Option* master = app.add_option("--master", args->master, "data-parallel across machines: ADDR:PORT of rank 0");
+  CLI::Option* master = app.add_option("--master", args->master, "data-parallel across machines: ADDR:PORT of rank 0, "
+      "or file:PATH, a rendezvous file every rank sees that no earlier run used (nothing listens on the network)");
   app.footer("Run 'elbo config' for every key. The run directory gets config.toml, checkpoint.pt, metrics.jsonl,\n"
              "samples.png, reconstructions.png, interpolation.png, curves.svg, evaluation.json and report.html.\n"
              "Data-parallel: --nproc N on one machine; across machines, every machine runs\n"
@@ -152,7 +153,10 @@ Action add_train(CLI::App& app) {
       ELBO_CHECK(args->world_size >= 1, "--world-size must be >= 1 (got ", args->world_size, ")");
       ELBO_CHECK(args->rank >= 0 && args->rank < args->world_size, "--rank ", args->rank, " must be in [0, ",
                  args->world_size, ") for --world-size ", args->world_size);
-      std::tie(dist.master_addr, dist.master_port) = train::parse_master(args->master);
+      if (args->master.rfind("file:", 0) == 0)
+        dist.store_file = args->master.substr(5);
+      else
+        std::tie(dist.master_addr, dist.master_port) = train::parse_master(args->master);
       dist.rank = args->rank;
       dist.world_size = args->world_size;
     }

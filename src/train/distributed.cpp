@@ -3,6 +3,7 @@
 #include "elbo/core/check.h"
 #include "elbo/core/config.h"
 
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
@@ -57,10 +58,12 @@ std::string local_address_towards(const std::string& host, int port) {
   return out;
 }
 
-/// Gloo's network device: the interface named by GLOO_SOCKET_IFNAME, else the one that routes to the master.
+/// Gloo's network device: the interface named by GLOO_SOCKET_IFNAME, else loopback for a file
+/// rendezvous, else the one that routes to the master.
 std::shared_ptr<::gloo::transport::Device> gloo_device(const DistributedOptions& o) {
   if (const char* name = std::getenv("GLOO_SOCKET_IFNAME"); name && *name)
     return c10d::ProcessGroupGloo::createDeviceForInterface(name);
+  if (!o.store_file.empty()) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   const std::string local = local_address_towards(o.master_addr, o.master_port);
   return local.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
                        : c10d::ProcessGroupGloo::createDeviceForHostname(local);
@@ -96,7 +99,7 @@ void check_data_parallel(const Config& config) {
 struct Distributed::Impl {
   DistributedOptions options;
   double group_timeout_s = 0;
-  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> group;
 
   std::string who() const {
@@ -127,12 +130,13 @@ std::shared_ptr<Distributed> Distributed::connect(const DistributedOptions& opti
   ELBO_CHECK(options.world_size >= 1, "--world-size must be >= 1 (got ", options.world_size, ")");
   ELBO_CHECK(options.rank >= 0 && options.rank < options.world_size, "--rank ", options.rank, " must be in [0, ",
              options.world_size, ") for --world-size ", options.world_size);
-  ELBO_CHECK(options.master_port >= 1 && options.master_port <= 65535, "master port ", options.master_port,
+  const bool file = !options.store_file.empty();
+  ELBO_CHECK(file || (options.master_port >= 1 && options.master_port <= 65535), "master port ", options.master_port,
              " is outside 1..65535");
   ELBO_CHECK(options.timeout_s > 0, "train.dist_timeout must be > 0 (got ", options.timeout_s, ")");
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  const std::string where = detail::concat(options.master_addr, ":", options.master_port);
+  const std::string where = file ? options.store_file : detail::concat(options.master_addr, ":", options.master_port);
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(options.master_port);
   so.isServer = options.rank == 0;
@@ -140,7 +144,12 @@ std::shared_ptr<Distributed> Distributed::connect(const DistributedOptions& opti
   so.waitWorkers = false;  // the join below waits, naming the ranks that are missing
   so.timeout = to_ms(options.timeout_s);
   try {
-    impl->store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, so);
+    if (file) {
+      impl->store = c10::make_intrusive<c10d::FileStore>(options.store_file, options.world_size);
+      impl->store->setTimeout(to_ms(options.timeout_s));
+    } else {
+      impl->store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, so);
+    }
   } catch (const std::exception& e) {
     throw std::runtime_error(options.rank == 0
         ? detail::concat(impl->who(), "cannot serve the rendezvous store at ", where, ": ", message_of(e))

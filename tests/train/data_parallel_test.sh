@@ -99,8 +99,37 @@ run "2 processes, 40 epochs, uninterrupted" "$W/dp_long" "${LONG[@]}" --nproc 2
 LAUNCHER=$!
 PIDS+=("$LAUNCHER")
 for _ in $(seq 1500); do [ -f "$W/dp_int/checkpoint.pt" ] && break; kill -0 "$LAUNCHER" 2> /dev/null || break; sleep 0.02; done
+# While it trains: every TCP socket of the ranks (Gloo's connections; the rendezvous is a file)
+# is on loopback, read from /proc/net/tcp*: the local addresses of the sockets whose inodes they hold.
+sockets=$(/usr/bin/python3 - $(ps -o pid= --ppid "$LAUNCHER") <<'PY'
+import os, sys
+inodes = set()
+for pid in sys.argv[1:]:
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    except OSError:
+        pass
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for line in open(table).readlines()[1:]:
+        f = line.split()
+        if f[9] in inodes:
+            print(f[1], "listening" if f[3] == "0A" else "connected")
+PY
+)
+loopback='^(0100007F|00000000000000000000000001000000|0000000000000000FFFF00000100007F):'
+if [ -z "$sockets" ]; then fail "--nproc 2: no TCP socket of the ranks found (the check sees nothing)"
+elif grep -qvE "$loopback" <<< "$sockets"; then fail "--nproc 2 has sockets beyond 127.0.0.1: $(tr '\n' ' ' <<< "$sockets")"
+else ok "--nproc 2: all $(wc -l <<< "$sockets") TCP sockets of the ranks on 127.0.0.1 ($(grep -c listening <<< "$sockets") listening)"; fi
 kill -TERM "$LAUNCHER" 2> /dev/null
 wait "$LAUNCHER"; code=$?
+store=$(grep -o 'rendezvous at file:[^,]*' "$W/int.err" | head -1 | sed 's/rendezvous at file://')
+[ -n "$store" ] && [ ! -e "$(dirname "$store")" ] || fail "the rendezvous directory of the launcher ('$store') was not removed"
 if [ "$code" -eq 130 ] && grep -q "interrupted; checkpoint written at step" "$W/int.err"; then
   ok "SIGTERM: exit 130 at step $(grep -o 'written at step [0-9]*' "$W/int.err" | grep -o '[0-9]*$') of 320"
   if "$ELBO" train --out "$W/dp_int" --resume --nproc 2 > "$W/out" 2> "$W/err"; then

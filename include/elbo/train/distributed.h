@@ -18,6 +18,10 @@ struct DistributedOptions {
   int world_size = 1;
   std::string master_addr = "127.0.0.1";  ///< rank 0's host, which serves the rendezvous store
   int master_port = 29500;
+  /// Non-empty: rendezvous through this file instead (c10d's FileStore; nothing listens on the
+  /// network, and Gloo binds to 127.0.0.1 unless GLOO_SOCKET_IFNAME names an interface). Every
+  /// rank must see the file, and no earlier run may have used it.
+  std::string store_file;
   double timeout_s = 120;  ///< the longest any rendezvous step or collective waits before failing
 };
 
@@ -32,7 +36,7 @@ std::pair<std::string, int> parse_master(const std::string& text);
 void check_data_parallel(const Config& config);
 
 /// One process of a data-parallel group, on LibTorch's c10d: a TCPStore
-/// served by rank 0 for the rendezvous and small messages, then a Gloo
+/// served by rank 0 (or a FileStore) for the rendezvous and small messages, then a Gloo
 /// process group (NCCL for CUDA tensors where LibTorch has it). Every wait is
 /// bounded by the timeout: a rank that exits, hangs or never shows up makes the
 /// others throw std::runtime_error naming the operation and the timeout.

@@ -1,6 +1,7 @@
 #include "elbo/report/plot.h"
 
 #include "elbo/core/check.h"
+#include "elbo/report/format.h"
 #include "elbo/report/html.h"
 
 #include <algorithm>
@@ -26,12 +27,6 @@ std::ostringstream classic_stream() {
   std::ostringstream out;
   out.imbue(std::locale::classic());
   return out;
-}
-
-std::string fixed(double v, int decimals) {
-  auto out = classic_stream();
-  out << std::fixed << std::setprecision(decimals) << v;
-  return out.str();
 }
 
 /// Fixed-point with at most `decimals` digits, trailing zeros dropped ("12.5", "3").

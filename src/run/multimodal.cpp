@@ -2,6 +2,7 @@
 
 #include "elbo/core/check.h"
 #include "elbo/data/multimodal.h"
+#include "elbo/report/format.h"
 #include "elbo/report/plot.h"
 #include "elbo/run/run_directory.h"
 
@@ -104,11 +105,6 @@ std::string prediction_table(const data::Splits& splits, const data::Dataset& te
 
 report::Section multimodal_section(model::Model& model, const data::Dataset& test,
                                    const std::vector<diag::CrossModalScore>& scores, const std::string& dir, int64_t k) {
-  auto num = [](double v) {
-    std::ostringstream o;
-    o << std::fixed << std::setprecision(3) << v;
-    return o.str();
-  };
   const auto& layout = test.modalities;
   report::Section sec;
   sec.heading = "Modalities";
@@ -118,7 +114,7 @@ report::Section multimodal_section(model::Model& model, const data::Dataset& tes
              "about m, in nats per row (standardized columns in training standard deviations).";
   for (const auto& c : scores)
     sec.table.push_back({c.modality + ": log p(x | others) / log p(x) / difference (" + std::to_string(c.rows) + " rows)",
-                         num(c.conditional) + " / " + num(c.marginal) + " / " + num(c.information())});
+                         report::fixed(c.conditional) + " / " + report::fixed(c.marginal) + " / " + report::fixed(c.information())});
   // Latent means in the plane of their two principal axes, one colour per pattern of present modalities.
   const int64_t rows = std::min<int64_t>(test.size(), 2000);
   const data::Dataset shown = test.subset(torch::arange(rows, torch::kLong));

@@ -2,12 +2,10 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/json.h"
+#include "elbo/report/format.h"
 #include "elbo/report/plot.h"
 #include "elbo/run/pictures.h"
 #include "elbo/run/run_directory.h"
-
-#include <iomanip>
-#include <sstream>
 
 namespace elbo::run {
 
@@ -16,26 +14,21 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
   std::vector<report::Section> sections;
   report::Section head;
   head.heading = "Test set";
-  auto num = [](double v) {
-    std::ostringstream o;
-    o << std::fixed << std::setprecision(3) << v;
-    return o.str();
-  };
   head.table = {{"data", test.name},
                 {"model", model.describe()},
                 {"test examples", std::to_string(summary.examples)},
-                {"ELBO (nats)", num(summary.elbo)},
-                {"reconstruction E_q log p(x|z)", num(summary.reconstruction)},
-                {"KL(q(z|x) || p(z))", num(summary.kl)},
-                {"log p(x), IWAE K=" + std::to_string(summary.k), num(summary.log_px) + " ± " + num(summary.log_px_se)},
-                {"ELBO gap", num(summary.gap) + " ± " + num(summary.gap_se)},
-                {"Pinsker bound on TV(q(z|x), p(z|x))", num(summary.pinsker_tv)},
+                {"ELBO (nats)", report::fixed(summary.elbo)},
+                {"reconstruction E_q log p(x|z)", report::fixed(summary.reconstruction)},
+                {"KL(q(z|x) || p(z))", report::fixed(summary.kl)},
+                {"log p(x), IWAE K=" + std::to_string(summary.k), report::fixed(summary.log_px) + " ± " + report::fixed(summary.log_px_se)},
+                {"ELBO gap", report::fixed(summary.gap) + " ± " + report::fixed(summary.gap_se)},
+                {"Pinsker bound on TV(q(z|x), p(z|x))", report::fixed(summary.pinsker_tv)},
                 {"active units", std::to_string(summary.activity.active_units) + " / " +
                                      std::to_string(model.latent_dim())}};
   if (summary.groups.size() > 1)
     for (const auto& g : summary.groups)
       head.table.push_back({"KL " + g.name + " (" + std::to_string(g.dims) + " dims), active units",
-                            num(g.kl) + ", " + (g.active_units >= 0 ? std::to_string(g.active_units) : "?") + " / " +
+                            report::fixed(g.kl) + ", " + (g.active_units >= 0 ? std::to_string(g.active_units) : "?") + " / " +
                                 std::to_string(g.dims)});
   sections.push_back(head);
 

@@ -1,5 +1,6 @@
 #include "elbo/run/summaries.h"
 
+#include "elbo/report/format.h"
 #include "elbo/report/plot.h"
 
 #include <iomanip>
@@ -8,11 +9,7 @@
 namespace elbo::run {
 namespace {
 
-std::string fixed(double v, int precision = 3) {
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(precision) << v;
-  return o.str();
-}
+using report::fixed;
 
 std::string row(const std::string& key, const std::string& value) {
   std::ostringstream o;

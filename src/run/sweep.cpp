@@ -3,6 +3,7 @@
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/json.h"
 #include "elbo/data/load.h"
+#include "elbo/report/format.h"
 #include "elbo/report/html.h"
 #include "elbo/report/plot.h"
 #include "elbo/run/run_directory.h"
@@ -18,12 +19,6 @@
 
 namespace elbo::run {
 namespace {
-
-std::string number(double v, int precision = 3) {
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(precision) << v;
-  return o.str();
-}
 
 bool same_file_content(const std::string& path, const std::string& text) {
   return ::access(path.c_str(), R_OK) == 0 && read_file(path) == text;
@@ -90,15 +85,15 @@ Sweep sweep(const Config& base, const std::string& key, const std::vector<std::s
   for (const SweepPoint& p : points) {
     curve.x.push_back(p.info.rate);
     curve.y.push_back(p.info.distortion);
-    table << "  " << std::left << std::setw(12) << p.value << std::right << std::setw(10) << number(p.info.rate, 2)
-          << std::setw(12) << number(p.info.distortion, 2) << std::setw(12)
-          << number(p.info.rate + p.info.distortion, 2) << std::setw(10) << number(p.info.mutual_information, 2)
-          << std::setw(14) << (std::isfinite(p.slope) ? number(p.slope, 2) : "-") << "\n";
+    table << "  " << std::left << std::setw(12) << p.value << std::right << std::setw(10) << report::fixed(p.info.rate, 2)
+          << std::setw(12) << report::fixed(p.info.distortion, 2) << std::setw(12)
+          << report::fixed(p.info.rate + p.info.distortion, 2) << std::setw(10) << report::fixed(p.info.mutual_information, 2)
+          << std::setw(14) << (std::isfinite(p.slope) ? report::fixed(p.slope, 2) : "-") << "\n";
     section.table.push_back({name + " = " + p.value,
-                             "R " + number(p.info.rate, 2) + " ± " + number(p.info.rate_se, 2) + ", D " +
-                                 number(p.info.distortion, 2) + " ± " + number(p.info.distortion_se, 2) +
-                                 ", I(x;z) " + number(p.info.mutual_information, 2) +
-                                 (std::isfinite(p.slope) ? ", -dD/dR to next " + number(p.slope, 2) : "")});
+                             "R " + report::fixed(p.info.rate, 2) + " ± " + report::fixed(p.info.rate_se, 2) + ", D " +
+                                 report::fixed(p.info.distortion, 2) + " ± " + report::fixed(p.info.distortion_se, 2) +
+                                 ", I(x;z) " + report::fixed(p.info.mutual_information, 2) +
+                                 (std::isfinite(p.slope) ? ", -dD/dR to next " + report::fixed(p.slope, 2) : "")});
   }
   plot.series.push_back(curve);
   const std::string svg = report::render_svg(plot);

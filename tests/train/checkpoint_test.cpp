@@ -69,21 +69,19 @@ struct Trained {
   }
 };
 
-/// Rewrites the checkpoint at `path` with its entry `key` changed by `change` and the stored
-/// checksum kept: what a flipped byte on disk looks like to the reader.
-void tamper(const std::string& path, const std::string& key, const std::function<void(torch::Tensor&)>& change) {
+/// Rewrites the checkpoint at `path` entry by entry: `edit` may change an entry's tensor and
+/// returns whether to keep it. The stored checksum stays as written: what bytes changed on disk
+/// look like to the reader.
+void rewrite(const std::string& path, const std::function<bool(const std::string&, torch::Tensor&)>& edit) {
   torch::serialize::InputArchive in;
   in.load_from(path);
   torch::serialize::OutputArchive out;
-  bool found = false;
   for (const std::string& name : in.keys()) {
     torch::Tensor t;
     ASSERT_TRUE(in.try_read(name, t)) << name;
     t = t.clone();
-    if (name == key) change(t), found = true;
-    out.write(name, t, /*is_buffer=*/true);
+    if (edit(name, t)) out.write(name, t, /*is_buffer=*/true);
   }
-  ASSERT_TRUE(found) << "no entry '" << key << "'";
   out.save_to(path);
 }
 
@@ -113,10 +111,15 @@ TEST(Checkpoint, ACorruptEntryIsRefusedWhateverItHolds) {
   for (const std::string& key : {"adam/" + a.vae->named_parameters().keys().front() + "/exp_avg_sq", std::string("skipped"), std::string("objective_state"),
                                  std::string("info"), std::string("config"), weight}) {
     train::save_checkpoint(path, *a.vae, &a.adam, info);
-    tamper(path, key, [](torch::Tensor& t) {
-      auto* bytes = static_cast<uint8_t*>(t.data_ptr());
-      bytes[t.numel() * t.element_size() / 2] ^= 0x40;
+    bool found = false;
+    rewrite(path, [&](const std::string& name, torch::Tensor& t) {
+      if (name == key) {
+        static_cast<uint8_t*>(t.data_ptr())[t.numel() * t.element_size() / 2] ^= 0x40;
+        found = true;
+      }
+      return true;
     });
+    ASSERT_TRUE(found) << "no entry '" << key << "'";
     Trained b;
     try {
       train::load_checkpoint(path, *b.vae, &b.adam);
@@ -133,15 +136,8 @@ TEST(Checkpoint, OneWithoutAChecksumIsRefused) {
   const std::string path = temp_path("ckpt_unchecked");
   Trained a;
   train::save_checkpoint(path, *a.vae, nullptr, {});
-  torch::serialize::InputArchive in;
-  in.load_from(path);
-  torch::serialize::OutputArchive out;  // the same entries without "checksum", as elbo wrote before format 1
-  for (const std::string& name : in.keys()) {
-    torch::Tensor t;
-    ASSERT_TRUE(in.try_read(name, t));
-    if (name != "checksum") out.write(name, t.clone(), true);
-  }
-  out.save_to(path);
+  // The same entries without "checksum", as elbo wrote before format 1.
+  rewrite(path, [](const std::string& name, torch::Tensor&) { return name != "checksum"; });
   try {
     train::load_checkpoint(path, *a.vae, nullptr);
     FAIL();

@@ -24,8 +24,11 @@ Action add_refine(CLI::App& app);
 Action add_impute(CLI::App& app);
 Action add_predict(CLI::App& app);
 Action add_forecast(CLI::App& app);
+Action add_sequences(CLI::App& app);
 Action add_config(CLI::App& app);
 Action add_sweep(CLI::App& app);
+Action add_score(CLI::App& app);
+Action add_design(CLI::App& app);
 
 /// `elbo train --nproc N`: runs `elbo train ARGS` as N data-parallel ranks on this
 /// machine, child processes of this binary with --rank r --world-size N --master

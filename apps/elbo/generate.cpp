@@ -5,6 +5,7 @@
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
 #include "elbo/core/rng.h"
+#include "elbo/data/fasta.h"
 #include "elbo/data/load.h"
 
 #include <iomanip>
@@ -14,8 +15,10 @@
 namespace elbo::cli {
 namespace {
 
-std::string default_out(const std::string& run, const std::string& stem, const ImageShape& image) {
-  return run + "/" + stem + (image.is_image() ? ".png" : ".csv");
+bool sequences(const LoadedRun& run) { return run.config.get_string("data.format") == "fasta"; }
+
+std::string default_out(const LoadedRun& run, const std::string& stem) {
+  return run.dir + "/" + stem + (sequences(run) ? ".fasta" : run.info.image.is_image() ? ".png" : ".csv");
 }
 
 data::Dataset first(const data::Dataset& d, int64_t n) {
@@ -47,9 +50,12 @@ Action add_sample(CLI::App& app) {
     torch::Tensor z = run.model->sample_prior(args->n);
     torch::Tensor y = args->condition >= 0 ? torch::full({args->n}, args->condition, z.options().dtype(torch::kLong))
                                            : torch::Tensor();
-    torch::Tensor x = run.model->likelihood(z, y)->mean();
-    const std::string out = args->out.empty() ? default_out(run.dir, "samples", run.info.image) : args->out;
-    write_examples(out, x, run.info.image, args->columns);
+    const dist::DistributionPtr p = run.model->likelihood(z, y);
+    const std::string out = args->out.empty() ? default_out(run, "samples") : args->out;
+    if (sequences(run))  // draws of the bases (the mean would be their probabilities)
+      write_file_atomic(out, data::format_fasta(data::fasta_records(p->sample(), "sample")));
+    else
+      write_examples(out, p->mean(), run.info.image, args->columns);
     std::cout << "wrote " << args->n << " samples to " << out << "\n";
     return 0;
   };
@@ -69,8 +75,19 @@ Action add_reconstruct(CLI::App& app) {
     torch::NoGradGuard no_grad;
     data::Dataset test = first(data::load_test_data(run.config), args->n);
     data::Batch batch = test.slice(0, test.size());
-    torch::Tensor rec = run.model->likelihood(run.model->posterior(batch)->mean(), batch.y)->mean();
-    const std::string out = args->out.empty() ? default_out(run.dir, "reconstructions", run.info.image) : args->out;
+    const dist::DistributionPtr p = run.model->likelihood(run.model->posterior(batch)->mean(), batch.y);
+    const std::string out = args->out.empty() ? default_out(run, "reconstructions") : args->out;
+    if (sequences(run)) {  // each input window, then its most probable reconstruction
+      const torch::Tensor rec = p->mean().argmax(-1);
+      std::vector<data::FastaRecord> records;
+      for (int64_t i = 0; i < test.size(); ++i)
+        for (const auto& [name, x] : {std::pair{"input", batch.x[i]}, std::pair{"reconstruction", rec[i]}})
+          records.push_back({name + std::to_string(i + 1), data::bases(x)});
+      write_file_atomic(out, data::format_fasta(records));
+      std::cout << "wrote " << test.size() << " windows and their reconstructions to " << out << "\n";
+      return 0;
+    }
+    const torch::Tensor rec = p->mean();
     const bool png = out.size() >= 4 && out.substr(out.size() - 4) == ".png";
     write_examples(out, png ? torch::cat({batch.x, rec}) : rec, run.info.image, test.size());
     std::cout << "wrote " << test.size() << " reconstructions to " << out << "\n";

@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
       "mean, sd and quantiles), or modalities of a multimodal run decoded from others", elbo::cli::add_predict);
   add("forecast", "continue a Bayesian GRU's series: sample paths, their quantiles per step, coverage and CRPS on the "
       "held-out tail, and a picture", elbo::cli::add_forecast);
+  add("sequences", "a DNA run against Markov-chain baselines (test bits/base), and the k-mer spectra and GC content "
+      "of its samples against held-out windows", elbo::cli::add_sequences);
+  add("score", "per-sequence ELBO and IWAE log-likelihood of a FASTA file in bits per base, and with --mutations "
+      "the ELBO change of every single-base substitution", elbo::cli::add_score);
+  add("design", "inverse design: move latent codes toward a property predicted from them, decode and measure them", elbo::cli::add_design);
   add("sweep", "train one run per value of a config key (e.g. objective.beta) and draw the rate-distortion curve",
       elbo::cli::add_sweep);
   add("config", "print every config key with its default and meaning", elbo::cli::add_config);

@@ -8,15 +8,18 @@ const std::vector<ConfigKey>& config_schema() {
   static const std::vector<ConfigKey> schema = {
       // data
       {"data.format", S("idx"), "file format of the data set (dsprites: built-in synthetic images with known factors; "
-       "series: a CSV time series cut into windows, data.time_column ...)", -1e300, 1e300, {"idx", "csv", "dsprites", "series"}},
+       "series: a CSV time series cut into windows, data.time_column ...; fasta: DNA sequences, plain or gzip, cut "
+       "into windows of data.window bases, x = base index A0 C1 G2 T3)", -1e300, 1e300,
+       {"idx", "csv", "dsprites", "series", "fasta"}},
       {"data.dsprites_size", int64_t{20000}, "dsprites: training examples (validation included), distinct factor "
        "combinations of the 73728", 1, 73728},
       {"data.dsprites_test", int64_t{5000}, "dsprites: test examples, combinations no training example has", 1, 73728},
       {"data.dsprites_seed", int64_t{0}, "dsprites: seed of the factor draw (the same data for every train.seed)", 0, 9.2e18},
       {"data.dir", S("/usr/share/datasets/fashion-mnist"), "directory the file names below are relative to"},
-      {"data.train", S("train-images-idx3-ubyte.gz"), "training examples (IDX images or CSV table)"},
+      {"data.train", S("train-images-idx3-ubyte.gz"), "training examples (IDX images, CSV table or FASTA file)"},
       {"data.train_labels", S("train-labels-idx1-ubyte.gz"), "IDX labels of the training examples (\"\" = none)"},
-      {"data.test", S("t10k-images-idx3-ubyte.gz"), "test examples (\"\" = split off data.test_fraction)"},
+      {"data.test", S("t10k-images-idx3-ubyte.gz"), "test examples (\"\" = split off data.test_fraction; fasta: of "
+       "the records, whole)"},
       {"data.test_labels", S("t10k-labels-idx1-ubyte.gz"), "IDX labels of the test examples (\"\" = none)"},
       {"data.test_fraction", 0.2, "fraction of data.train held out as test set when data.test is \"\"", 0.0, 0.9},
       {"data.validation", int64_t{5000}, "training examples held out for validation each epoch", 0, 1e9},
@@ -33,8 +36,13 @@ const std::vector<ConfigKey>& config_schema() {
       {"data.time_column", S("1"), "series: the time column (header name or 1-based index), strictly increasing"},
       {"data.value_columns", S(""), "series: the value columns (names, indices or ranges a-b; \"\" = all but the time)"},
       {"data.test_from", 0.0, "series: rows with time >= this are held out (the test windows and the forecast's truth)"},
-      {"data.window", int64_t{32}, "series: time steps per training window", 2, 1e6},
-      {"data.stride", int64_t{1}, "series: steps between the starts of training windows", 1, 1e6},
+      {"data.window", int64_t{32}, "series: time steps per training window; fasta: bases per window", 2, 1e6},
+      {"data.stride", int64_t{1}, "series, fasta: steps (bases) between the starts of training windows (fasta's test "
+       "windows do not overlap)", 1, 1e6},
+      {"data.ambiguous", S("mask"), "fasta: a base other than A, C, G, T (N, another IUPAC code, '-') is masked (mask) "
+       "or drops its window (drop)", -1e300, 1e300, {"mask", "drop"}},
+      {"data.reverse_complement", false, "fasta: add each training window's reverse complement to the training data "
+       "(not to validation or test)"},
       {"data.difference", int64_t{0}, "series: model the differences x_t - x_{t-lag} at this lag (0 = the values; 1 = "
        "first differences, for a trend; the season's length, e.g. 52 for weekly data, for a trend and a season); "
        "forecasts are summed back into values", 0, 1e6},
@@ -106,12 +114,19 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.weights.initial_mean_bound", 0.0, "bnn, brnn: posterior means start uniform in [-b, b], biases at 0 "
        "(0 = torch.nn.Linear's U(+-1/sqrt(fan_in)) for both; with the mixture prior, means inside the narrow "
        "component (|w| < ~3 sigma2) are pulled to 0 from the first step)", 0.0, 1e3},
-      {"model.encoder", S("mlp"), "encoder network", -1e300, 1e300, {"mlp", "conv"}},
-      {"model.decoder", S("mlp"), "decoder network", -1e300, 1e300, {"mlp", "conv"}},
+      {"model.encoder", S("mlp"), "encoder network (conv: images; conv1d: sequences, e.g. DNA)", -1e300, 1e300,
+       {"mlp", "conv", "conv1d"}},
+      {"model.decoder", S("mlp"), "decoder network (conv: images; conv1d: sequences, e.g. DNA)", -1e300, 1e300,
+       {"mlp", "conv", "conv1d"}},
       {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors)", 1, 1e6},
       {"model.encoder_hidden", L{}, "hidden layer widths of the MLP encoder if not model.hidden ([] = model.hidden)",
        1, 1e6},
       {"model.channels", L{32, 64}, "channels of the stride-2 conv layers (decoder mirrors)", 1, 1e5},
+      {"model.kernel", int64_t{9}, "conv1d: width of the stride-2 kernels (odd)", 1, 1e4},
+      {"model.context", int64_t{0}, "categorical likelihood: an autoregressive decoder reading this many preceding "
+       "symbols besides z; the decoder then emits model.channels[0] features per position (0 = positions "
+       "independent given z)", 0, 1e4},
+      {"model.context_hidden", int64_t{64}, "width of the autoregressive decoder's head (model.context > 0)", 1, 1e5},
       {"model.latent_dim", int64_t{20}, "latent dimensions", 1, 1e5},
       {"model.latent_dims", L{32, 16}, "hvae: sizes of z1 (next to x) ... zL (top), at least 2 layers", 1, 1e5},
       {"model.inference", S("mean_field"), "hvae: q(z1|x) q(z2|x) ... (mean_field) or q(z1|x) q(z2|z1) ... (structured)",

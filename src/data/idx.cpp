@@ -1,10 +1,10 @@
 #include "elbo/data/idx.h"
 
 #include "elbo/core/check.h"
+#include "gzip_reader.h"
 #include "inflated_copy.h"
 
 #include <sys/stat.h>
-#include <zlib.h>
 #if defined(ELBO_HAVE_LIBDEFLATE)
 #include <fcntl.h>
 #include <libdeflate.h>
@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
@@ -32,11 +31,6 @@ constexpr uint64_t kCopiedPayloadBytes = uint64_t{8} << 20;
 /// Largest payload accepted (16 GiB): a corrupt header must not trigger a huge allocation.
 constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 34;
 constexpr int kMaxDims = 8;
-
-struct GzCloser {
-  void operator()(gzFile_s* f) const { gzclose(f); }
-};
-using GzHandle = std::unique_ptr<gzFile_s, GzCloser>;
 
 std::string hex_byte(unsigned v) {
   char buf[8];
@@ -60,60 +54,6 @@ bool idx_type(uint8_t code, IdxType& out) {
     default: return false;
   }
 }
-
-/// Reads up to `n` bytes; throws on a zlib or I/O error. Returns the count read (< n only at EOF).
-class Reader {
- public:
-  explicit Reader(const std::string& path) : path_(path) {
-    errno = 0;
-    file_.reset(gzopen(path.c_str(), "rb"));
-    ELBO_CHECK(file_, path, ": cannot open IDX file: ", errno ? std::strerror(errno) : "out of memory");
-    // 64 KB: reading the header then inflates at most 128 KB (1 MB made it 2 MB, ~5 ms per
-    // file, before the fast path reads the file again); large reads inflate straight into
-    // the caller's buffer, as fast as with 1 MB.
-    gzbuffer(file_.get(), 1 << 16);
-  }
-
-  uint64_t read(void* dst, uint64_t n) {
-    auto* out = static_cast<unsigned char*>(dst);
-    uint64_t done = 0;
-    while (done < n) {
-      const auto chunk = static_cast<unsigned>(std::min<uint64_t>(n - done, 1u << 30));
-      const int got = gzread(file_.get(), out + done, chunk);
-      if (got < 0) fail();
-      done += static_cast<uint64_t>(got);
-      if (static_cast<unsigned>(got) < chunk) {
-        int err = Z_OK;
-        gzerror(file_.get(), &err);
-        if (err != Z_OK) fail();
-        break;
-      }
-    }
-    offset_ += done;
-    return done;
-  }
-
-  bool compressed() const { return gzdirect(file_.get()) == 0; }
-  uint64_t offset() const { return offset_; }
-  std::string where() const {
-    return compressed() ? " (offset in the decompressed stream)" : "";
-  }
-
- private:
-  [[noreturn]] void fail() {
-    int err = Z_OK;
-    const char* msg = gzerror(file_.get(), &err);
-    if (err == Z_ERRNO) {
-      ELBO_CHECK(false, path_, ": read error: ", std::strerror(errno));
-    }
-    ELBO_CHECK(false, path_, ": corrupt gzip stream after ", offset_, " decompressed bytes: ",
-               msg ? msg : "unknown zlib error", err == Z_BUF_ERROR ? " (the file is truncated)" : "");
-  }
-
-  std::string path_;
-  GzHandle file_;
-  uint64_t offset_ = 0;
-};
 
 /// Size of the file at `path` in bytes (0 when it cannot be determined).
 uint64_t file_bytes(const std::string& path) {
@@ -159,7 +99,7 @@ struct Header {
   uint64_t payload;
 };
 
-Header read_header(Reader& in, const std::string& path) {
+Header read_header(GzipReader& in, const std::string& path) {
   std::array<unsigned char, 4> magic{};
   const uint64_t got_magic = in.read(magic.data(), 4);
   ELBO_CHECK(got_magic == 4, path, ": not an IDX file: ", got_magic, " bytes long",
@@ -298,12 +238,12 @@ torch::Tensor read_gzip_payload(const std::string& path, const Header& h) {
 }  // namespace
 
 std::vector<int64_t> read_idx_shape(const std::string& path) {
-  Reader in(path);
+  GzipReader in(path, "IDX file");
   return read_header(in, path).shape;
 }
 
 torch::Tensor read_idx(const std::string& path) {
-  Reader in(path);
+  GzipReader in(path, "IDX file");
   const Header h = read_header(in, path);
   const IdxType type = h.type;
   const std::vector<int64_t>& shape = h.shape;

@@ -4,6 +4,7 @@
 #include "elbo/core/rng.h"
 #include "elbo/data/csv.h"
 #include "elbo/data/dsprites.h"
+#include "elbo/data/fasta.h"
 #include "elbo/data/idx.h"
 #include "elbo/data/labelled.h"
 #include "elbo/data/missing.h"
@@ -109,6 +110,21 @@ Dataset split_targets(Dataset table, const Config& c, bool required) {
 namespace {
 
 bool series(const Config& c) { return c.get_string("data.format") == "series"; }
+bool fasta(const Config& c) { return c.get_string("data.format") == "fasta"; }
+
+/// Windows of FASTA records with data.window and data.ambiguous: training windows data.stride
+/// apart, test windows (and elbo impute --data's) side by side, none overlapping another.
+Dataset fasta_windows(const Config& c, const std::vector<FastaRecord>& records, const std::string& name, bool training) {
+  ELBO_CHECK(!c.get_bool("data.standardize") && c.get_string("data.binarize") == "none" &&
+                 c.get_string("data.missing") == "none",
+             "data.format = \"fasta\" gives each base as its index A0 C1 G2 T3 (ambiguous bases masked): "
+             "data.standardize must be false, data.binarize and data.missing \"none\"");
+  WindowOptions o;
+  o.window = c.get_int("data.window");
+  o.stride = training ? c.get_int("data.stride") : o.window;
+  o.drop_ambiguous = c.get_string("data.ambiguous") == "drop";
+  return sequence_windows(records, o, name);
+}
 
 Dataset read_split(const Config& c, const std::string& file_key, const std::string& labels_key) {
   const std::string path = resolve(c, file_key);
@@ -169,6 +185,20 @@ Splits load_data(const Config& c, bool read_test_file) {
     SeriesSplits windows = series_splits(c);
     all = std::move(windows.train);
     s.test = std::move(windows.test);
+  } else if (fasta(c)) {  // windows of whole records: no test window shares a base with a training window
+    const std::string path = resolve(c, "data.train");
+    std::vector<FastaRecord> records = read_fasta(path);
+    if (test_has_own_file(c)) {
+      all = fasta_windows(c, records, path, true);
+      s.test = fasta_windows(c, read_fasta(resolve(c, "data.test")), resolve(c, "data.test"), false);
+    } else {
+      ELBO_CHECK(records.size() >= 2, path, ": one record ('", records[0].name, "'): data.test = \"\" holds out whole "
+                 "records, so give the test sequences their own file in data.test");
+      SequenceSplit split = split_records(std::move(records), c.get_double("data.test_fraction"),
+                                          mix_seed(seed, RngStream::data, 1));
+      all = fasta_windows(c, split.train, path + " (training records)", true);
+      s.test = fasta_windows(c, split.test, path + " (test records)", false);
+    }
   } else {
     all = multimodal(c) ? read_modalities(c, false) : read_split(c, "data.train", "data.train_labels");
     if (multimodal(c) && test_has_own_file(c)) {
@@ -204,6 +234,7 @@ Splits load_data(const Config& c, bool read_test_file) {
   s.train = drop_empty_rows(hide_entries(tv.train, missing, kTrainSplit));
   s.validation = drop_empty_rows(hide_entries(tv.validation, missing, kValidationSplit));
   if (s.test.x.defined()) s.test = drop_empty_rows(hide_entries(s.test, missing, kTestSplit));
+  if (fasta(c) && c.get_bool("data.reverse_complement")) s.train = reverse_complements(s.train);  // not validation
 
   if (multimodal(c)) {
     ELBO_CHECK(!c.get_bool("data.standardize") && c.get_string("data.binarize") == "none",
@@ -251,11 +282,17 @@ Dataset read_examples(const Config& c, const std::string& path) {
   ELBO_CHECK(!multimodal(c), "a multimodal run reads its rows from each modality's file; --data is for single-input runs");
   ELBO_CHECK(c.get_string("data.format") != "dsprites", "data.format = \"dsprites\" is built in; it has no files to read");
   ELBO_CHECK(!series(c), "a series run has no rows to predict from a file; elbo forecast RUN --horizon H continues it");
+  if (fasta(c)) return fasta_windows(c, read_fasta(path), path, false);
   return c.get_string("data.format") == "csv" ? split_targets(read_table(c, path), c, false) : read_idx_images(path, "");
 }
 
 Dataset load_test_data(const Config& c) {
   if (!test_has_own_file(c) || c.get_bool("data.standardize") || multimodal(c)) return load_data(c).test;  // needs the training data
+  if (fasta(c)) {
+    const std::string path = resolve(c, "data.test");
+    Dataset test = head(fasta_windows(c, read_fasta(path), path, false), c.get_int("data.max_test"));
+    return drop_empty_rows(hide_entries(std::move(test), MissingOptions::from_config(c), kTestSplit));
+  }
   Dataset test = head(read_split(c, "data.test", "data.test_labels"), c.get_int("data.max_test"));
   test = drop_empty_rows(hide_entries(std::move(test), MissingOptions::from_config(c), kTestSplit));
   if (parse_binarization(c.get_string("data.binarize")) != Binarization::none)

@@ -15,6 +15,13 @@ std::shared_ptr<Model> make_model(const Config& config, const data::Schema& sche
   const std::string& type = config.get_string("model.type");
   const int64_t features = schema.features();
   const int64_t classes = config.get_int("model.classes");
+  if (config.get_string("data.format") == "fasta")
+    ELBO_CHECK(type == "vae" && config.get_string("model.likelihood") == "categorical" &&
+                   config.get_int("model.categories") == 4,
+               "data.format = \"fasta\" gives each base as its index 0..3: it needs model.type = \"vae\" "
+               "with model.likelihood = \"categorical\" and model.categories = 4 (got model.type = \"", type,
+               "\", model.likelihood = \"", config.get_string("model.likelihood"), "\", model.categories = ",
+               config.get_int("model.categories"), ")");
   if (type == "hvae") return HierarchicalVae(HierarchicalVaeOptions::from_config(config, features)).ptr();
   if (type == "multimodal") return MultimodalVae(MultimodalVaeOptions::from_config(config, schema)).ptr();
   if (type == "bnn") return Bnn(BnnOptions::from_config(config, schema)).ptr();

@@ -5,6 +5,7 @@
 #include "elbo/nn/conv.h"
 #include "elbo/nn/mlp.h"
 #include "elbo/nn/mlp_bernoulli_log_prob.h"
+#include "elbo/nn/sequence_conv.h"
 
 #include <algorithm>
 #include <cmath>
@@ -21,6 +22,9 @@ VaeOptions VaeOptions::from_config(const Config& c, int64_t features, const Imag
   o.hidden = c.get_ints("model.hidden");
   o.encoder_hidden = c.get_ints("model.encoder_hidden");
   o.channels = c.get_ints("model.channels");
+  o.kernel = c.get_int("model.kernel");
+  o.context = c.get_int("model.context");
+  o.context_hidden = c.get_int("model.context_hidden");
   o.activation = nn::parse_activation(c.get_string("model.activation"));
   o.likelihood = c.get_string("model.likelihood");
   o.likelihood_scale = c.get_string("model.likelihood_scale");
@@ -46,38 +50,61 @@ VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
                                        .scale_mode(o.likelihood_scale)
                                        .scale(o.scale)
                                        .categories(o.categories)));
-  const int64_t raw = likelihood_->raw_features();
+  const bool categorical = o.likelihood == "categorical";
+  ELBO_CHECK(!(categorical && o.encoder_mask), "model.encoder_mask: with a categorical likelihood the encoder reads "
+             "one-hot symbols, where an unobserved position is already all zeros; remove model.encoder_mask");
+  ELBO_CHECK(o.context == 0 || categorical, "model.context = ", o.context, " (an autoregressive decoder) needs "
+             "model.likelihood = \"categorical\" (got \"", o.likelihood, "\")");
+  // Per position: input channels of the encoder, values the decoder emits.
+  const int64_t symbols = (categorical ? o.categories : 1) * (o.encoder_mask ? 2 : 1);
+  ELBO_CHECK(o.context == 0 || !o.channels.empty(), "model.context > 0 needs model.channels (its first entry is the "
+             "width of the decoder's features per position)");
+  const int64_t emitted = o.context > 0 ? o.channels.front() : likelihood_->params_per_feature();
+  if (o.context > 0)
+    autoregressive_ = register_module("autoregressive", nn::AutoregressiveSequence(o.categories, emitted, o.context_hidden,
+                                                                                   o.context, o.activation));
 
   auto needs_image = [&](const std::string& which) {
     ELBO_CHECK(o.image.is_image() && o.image.features() == o.features, "model.", which,
                " = \"conv\" needs image data; this data set has ", o.features, " features",
                o.image.is_image() ? " that do not match its image shape " + o.image.str() : std::string(" and no image shape"),
-               "; use model.", which, " = \"mlp\"");
+               "; use model.", which, " = \"mlp\" (or \"conv1d\" for sequences)");
+  };
+  auto sequence = [&](int64_t channels, int64_t features) {
+    return nn::SequenceConvOptions(o.features, channels, features).channels(o.channels).kernel(o.kernel).activation(o.activation);
   };
   if (o.encoder == "conv") {
     needs_image("encoder");
     const ImageShape input{o.image.channels * (o.encoder_mask ? 2 : 1), o.image.height, o.image.width};
     encoder_ = torch::nn::AnyModule(nn::ConvEncoder(
         nn::ConvOptions(input, 2 * o.latent_dim).channels(o.channels).activation(o.activation)));
+  } else if (o.encoder == "conv1d") {
+    ELBO_CHECK(o.classes == 0, "model.conditional = true needs model.encoder = \"mlp\" (got \"conv1d\")");
+    encoder_ = torch::nn::AnyModule(nn::SequenceEncoder(sequence(symbols, 2 * o.latent_dim)));
   } else {
-    ELBO_CHECK(o.encoder == "mlp", "model.encoder '", o.encoder, "' is not one of: mlp, conv");
+    ELBO_CHECK(o.encoder == "mlp", "model.encoder '", o.encoder, "' is not one of: mlp, conv, conv1d");
     const auto& widths = o.encoder_hidden.empty() ? o.hidden : o.encoder_hidden;
     encoder_ = torch::nn::AnyModule(
-        nn::Mlp(nn::MlpOptions(o.features * (o.encoder_mask ? 2 : 1) + o.classes, 2 * o.latent_dim).hidden(widths).activation(o.activation)));
+        nn::Mlp(nn::MlpOptions(o.features * symbols + o.classes, 2 * o.latent_dim).hidden(widths).activation(o.activation)));
   }
   if (o.decoder == "conv") {
     needs_image("decoder");
-    ELBO_CHECK(o.likelihood != "categorical", "model.decoder = \"conv\" does not support the categorical likelihood");
+    ELBO_CHECK(!categorical, "model.decoder = \"conv\" does not support the categorical likelihood; use \"conv1d\"");
     decoder_ = torch::nn::AnyModule(nn::ConvDecoder(nn::ConvOptions(o.image, o.latent_dim + o.classes)
                                                         .channels(o.channels)
                                                         .activation(o.activation)
-                                                        .params_per_pixel(likelihood_->params_per_feature())
+                                                        .params_per_pixel(emitted)
                                                         .output_init_scale(o.decoder_init_scale)));
+  } else if (o.decoder == "conv1d") {
+    decoder_ = torch::nn::AnyModule(
+        nn::SequenceDecoder(sequence(emitted, o.latent_dim + o.classes).output_init_scale(o.decoder_init_scale)));
   } else {
-    ELBO_CHECK(o.decoder == "mlp", "model.decoder '", o.decoder, "' is not one of: mlp, conv");
+    ELBO_CHECK(o.decoder == "mlp", "model.decoder '", o.decoder, "' is not one of: mlp, conv, conv1d");
     std::vector<int64_t> hidden(o.hidden.rbegin(), o.hidden.rend());
-    decoder_ = torch::nn::AnyModule(nn::Mlp(
-        nn::MlpOptions(o.latent_dim + o.classes, raw).hidden(hidden).activation(o.activation).output_init_scale(o.decoder_init_scale)));
+    decoder_ = torch::nn::AnyModule(nn::Mlp(nn::MlpOptions(o.latent_dim + o.classes, o.features * emitted)
+                                                .hidden(hidden)
+                                                .activation(o.activation)
+                                                .output_init_scale(o.decoder_init_scale)));
   }
   register_module("encoder", encoder_.ptr());
   register_module("decoder", decoder_.ptr());
@@ -90,7 +117,7 @@ dist::Normal VaeImpl::prior() const {
 dist::DistributionPtr VaeImpl::posterior(const Batch& batch) {
   ELBO_CHECK(batch.x.dim() == 2 && batch.x.size(1) == options_.features, "elbo::model::Vae: expected data [B, ",
              options_.features, "], got ", batch.x.sizes());
-  auto raw = encoder_.forward(with_label(encoder_input(batch, options_.encoder_mask), batch.y)).chunk(2, -1);
+  auto raw = encoder_.forward(with_label(encoder_features(batch), batch.y)).chunk(2, -1);
   return std::make_shared<dist::Normal>(raw[0], raw[1]);
 }
 
@@ -104,13 +131,32 @@ dist::DistributionPtr VaeImpl::likelihood(const Tensor& z, const Tensor& y) {
     labels = torch::arange(z.numel() / options_.latent_dim, z.options().dtype(torch::kLong))
                  .remainder(options_.classes)
                  .view(z.sizes().slice(0, z.dim() - 1));
-  return likelihood_->forward(decoder_.forward(with_label(z, labels)));
+  const Tensor raw = decoder_.forward(with_label(z, labels));
+  if (!autoregressive_) return likelihood_->forward(raw);
+  auto shape = raw.sizes().vec();
+  shape.back() = options_.features;
+  shape.push_back(autoregressive_->features());
+  return std::make_shared<nn::AutoregressiveCategorical>(autoregressive_, raw.view(shape));
+}
+
+Tensor VaeImpl::encoder_features(const Batch& batch) const {
+  if (options_.likelihood != "categorical") return encoder_input(batch, options_.encoder_mask);
+  const Tensor& x = batch.x;
+  ELBO_CHECK(x.numel() == 0 || (x.min().item<double>() >= 0 && x.max().item<double>() < options_.categories),
+             "elbo::model::Vae: categorical data must hold class indices 0..", options_.categories - 1);
+  Tensor onehot = torch::one_hot(x.to(torch::kLong), options_.categories).to(x.options());  // [B, L, C]
+  if (batch.mask.defined()) onehot = onehot * batch.mask.to(x.options()).unsqueeze(-1);
+  return onehot.transpose(1, 2).flatten(1);
+}
+
+void VaeImpl::require_labels(const Tensor& y) const {
+  ELBO_CHECK(y.defined(), "elbo::model::Vae: model.conditional = true needs labels, and this batch has none "
+             "(IDX: data.train_labels / data.test_labels; CSV: data.label_column)");
 }
 
 Tensor VaeImpl::with_label(const Tensor& v, const Tensor& y) const {
   if (options_.classes == 0) return v;
-  ELBO_CHECK(y.defined(), "elbo::model::Vae: model.conditional = true needs labels, and this batch has none "
-             "(IDX: data.train_labels / data.test_labels; CSV: data.label_column)");
+  require_labels(y);
   ELBO_CHECK(y.scalar_type() == torch::kLong, "elbo::model::Vae: labels must be int64, got ", y.scalar_type());
   Tensor labels = y.to(v.device());
   if (labels.numel() > 0) {
@@ -155,15 +201,17 @@ Trace VaeImpl::forward_with(const Batch& batch, const dist::DistributionPtr& q, 
       return trace;
     }
   }
-  // A conditional model decodes with the batch's labels (with_label refuses a batch without).
-  trace.sites.push_back(observe("x", *likelihood_->forward(decoder_.forward(with_label(z, batch.y))), batch.x, batch.mask));
+  // A conditional model decodes with the batch's labels (likelihood(z) would cycle through the classes).
+  if (options_.classes > 0) require_labels(batch.y);
+  trace.sites.push_back(observe("x", *likelihood(z, batch.y), batch.x, batch.mask));
   return trace;
 }
 
 std::string VaeImpl::describe() const {
   const VaeOptions& o = options_;
   return "VAE: " + o.encoder + " encoder, " + o.decoder + " decoder" +
-         (o.encoder == "mlp" ? " (hidden " + widths_text(o.hidden) + ")" : "") + ", " + o.likelihood + " likelihood, " +
+         (o.encoder == "mlp" ? " (hidden " + widths_text(o.hidden) + ")" : "") + ", " + o.likelihood + " likelihood" +
+         (o.context > 0 ? " (autoregressive, " + std::to_string(o.context) + " symbols of context)" : "") + ", " +
          Model::describe() + (o.prior != "normal" ? ", " + o.prior + " prior" : "");
 }
 

@@ -332,6 +332,26 @@ std::string render_svg_row(const std::vector<LinePlot>& plots, int width_each, i
   return svg + "</svg>\n";
 }
 
+Series histogram_series(const std::string& label, const std::vector<double>& values, double lo, double hi, int bins) {
+  ELBO_CHECK(bins >= 1 && std::isfinite(lo) && std::isfinite(hi) && lo < hi,
+             "elbo::report::histogram_series: need bins >= 1 and finite lo < hi (got ", bins, ", ", lo, ", ", hi, ")");
+  std::vector<double> counts(bins, 0.0);
+  double finite = 0;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    finite += 1;
+    if (v >= lo && v <= hi) counts[std::min(bins - 1, static_cast<int>((v - lo) / (hi - lo) * bins))] += 1;
+  }
+  const double width = (hi - lo) / bins;
+  Series s{label, {lo}, {0.0}};
+  for (int b = 0; b < bins; ++b) {
+    const double density = finite > 0 ? counts[b] / (finite * width) : 0.0;
+    for (double x : {lo + b * width, lo + (b + 1) * width}) s.x.push_back(x), s.y.push_back(density);
+  }
+  s.x.push_back(hi), s.y.push_back(0.0);
+  return s;
+}
+
 std::string render_bar_svg(const std::string& title, const std::vector<double>& values,
                            const std::string& x_label, const std::string& y_label, int width,
                            int height) {

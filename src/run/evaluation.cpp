@@ -15,6 +15,7 @@
 #include "elbo/run/summaries.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -42,6 +43,13 @@ Evaluation evaluate(model::Model& model, const data::Dataset& test, const Config
   e.summary = diag::summarize(evidence);
   e.json = diag::to_json(e.summary);
   e.table = summary_table(e.summary);
+  if (!test.alphabet.empty()) {  // sequences: the bounds per known base, in bits
+    const double bases = test.mask.defined() ? test.mask.sum().item<double>() : static_cast<double>(test.x.numel());
+    const double per_base = static_cast<double>(test.size()) / (bases * std::log(2.0));
+    const double elbo = -e.summary.elbo * per_base, iwae = -e.summary.log_px * per_base, se = e.summary.log_px_se * per_base;
+    e.json["bits_per_base"] = {{"elbo", elbo}, {"iwae", iwae}, {"iwae_se", se}};
+    e.table += bits_per_base_table(elbo, iwae, se, eo.k);
+  }
   if (o.gaps) {
     diag::GapOptions go;
     go.evidence = eo;

@@ -2,7 +2,6 @@
 
 #include "elbo/core/rng.h"
 #include "elbo/diag/imputation.h"
-#include "elbo/dist/categorical.h"
 
 #include <algorithm>
 
@@ -10,12 +9,14 @@ namespace elbo::run {
 
 namespace {
 
-/// What to show for p(x|z, y): the mean, or the most likely class for categorical data
-/// (y: labels of a conditional model; unconditional models ignore them).
+/// What to show for p(x|z, y): the mean, or the most likely class for categorical data, whose
+/// mean has a class axis after the event axis (y: labels of a conditional model; unconditional
+/// models ignore them).
 torch::Tensor decoded(model::Model& model, const torch::Tensor& z, const torch::Tensor& y = {}) {
-  dist::DistributionPtr px = model.likelihood(z, y);
-  if (auto* cat = dynamic_cast<dist::Categorical*>(px.get())) return cat->logits().argmax(-1).to(torch::kFloat);
-  return px->mean();
+  const dist::DistributionPtr px = model.likelihood(z, y);
+  const torch::Tensor mean = px->mean();
+  if (mean.dim() > static_cast<int64_t>(px->sample_shape().size())) return mean.argmax(-1).to(torch::kFloat);
+  return mean;
 }
 
 }  // namespace

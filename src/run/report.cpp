@@ -2,6 +2,7 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/json.h"
+#include "elbo/data/fasta.h"
 #include "elbo/report/format.h"
 #include "elbo/report/plot.h"
 #include "elbo/run/pictures.h"
@@ -35,6 +36,12 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
   Pictures p = make_pictures(model, test, config, summary.activity.kl_per_dim);
   const ImageShape& image = test.image;
   if (!p.samples.defined()) {  // a model without a per-example code: nothing to picture
+  } else if (!test.alphabet.empty()) {  // sequences: draws from p(x|z), z ~ p(z), as FASTA
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = model.likelihood(model.sample_prior(p.samples.size(0)))->sample();
+    write_file_atomic(dir + "/samples.fasta", data::format_fasta(data::fasta_records(x, "sample")));
+    sections.push_back({"Samples from the prior", "Written to samples.fasta (" + std::to_string(x.size(0)) +
+                                                      " sequences drawn from p(x|z), z ~ p(z)).", {}, {}, {}});
   } else if (image.is_image()) {
     write_examples(dir + "/samples.png", p.samples, image, p.sample_columns);
     sections.push_back({"Samples from the prior",

@@ -42,6 +42,11 @@ std::string summary_table(const diag::Summary& s) {
   return out;
 }
 
+std::string bits_per_base_table(double elbo, double iwae, double se, int64_t k) {
+  return row("bits per base, -ELBO", fixed(elbo, 4)) +
+         row("bits per base, -IWAE K=" + std::to_string(k), fixed(iwae, 4) + " ± " + fixed(se, 4));
+}
+
 std::string collapse_warning(const diag::Summary& summary) {
   const int64_t dims = summary.activity.activity.defined() ? summary.activity.activity.numel() : 0;
   if (dims == 0 || 2 * summary.activity.active_units >= dims) return "";

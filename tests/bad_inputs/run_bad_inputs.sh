@@ -353,5 +353,35 @@ refuse "bnn target column not in the table" 2 "data.target_columns: 'price' is n
   "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=bnn --set model.task=regression \
   --set data.target_columns=price --out "$W/b"
 
+# ---------------------------------------------------------------- FASTA sequences (data.format = "fasta")
+FA="$HERE/fasta"
+FASTA=("$TOML/fasta.toml" --set "data.dir=$FA")
+gzip -n -c "$FA/good.fa" > "$W/good.fa.gz"
+head -c 60 "$W/good.fa.gz" > "$W/truncated.fa.gz"
+cp "$W/good.fa.gz" "$W/corrupt.fa.gz"
+printf '\xde\xad\xbe\xef\xde\xad\xbe\xef' | dd of="$W/corrupt.fa.gz" bs=1 seek=30 conv=notrunc status=none
+refuse "fasta without a header" 2 "$FA/no_header.fa:2: expected a '>' header line, got 'ACGTACGTAC'" \
+  "$ELBO" train "${FASTA[@]}" --set data.train=no_header.fa --out "$W/f"
+refuse "fasta empty record" 2 "$FA/empty_record.fa:3: record 'chr2' is empty (a header with no sequence)" \
+  "$ELBO" train "${FASTA[@]}" --set data.train=empty_record.fa --out "$W/f"
+refuse "fasta non-IUPAC character" 2 "$FA/bad_char.fa:5: record 'chr2': character 'X' (column 7) is not an IUPAC nucleotide code" \
+  "$ELBO" train "${FASTA[@]}" --set data.train=bad_char.fa --out "$W/f"
+refuse "fasta window longer than every sequence" 2 \
+  "data.window = 100 is longer than every sequence of $FA/good.fa (longest: 'chr3', 80 bases)" \
+  "$ELBO" train "${FASTA[@]}" --set data.test=test.fa --set data.window=100 --out "$W/f"
+refuse "fasta gzip that ends early" 2 "$W/truncated.fa.gz: corrupt gzip stream: it ends early" \
+  "$ELBO" train "${FASTA[@]}" --set "data.dir=$W" --set data.train=truncated.fa.gz --out "$W/f"
+refuse "fasta corrupt gzip" 2 "$W/corrupt.fa.gz: corrupt gzip stream" \
+  "$ELBO" train "${FASTA[@]}" --set "data.dir=$W" --set data.train=corrupt.fa.gz --out "$W/f"
+refuse "fasta with a single record and no test file" 2 "$FA/test.fa: one record ('t1')" \
+  "$ELBO" train "${FASTA[@]}" --set data.train=test.fa --out "$W/f"
+refuse "fasta standardized" 2 "data.format = \"fasta\" gives each base as its index A0 C1 G2 T3" \
+  "$ELBO" train "${FASTA[@]}" --set data.standardize=true --out "$W/f"
+refuse "fasta with a gaussian likelihood" 2 "it needs model.type = \"vae\" with model.likelihood = \"categorical\"" \
+  "$ELBO" train "${FASTA[@]}" --set model.likelihood=gaussian --out "$W/f"
+check "fasta gzip run trains" "$ELBO" train "${FASTA[@]}" --set "data.dir=$W" --set data.train=good.fa.gz \
+  --set data.reverse_complement=true --out "$W/fasta_run"
+[ -s "$W/fasta_run/samples.fasta" ] || { echo "FAIL fasta run wrote no samples.fasta"; failures=$((failures + 1)); }
+
 echo "bad inputs: $cases cases, $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -226,6 +226,57 @@ check "predict label from left" "$ELBO" predict "$MM" --from left --to label --k
 check "predict right from left, picture" "$ELBO" predict "$MM" --from left --to right --k 10 --n 3 --out "$WORK/lr.png"
 exists "$WORK/lr.png"
 
+# DNA (examples/dna/dna.toml) on planted-motif FASTA: a conv1d VAE with an autoregressive decoder;
+# bits per base, samples as FASTA, per-sequence scores and a mutation map of every window.
+python3 "$EXAMPLES/dna/planted_motif.py" --n 300 --length 40 --offset 10 --seed 1 --out "$WORK/planted.fa" > /dev/null
+head -8 "$WORK/planted.fa" > "$WORK/four.fa"
+DNA="$WORK/dna"
+check "train dna" "$ELBO" train "$EXAMPLES/dna/dna.toml" --set data.train="$WORK/planted.fa" --set data.window=40 \
+  --set data.stride=40 --set data.max_train=0 --set data.max_test=0 --set data.validation=30 --set model.latent_dim=4 \
+  --set train.epochs=2 --set eval.k=20 --set objective.warmup_steps=0 --out "$DNA"
+grep -q "bits per base, -IWAE K=20" "$WORK/out" || { echo "FAIL dna summary: no bits per base"; failures=$((failures + 1)); }
+# Bits per base of a 4-letter alphabet: IWAE <= -ELBO up to Monte Carlo error, both near 2 on random bases.
+jq_true "dna bits per base" "$DNA/evaluation.json" \
+  '.bits_per_base | .iwae <= .elbo + 3 * .iwae_se and .iwae > 1.5 and .elbo < 2.5'
+# fasta_is FILE N LENGTH: N records, each one line of LENGTH bases from ACGT.
+fasta_is() {
+  awk -v n="$2" -v len="$3" '/^>/ { r++; next } { if (length($0) != len || $0 !~ /^[ACGT]+$/) bad = 1 }
+    END { exit bad || r != n }' "$1" || { echo "FAIL $1: not $2 records of $3 bases"; head -4 "$1"; failures=$((failures + 1)); }
+}
+fasta_is "$DNA/samples.fasta" 64 40
+check "sample dna" "$ELBO" sample "$DNA" --n 5 --out "$WORK/s.fasta"
+fasta_is "$WORK/s.fasta" 5 40
+check "reconstruct dna" "$ELBO" reconstruct "$DNA" --n 3 --out "$WORK/r.fasta"
+fasta_is "$WORK/r.fasta" 6 40
+check "score" "$ELBO" score "$DNA" --fasta "$WORK/four.fa" --k 20 --mutations --particles 4 --out "$WORK/score"
+[ "$(wc -l < "$WORK/score/scores.csv")" -eq 5 ] && [ "$(wc -l < "$WORK/score/mutations.csv")" -eq 161 ] \
+  && awk -F, 'NR > 1 && !($4 > 0 && $5 <= $4 + 3 * $6 + 1e-9) { bad = 1 } END { exit bad }' "$WORK/score/scores.csv" \
+  || { echo "FAIL score csv"; cat "$WORK/score/scores.csv"; failures=$((failures + 1)); }
+# The heat map: 4 windows of 4 base rows, blank rows between (19 rows of 4-pixel cells), 40 positions.
+[ "$(png_size "$WORK/score/mutations.png")" = "164 80" ] || { echo "FAIL mutations.png size $(png_size "$WORK/score/mutations.png")"; failures=$((failures + 1)); }
+refuse "score a non-DNA run" 2 "not trained on FASTA" "$ELBO" score "$RUN" --fasta "$WORK/four.fa"
+printf 'ACGT\n' > "$WORK/headless.fa"
+refuse "score headless FASTA" 2 "headless.fa:1" "$ELBO" score "$DNA" --fasta "$WORK/headless.fa"
+# Markov baselines, k-mer spectra and GC content: orders 0..3 near 2 bits/base on random background bases, the
+# model's IWAE bound per base as evaluate reports it, and the shuffled held-out windows (n >= the 30 held out: all
+# of them) with the held-out composition exactly.
+check "sequences" "$ELBO" sequences "$DNA" --orders 3 --n 100
+exists "$DNA"/{sequences.json,kmer_jsd.svg,gc.svg}
+jq_true "sequences json" "$DNA/sequences.json" '(.markov_chains | length == 4)
+  and all(.markov_chains[]; .test_bits_per_base > 1.8 and .test_bits_per_base < 2.2) and .best_order <= 3
+  and ((.vae_iwae_bits_per_base - $ev[0].bits_per_base.iwae) | fabs) < 1e-6
+  and all(.vae_samples, .markov_samples, .shuffled_held_out; .kmer_jsd_bits | length == 6 and all(.[]; . >= 0 and . <= 1))
+  and .shuffled_held_out.kmer_jsd_bits[0] == 0 and .shuffled_held_out.gc_mean == .held_out.gc_mean' \
+  --slurpfile ev "$DNA/evaluation.json"
+refuse "sequences of a non-DNA run" 2 'data.format = "fasta"' "$ELBO" sequences "$RUN"
+# Inverse design toward GC 0.5: designs as FASTA, every number in design.json, the trajectory of each design.
+check "design" "$ELBO" design "$DNA" --property gc --target 0.5 --n 8 --steps 30 --out "$WORK/design"
+fasta_is "$WORK/design/designs.fasta" 8 40
+[ "$(wc -l < "$WORK/design/trajectory.csv")" -eq 249 ] || { echo "FAIL design trajectory rows"; failures=$((failures + 1)); }
+jq_true "design json" "$WORK/design/design.json" \
+  '.summary.designs | (.property.mean | . >= 0 and . <= 1) and (.novelty.mean | . > 0 and . <= 1) and (.bits_per_base.mean > 0)'
+refuse "design an unknown property" 2 "motif:" "$ELBO" design "$DNA" --property weight --target 1
+
 refuse "bad choice" 2 "is not one of" "$ELBO" train --set model.likelihood=gauss --out "$WORK/x"
 refuse "dirac prior" 2 "support mismatch" "$ELBO" train "${TINY[@]}" --set model.prior=dirac --out "$WORK/x"
 refuse "missing run" 2 "does not exist" "$ELBO" evaluate "$WORK/nope"

@@ -19,6 +19,7 @@ namespace {
 
 using elbo::data::read_idx;
 using elbo::test::TempDir;
+using elbo::test::read_raw;
 using ::testing::HasSubstr;
 
 void put_be(std::string& out, uint64_t bits, int bytes) {
@@ -36,20 +37,6 @@ std::string idx_bytes(uint8_t type, const std::vector<uint32_t>& dims, const std
     put_be(out, bits, sizeof(T));
   }
   return out;
-}
-
-std::string gzip_file(const TempDir& dir, const std::string& name, const std::string& content) {
-  const auto path = dir.path(name);
-  gzFile f = gzopen(path.c_str(), "wb");
-  EXPECT_NE(f, nullptr);
-  EXPECT_EQ(gzwrite(f, content.data(), static_cast<unsigned>(content.size())), static_cast<int>(content.size()));
-  EXPECT_EQ(gzclose(f), Z_OK);
-  return path;
-}
-
-std::string read_raw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::string error_of(const std::string& path) {
@@ -71,7 +58,7 @@ void expect_round_trip(uint8_t type, torch::ScalarType dtype, const std::vector<
       torch::from_blob(const_cast<T*>(values.data()), shape, torch::TensorOptions().dtype(dtype)).clone();
   const auto bytes = idx_bytes(type, dims, values);
   for (bool gz : {false, true}) {
-    const auto path = gz ? gzip_file(dir, "t.idx.gz", bytes) : dir.write("t.idx", bytes);
+    const auto path = gz ? dir.write_gzip("t.idx.gz", bytes) : dir.write("t.idx", bytes);
     const auto got = read_idx(path);
     EXPECT_EQ(got.scalar_type(), dtype) << path;
     EXPECT_EQ(got.sizes().vec(), shape) << path;
@@ -145,7 +132,7 @@ TEST(ReadIdx, TruncatedPayload) {
   const auto plain = dir.write("p", bytes);
   EXPECT_THAT(error_of(plain),
               HasSubstr(plain + ": truncated: expected 24 payload bytes after the 12-byte header, found 10"));
-  const auto gz = gzip_file(dir, "p.gz", bytes);
+  const auto gz = dir.write_gzip("p.gz", bytes);
   EXPECT_THAT(error_of(gz), HasSubstr("truncated: expected 24 payload bytes after the 12-byte header, found 10"));
 }
 
@@ -154,7 +141,7 @@ TEST(ReadIdx, TrailingBytes) {
   const auto bytes = idx_bytes<uint8_t>(0x08, {2, 2}, {1, 2, 3, 4}) + "xyz";
   EXPECT_THAT(error_of(dir.write("t", bytes)),
               HasSubstr("3 trailing bytes after the payload (expected the data to end at offset 16)"));
-  EXPECT_THAT(error_of(gzip_file(dir, "t.gz", bytes)),
+  EXPECT_THAT(error_of(dir.write_gzip("t.gz", bytes)),
               HasSubstr("3 trailing bytes after the payload (expected the data to end at offset 16 "
                         "(offset in the decompressed stream))"));
 }
@@ -168,14 +155,14 @@ TEST(ReadIdx, HugeDeclaredSizeIsRejectedBeforeAllocating) {
               HasSubstr("declared size too large: dimension 1 (131072) at offset 8"));
   // Within the limit but far beyond what a 40-byte gzip file can hold: refused by the
   // buffer's growth, not allocated whole (the fuzzer found the fast gzip path doing so).
-  EXPECT_THAT(error_of(gzip_file(dir, "8gb.gz", idx_bytes<uint8_t>(0x08, {1u << 17, 1u << 16}, {}))),
+  EXPECT_THAT(error_of(dir.write_gzip("8gb.gz", idx_bytes<uint8_t>(0x08, {1u << 17, 1u << 16}, {}))),
               HasSubstr("truncated: expected 8589934592 payload bytes after the 12-byte header, found 0"));
 }
 
 TEST(ReadIdx, CorruptGzip) {
   TempDir dir;
   const auto bytes = idx_bytes<uint8_t>(0x08, {1000}, std::vector<uint8_t>(1000, 3));
-  auto gz = read_raw(gzip_file(dir, "ok.gz", bytes));
+  auto gz = read_raw(dir.write_gzip("ok.gz", bytes));
   ASSERT_GT(gz.size(), 20u);
 
   auto garbled = gz;
@@ -203,9 +190,9 @@ TEST(ReadIdx, GzipOfSeveralMembers) {
   std::vector<float> values(999);
   for (size_t i = 0; i < values.size(); ++i) values[i] = 0.5f * static_cast<float>(i) - 7.0f;
   const auto bytes = idx_bytes<float>(0x0D, {27, 37}, values);
-  const std::string members = read_raw(gzip_file(dir, "a.gz", bytes.substr(0, 12))) +
-                              read_raw(gzip_file(dir, "b.gz", bytes.substr(12, 1001))) +
-                              read_raw(gzip_file(dir, "c.gz", bytes.substr(1013)));
+  const std::string members = read_raw(dir.write_gzip("a.gz", bytes.substr(0, 12))) +
+                              read_raw(dir.write_gzip("b.gz", bytes.substr(12, 1001))) +
+                              read_raw(dir.write_gzip("c.gz", bytes.substr(1013)));
   const auto got = read_idx(dir.write("abc.gz", members));
   ASSERT_EQ(got.sizes().vec(), (std::vector<int64_t>{27, 37}));
   EXPECT_TRUE(torch::equal(got.reshape(-1), torch::tensor(values)));
@@ -246,7 +233,7 @@ TEST(ReadIdx, ALargeGzipFileKeepsAnInflatedCopyCheckedByItsCrc) {
   uint64_t state = 88172645463325252ull;
   for (auto& v : values) state ^= state << 13, state ^= state >> 7, state ^= state << 17, v = state >> 56;
   const auto expected = torch::from_blob(values.data(), {9, 1024, 1024}, torch::kUInt8).clone();
-  const auto source = gzip_file(dir, "big.idx.gz", idx_bytes<uint8_t>(0x08, {9, 1024, 1024}, values));
+  const auto source = dir.write_gzip("big.idx.gz", idx_bytes<uint8_t>(0x08, {9, 1024, 1024}, values));
 
   EXPECT_TRUE(torch::equal(read_idx(source), expected));  // inflated, and the copy written
   const auto copies = files_in(cache);
@@ -280,7 +267,7 @@ TEST(ReadIdx, NoInflatedCopyWhenTheCacheIsOffOrTheFileSmall) {
   TempDir dir;
   {
     ScopedEnv env("ELBO_DATA_CACHE", dir.path("small"));
-    read_idx(gzip_file(dir, "small.gz", idx_bytes<uint8_t>(0x08, {4, 4}, std::vector<uint8_t>(16, 3))));
+    read_idx(dir.write_gzip("small.gz", idx_bytes<uint8_t>(0x08, {4, 4}, std::vector<uint8_t>(16, 3))));
     EXPECT_TRUE(files_in(dir.path("small")).empty());
   }
   // Off: nothing in the default places either.
@@ -288,7 +275,7 @@ TEST(ReadIdx, NoInflatedCopyWhenTheCacheIsOffOrTheFileSmall) {
   std::vector<uint8_t> values(9 << 20);
   uint64_t state = 1;
   for (auto& v : values) state = state * 6364136223846793005ull + 1442695040888963407ull, v = state >> 56;
-  const auto got = read_idx(gzip_file(dir, "big.gz", idx_bytes<uint8_t>(0x08, {9 << 20}, values)));
+  const auto got = read_idx(dir.write_gzip("big.gz", idx_bytes<uint8_t>(0x08, {9 << 20}, values)));
   EXPECT_EQ(got.size(0), 9 << 20);
   EXPECT_FALSE(std::filesystem::exists(dir.path("xdg")));
   EXPECT_FALSE(std::filesystem::exists(dir.path("home")));

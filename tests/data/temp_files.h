@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 #include <unistd.h>
+#include <zlib.h>
 
 namespace elbo::test {
 
@@ -36,10 +37,25 @@ class TempDir {
     EXPECT_TRUE(out.good()) << "cannot write " << file;
     return file;
   }
+  /// Writes `content` gzip-compressed to `name` inside the directory and returns its path.
+  std::string write_gzip(const std::string& name, const std::string& content) const {
+    const auto file = path(name);
+    gzFile f = gzopen(file.c_str(), "wb");
+    EXPECT_NE(f, nullptr);
+    EXPECT_EQ(gzwrite(f, content.data(), static_cast<unsigned>(content.size())), static_cast<int>(content.size()));
+    EXPECT_EQ(gzclose(f), Z_OK);
+    return file;
+  }
   std::string path(const std::string& name) const { return (path_ / name).string(); }
 
  private:
   std::filesystem::path path_;
 };
+
+/// The bytes of a file.
+inline std::string read_raw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 }  // namespace elbo::test

@@ -274,5 +274,17 @@ TEST(RenderBarSvg, ManyBarsThinTheLabelsAndEmptySaysNoData) {
   expect_nice(tick_values(render_bar_svg("", {0, 0, 0}, "", ""), "ytick"));
 }
 
+TEST(HistogramSeries, StepOutlineOfDensities) {
+  // Bins [0, .25) [.25, .5) [.5, .75) [.75, 1] hold 1, 0, 2, 1 of the 5 finite values (1 falls in the last bin,
+  // 1.5 in none, NaN is left out): densities count / (5 * 0.25) = 0.8, 0, 1.6, 0.8, integrating to 4/5.
+  const Series s = histogram_series("h", {0.1, 0.6, 0.7, 1.0, 1.5, std::nan("")}, 0, 1, 4);
+  EXPECT_EQ(s.label, "h");
+  EXPECT_EQ(s.x, (std::vector<double>{0, 0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1, 1}));
+  const std::vector<double> y = {0, 0.8, 0.8, 0, 0, 1.6, 1.6, 0.8, 0.8, 0};
+  ASSERT_EQ(s.y.size(), y.size());
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(s.y[i], y[i], 1e-12) << i;
+  expect_throw_containing<std::invalid_argument>([] { histogram_series("", {}, 1, 1, 4); }, {"histogram_series", "finite lo < hi"});
+}
+
 }  // namespace
 }  // namespace elbo::report

@@ -48,6 +48,8 @@ struct Dataset {
   int64_t rows_dropped = 0;  ///< rows removed because every entry was missing (drop_empty_rows)
   ImageShape image;    ///< set when examples are images
   std::string name;    ///< where it came from (file name), for messages and reports
+  /// Sequence data (fasta.h): x = k stands for alphabet[k] ("ACGT"), masked where ambiguous; "" otherwise.
+  std::string alphabet;
   bool dynamic_binarize = false;  ///< draw Bernoulli(x) in every batch()
   /// Known generative factors (synthetic data, e.g. dsprites): [N, F] int64 with
   /// factors[:, k] in [0, factor_sizes[k]); undefined when the data have none.

@@ -15,9 +15,12 @@ struct Splits {
 
 /// Loads the data a run config describes (data.* keys): IDX images (scaled to
 /// [0, 1], optionally binarized), a CSV table (optionally standardized with
-/// training statistics) or the built-in dsprites images with their factors
-/// (data/dsprites.h; data.dsprites_*), a test split (from its own file, held out,
-/// or for dsprites its own factor combinations), and a
+/// training statistics), the built-in dsprites images with their factors
+/// (data/dsprites.h; data.dsprites_*), a series' windows (data/series.h) or windows of the
+/// sequences of a FASTA file (data/fasta.h: data.window, data.stride, data.ambiguous; the
+/// training windows followed by their reverse complements with data.reverse_complement), a test
+/// split (from its own file, held out (FASTA: whole records), or for dsprites its own factor
+/// combinations), and a
 /// validation split held out of the training examples, and the data.missing masks of each split
 /// (data/missing.h; rows with nothing observed dropped). Deterministic in train.seed and data.missing_seed.
 /// With `read_test_file` false, a test split in its own IDX file (data.test) is
@@ -26,8 +29,8 @@ struct Splits {
 Splits load_data(const Config& config, bool read_test_file = true);
 
 /// The examples of one more file in the run's data format (data.format and the CSV keys; IDX
-/// images without labels), read as load_data reads a split but with nothing hidden, dropped or
-/// standardized (elbo impute --data).
+/// images without labels; FASTA windows side by side), read as load_data reads a split but with
+/// nothing hidden, dropped or standardized (elbo impute --data).
 Dataset read_examples(const Config& config, const std::string& path);
 
 /// A data file name from the config resolved against data.dir (absolute names and "" as they are).

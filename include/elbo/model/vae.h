@@ -4,6 +4,7 @@
 #include "elbo/dist/normal.h"
 #include "elbo/model/model.h"
 #include "elbo/nn/activation.h"
+#include "elbo/nn/autoregressive_sequence.h"
 #include "elbo/nn/likelihood.h"
 
 #include <torch/nn/modules/container/any.h>
@@ -15,11 +16,17 @@ struct VaeOptions {
   int64_t features = 784;            ///< observed features D (categorical: positions)
   ImageShape image{1, 28, 28};       ///< needed by conv encoders/decoders
   int64_t latent_dim = 20;
-  std::string encoder = "mlp";       ///< mlp | conv
-  std::string decoder = "mlp";       ///< mlp | conv
+  std::string encoder = "mlp";       ///< mlp | conv (images) | conv1d (sequences: nn/sequence_conv.h)
+  std::string decoder = "mlp";       ///< mlp | conv (images) | conv1d (sequences)
   std::vector<int64_t> hidden{400};  ///< MLP widths (decoder mirrors)
   std::vector<int64_t> encoder_hidden;  ///< MLP encoder widths when they differ (empty = hidden)
   std::vector<int64_t> channels{32, 64};
+  int64_t kernel = 9;                ///< conv1d: kernel width (odd)
+  /// categorical: > 0 = an autoregressive decoder reading this many preceding symbols
+  /// (nn/autoregressive_sequence.h; the decoder emits channels[0] features per position),
+  /// 0 = positions independent given z
+  int64_t context = 0;
+  int64_t context_hidden = 64;       ///< the autoregressive head's width
   nn::Activation activation = nn::Activation::relu;
   std::string likelihood = "bernoulli";
   std::string likelihood_scale = "per_feature";
@@ -41,6 +48,8 @@ struct VaeOptions {
 /// Conditional (options.classes > 0; Sohn, Lee & Yan 2015): q(z | x, y) and
 /// p(x | z, y) with p(z) = N(0, s^2 I): the encoder reads [x, onehot(y)], the
 /// decoder [z, onehot(y)]; every batch needs labels Batch.y in 0..classes-1.
+/// With a categorical likelihood (sequences of class indices x [B, L]) the encoder reads the
+/// one-hot symbols (an unobserved position: all zeros).
 class VaeImpl : public Model {
  public:
   explicit VaeImpl(const VaeOptions& options);
@@ -66,8 +75,15 @@ class VaeImpl : public Model {
  private:
   /// [v, onehot(y)] for a conditional model (y checked, broadcast to v's leading shape); v otherwise.
   Tensor with_label(const Tensor& v, const Tensor& y) const;
+  /// Refuses a batch without labels (a conditional model).
+  void require_labels(const Tensor& y) const;
+
+  /// The encoder's input: encoder_input(batch), or one-hot symbols [B, C * L] (channel-major,
+  /// unobserved positions all zeros) for a categorical likelihood.
+  Tensor encoder_features(const Batch& batch) const;
 
   VaeOptions options_;
+  nn::AutoregressiveSequence autoregressive_{nullptr};  // options.context > 0
   torch::nn::AnyModule encoder_;
   torch::nn::AnyModule decoder_;
   nn::Likelihood likelihood_{nullptr};

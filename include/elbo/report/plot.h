@@ -30,6 +30,11 @@ std::string render_svg(const LinePlot& plot, int width = 480, int height = 300);
 /// Several plots side by side in one SVG (e.g. loss, reconstruction, KL).
 std::string render_svg_row(const std::vector<LinePlot>& plots, int width_each = 420, int height = 300);
 
+/// A histogram of `values` over `bins` equal bins of [lo, hi] as the outline of its bars: a step line of
+/// densities (fraction of the finite values per unit of x, so histograms of different sizes overlay in one
+/// LinePlot). Values outside [lo, hi] are counted in no bin; non-finite ones are left out.
+Series histogram_series(const std::string& label, const std::vector<double>& values, double lo, double hi, int bins);
+
 /// Tick values covering [lo, hi]: multiples of a step of 1, 2 or 5 times a
 /// power of ten, about `target` intervals, the first <= lo and the last >= hi.
 std::vector<double> nice_ticks(double lo, double hi, int target = 5);

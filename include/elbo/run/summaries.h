@@ -12,6 +12,9 @@
 
 namespace elbo::run {
 
+/// Sequence data: -ELBO and -IWAE per known base in bits (upper bounds on the entropy rate).
+std::string bits_per_base_table(double elbo, double iwae, double se, int64_t k);
+
 /// The evidence summary: ELBO, IWAE log p(x), gap, Pinsker bound, active units, KL per layer and dimension.
 std::string summary_table(const diag::Summary& summary);
 /// A warning naming the remedies when fewer than half of the latent units are active; "" otherwise.

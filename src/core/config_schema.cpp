@@ -8,9 +8,21 @@ const std::vector<ConfigKey>& config_schema() {
   static const std::vector<ConfigKey> schema = {
       // data
       {"data.format", S("idx"), "file format of the data set (dsprites: built-in synthetic images with known factors; "
-       "series: a CSV time series cut into windows, data.time_column ...; fasta: DNA sequences, plain or gzip, cut "
-       "into windows of data.window bases, x = base index A0 C1 G2 T3)", -1e300, 1e300,
-       {"idx", "csv", "dsprites", "series", "fasta"}},
+       "lattice: built-in lattice fields, data.lattice_*; series: a CSV time series cut into windows, "
+       "data.time_column ...; fasta: DNA sequences, plain or gzip, cut into windows of data.window bases, x = base "
+       "index A0 C1 G2 T3)", -1e300, 1e300,
+       {"idx", "csv", "dsprites", "series", "fasta", "lattice"}},
+      {"data.lattice_model", S("gff"), "lattice: the field (data/lattice.h): gff = massive Gaussian free field, exact "
+       "(use model.likelihood = \"gaussian\"); ising = 2-D Ising spins by Wolff cluster flips, as {0, 1}",
+       -1e300, 1e300, {"gff", "ising"}},
+      {"data.lattice_size", int64_t{16}, "lattice: side L of the periodic L x L lattice (at least 2)", -1e18, 1e18},
+      {"data.lattice_mass", 0.1, "lattice, gff: mass m > 0, S(k) = 1 / (m^2 + 4 sin^2(kx/2) + 4 sin^2(ky/2))",
+       -1e300, 1e300},
+      {"data.lattice_temperature", 2.269, "lattice, ising: temperature T > 0 (J = 1; T_c = 2.269185)", -1e300, 1e300},
+      {"data.lattice_train", int64_t{10000}, "lattice: training configurations (validation included)", 1, 1e9},
+      {"data.lattice_test", int64_t{2000}, "lattice: test configurations (their own random stream)", 1, 1e9},
+      {"data.lattice_seed", int64_t{0}, "lattice: seed of the configurations (the same data for every train.seed)", 0,
+       9.2e18},
       {"data.dsprites_size", int64_t{20000}, "dsprites: training examples (validation included), distinct factor "
        "combinations of the 73728", 1, 73728},
       {"data.dsprites_test", int64_t{5000}, "dsprites: test examples, combinations no training example has", 1, 73728},
@@ -123,6 +135,9 @@ const std::vector<ConfigKey>& config_schema() {
        1, 1e6},
       {"model.channels", L{32, 64}, "channels of the stride-2 conv layers (decoder mirrors)", 1, 1e5},
       {"model.kernel", int64_t{9}, "conv1d: width of the stride-2 kernels (odd)", 1, 1e4},
+      {"model.padding", S("zeros"), "conv (images): zeros, or circular for fields on a periodic lattice (the networks "
+       "then commute with shifts by multiples of 2^layers; H and W must be divisible by it)", -1e300, 1e300,
+       {"zeros", "circular"}},
       {"model.context", int64_t{0}, "categorical likelihood: an autoregressive decoder reading this many preceding "
        "symbols besides z; the decoder then emits model.channels[0] features per position (0 = positions "
        "independent given z)", 0, 1e4},

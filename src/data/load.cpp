@@ -7,6 +7,7 @@
 #include "elbo/data/fasta.h"
 #include "elbo/data/idx.h"
 #include "elbo/data/labelled.h"
+#include "elbo/data/lattice.h"
 #include "elbo/data/missing.h"
 #include "elbo/data/multimodal.h"
 #include "elbo/data/series.h"
@@ -159,7 +160,8 @@ bool modalities_have_test_files(const Config& c) {
 bool test_has_own_file(const Config& c) {
   if (series(c)) return false;
   if (multimodal(c)) return modalities_have_test_files(c);
-  return c.get_string("data.format") != "dsprites" && !c.get_string("data.test").empty();
+  return c.get_string("data.format") != "dsprites" && c.get_string("data.format") != "lattice" &&
+         !c.get_string("data.test").empty();
 }
 
 constexpr uint64_t kTestBinarizeSeed = 4;
@@ -179,6 +181,16 @@ Splits load_data(const Config& c, bool read_test_file) {
     const uint64_t data_seed = static_cast<uint64_t>(c.get_int("data.dsprites_seed"));
     all = make_dsprites(0, n, data_seed);
     s.test = make_dsprites(kDspritesCells - n_test, kDspritesCells, data_seed);
+  } else if (c.get_string("data.format") == "lattice") {
+    // Built in (data/lattice.h): training and test configurations from independent seed streams.
+    const uint64_t data_seed = static_cast<uint64_t>(c.get_int("data.lattice_seed"));
+    auto make = [&](const char* key, uint64_t stream) {
+      return make_lattice(c.get_string("data.lattice_model"), c.get_int(key), c.get_int("data.lattice_size"),
+                          c.get_double("data.lattice_mass"), c.get_double("data.lattice_temperature"),
+                          mix_seed(data_seed, RngStream::data, stream));
+    };
+    all = make("data.lattice_train", 101);
+    s.test = make("data.lattice_test", 102);
   } else if (series(c)) {  // windows of the series in model units (data/series.h)
     ELBO_CHECK(!c.get_bool("data.standardize"), "data.format = \"series\" standardizes each value column with its "
                "training rows already; remove data.standardize");
@@ -281,6 +293,7 @@ Splits load_data(const Config& c, bool read_test_file) {
 Dataset read_examples(const Config& c, const std::string& path) {
   ELBO_CHECK(!multimodal(c), "a multimodal run reads its rows from each modality's file; --data is for single-input runs");
   ELBO_CHECK(c.get_string("data.format") != "dsprites", "data.format = \"dsprites\" is built in; it has no files to read");
+  ELBO_CHECK(c.get_string("data.format") != "lattice", "data.format = \"lattice\" is built in; it has no files to read");
   ELBO_CHECK(!series(c), "a series run has no rows to predict from a file; elbo forecast RUN --horizon H continues it");
   if (fasta(c)) return fasta_windows(c, read_fasta(path), path, false);
   return c.get_string("data.format") == "csv" ? split_targets(read_table(c, path), c, false) : read_idx_images(path, "");

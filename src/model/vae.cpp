@@ -23,6 +23,7 @@ VaeOptions VaeOptions::from_config(const Config& c, int64_t features, const Imag
   o.encoder_hidden = c.get_ints("model.encoder_hidden");
   o.channels = c.get_ints("model.channels");
   o.kernel = c.get_int("model.kernel");
+  o.padding = c.get_string("model.padding");
   o.context = c.get_int("model.context");
   o.context_hidden = c.get_int("model.context_hidden");
   o.activation = nn::parse_activation(c.get_string("model.activation"));
@@ -73,11 +74,15 @@ VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
   auto sequence = [&](int64_t channels, int64_t features) {
     return nn::SequenceConvOptions(o.features, channels, features).channels(o.channels).kernel(o.kernel).activation(o.activation);
   };
+  const nn::Padding padding = nn::parse_padding(o.padding);
+  ELBO_CHECK(padding == nn::Padding::zeros || o.encoder == "conv" || o.decoder == "conv", "model.padding = \"",
+             o.padding, "\" applies to the image conv networks; set model.encoder or model.decoder = \"conv\" (got \"",
+             o.encoder, "\" and \"", o.decoder, "\")");
   if (o.encoder == "conv") {
     needs_image("encoder");
     const ImageShape input{o.image.channels * (o.encoder_mask ? 2 : 1), o.image.height, o.image.width};
     encoder_ = torch::nn::AnyModule(nn::ConvEncoder(
-        nn::ConvOptions(input, 2 * o.latent_dim).channels(o.channels).activation(o.activation)));
+        nn::ConvOptions(input, 2 * o.latent_dim).channels(o.channels).activation(o.activation).padding(padding)));
   } else if (o.encoder == "conv1d") {
     ELBO_CHECK(o.classes == 0, "model.conditional = true needs model.encoder = \"mlp\" (got \"conv1d\")");
     encoder_ = torch::nn::AnyModule(nn::SequenceEncoder(sequence(symbols, 2 * o.latent_dim)));
@@ -94,7 +99,8 @@ VaeImpl::VaeImpl(const VaeOptions& o) : options_(o) {
                                                         .channels(o.channels)
                                                         .activation(o.activation)
                                                         .params_per_pixel(emitted)
-                                                        .output_init_scale(o.decoder_init_scale)));
+                                                        .output_init_scale(o.decoder_init_scale)
+                                                        .padding(padding)));
   } else if (o.decoder == "conv1d") {
     decoder_ = torch::nn::AnyModule(
         nn::SequenceDecoder(sequence(emitted, o.latent_dim + o.classes).output_init_scale(o.decoder_init_scale)));
@@ -141,7 +147,7 @@ dist::DistributionPtr VaeImpl::likelihood(const Tensor& z, const Tensor& y) {
 
 Tensor VaeImpl::encoder_features(const Batch& batch) const {
   if (options_.likelihood != "categorical") return encoder_input(batch, options_.encoder_mask);
-  const Tensor& x = batch.x;
+  const Tensor x = encoder_input(batch);  // unobserved entries 0, whatever they hold
   ELBO_CHECK(x.numel() == 0 || (x.min().item<double>() >= 0 && x.max().item<double>() < options_.categories),
              "elbo::model::Vae: categorical data must hold class indices 0..", options_.categories - 1);
   Tensor onehot = torch::one_hot(x.to(torch::kLong), options_.categories).to(x.options());  // [B, L, C]

@@ -2,6 +2,10 @@
 
 #include "elbo/core/check.h"
 
+#include <torch/nn/functional/conv.h>
+
+#include <algorithm>
+
 namespace elbo::nn {
 namespace {
 
@@ -11,6 +15,9 @@ void check_image(const ConvOptions& o, const char* who) {
   ELBO_CHECK(!o.channels().empty(), who, ": needs at least one conv layer");
   int64_t h = o.image().height, w = o.image().width;
   for (size_t i = 0; i < o.channels().size(); ++i) {
+    ELBO_CHECK(o.padding() != Padding::circular || (h % 2 == 0 && w % 2 == 0), who, ": circular padding needs H and W "
+               "divisible by 2^layers = ", int64_t{1} << o.channels().size(), " (image ", o.image().str(), ", ",
+               o.channels().size(), " stride-2 layers), so that every layer tiles the torus");
     h /= 2;
     w /= 2;
     ELBO_CHECK(h >= 1 && w >= 1, who, ": image ", o.image().str(), " is too small for ", o.channels().size(),
@@ -27,13 +34,43 @@ std::vector<int64_t> leading(const torch::Tensor& x) {
 
 }  // namespace
 
+Padding parse_padding(const std::string& name) {
+  if (name == "zeros") return Padding::zeros;
+  ELBO_CHECK(name == "circular", "padding '", name, "' is not one of: zeros, circular");
+  return Padding::circular;
+}
+
+torch::Tensor circular_conv_transpose2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                                        int64_t stride, int64_t padding) {
+  ELBO_CHECK(x.dim() == 4 && weight.dim() == 4 && weight.size(0) == x.size(1) && weight.size(2) == weight.size(3),
+             "elbo::nn::circular_conv_transpose2d: expected x [N, Cin, H, W] and weight [Cin, Cout, k, k], got x ",
+             x.sizes(), " and weight ", weight.sizes());
+  ELBO_CHECK(stride >= 1 && padding >= 0, "elbo::nn::circular_conv_transpose2d: needs stride >= 1 and padding >= 0 "
+             "(got ", stride, ", ", padding, ")");
+  const int64_t k = weight.size(2), h = x.size(2), w = x.size(3);
+  auto ceil_div = [](int64_t a, int64_t b) { return a <= 0 ? int64_t{0} : (a + b - 1) / b; };
+  const int64_t q = std::max(ceil_div(k - 1 - padding, stride), ceil_div(padding, stride));
+  // Circular padding by q may wrap more than once around a small input: tile, then cut.
+  const int64_t reps_h = 1 + 2 * ceil_div(q, h), reps_w = 1 + 2 * ceil_div(q, w);
+  const torch::Tensor tiled = x.repeat({1, 1, reps_h, reps_w});
+  const torch::Tensor padded =
+      tiled.narrow(2, (reps_h / 2) * h - q, h + 2 * q).narrow(3, (reps_w / 2) * w - q, w + 2 * q);
+  namespace F = torch::nn::functional;
+  const torch::Tensor full = F::conv_transpose2d(padded, weight, F::ConvTranspose2dFuncOptions().bias(bias).stride(stride));
+  const int64_t start = padding + stride * q;
+  return full.narrow(2, start, stride * h).narrow(3, start, stride * w);
+}
+
 ConvEncoderImpl::ConvEncoderImpl(const ConvOptions& options) : options_(options) {
   check_image(options, "elbo::nn::ConvEncoder");
   int64_t in = options.image().channels, h = options.image().height, w = options.image().width;
+  const torch::nn::Conv2dOptions::padding_mode_t mode =
+      options.padding() == Padding::circular ? torch::nn::Conv2dOptions::padding_mode_t(torch::kCircular)
+                                             : torch::nn::Conv2dOptions::padding_mode_t(torch::kZeros);
   for (size_t i = 0; i < options.channels().size(); ++i) {
     const int64_t out = options.channels()[i];
     convs_.push_back(register_module(
-        "conv" + std::to_string(i), torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(2).padding(1))));
+        "conv" + std::to_string(i), torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(2).padding(1).padding_mode(mode))));
     in = out;
     h /= 2;
     w /= 2;
@@ -46,11 +83,16 @@ torch::Tensor ConvEncoderImpl::forward(const torch::Tensor& x) {
   ELBO_CHECK(x.dim() >= 2 && x.size(-1) == img.features(), "elbo::nn::ConvEncoder: expected input [..., ",
              img.features(), "] (", img.str(), " images), got ", x.sizes());
   auto lead = leading(x);
-  torch::Tensor h = x.reshape({-1, img.channels, img.height, img.width});
-  for (auto& conv : convs_) h = activate(conv->forward(h), options_.activation());
+  torch::Tensor h = feature_maps(x.reshape({-1, img.channels, img.height, img.width}));
   h = activate(h.flatten(1), options_.activation());
   lead.push_back(options_.features());
   return head_->forward(h).view(lead);
+}
+
+torch::Tensor ConvEncoderImpl::feature_maps(const torch::Tensor& images) {
+  torch::Tensor h = images;
+  for (auto& conv : convs_) h = activate(conv->forward(h), options_.activation());
+  return h;
 }
 
 ConvDecoderImpl::ConvDecoderImpl(const ConvOptions& options) : options_(options) {
@@ -86,13 +128,20 @@ torch::Tensor ConvDecoderImpl::forward(const torch::Tensor& z) {
              options_.features(), "], got ", z.sizes());
   auto lead = leading(z);
   torch::Tensor h = activate(stem_->forward(z.reshape({-1, options_.features()})), options_.activation());
-  h = h.view({-1, options_.channels().back(), heights_.back(), widths_.back()});
-  for (size_t i = 0; i < deconvs_.size(); ++i) {
-    h = deconvs_[i]->forward(h);
-    if (i + 1 < deconvs_.size()) h = activate(h, options_.activation());
-  }
+  h = upsample(h.view({-1, options_.channels().back(), heights_.back(), widths_.back()}));
   lead.push_back(options_.params_per_pixel() * options_.image().features());
   return h.reshape(lead);
+}
+
+torch::Tensor ConvDecoderImpl::upsample(const torch::Tensor& maps) {
+  torch::Tensor h = maps;
+  for (size_t i = 0; i < deconvs_.size(); ++i) {
+    h = options_.padding() == Padding::circular
+            ? circular_conv_transpose2d(h, deconvs_[i]->weight, deconvs_[i]->bias, 2, 1)
+            : deconvs_[i]->forward(h);
+    if (i + 1 < deconvs_.size()) h = activate(h, options_.activation());
+  }
+  return h;
 }
 
 }  // namespace elbo::nn

@@ -101,6 +101,12 @@ refuse "dsprites more examples than factor combinations" 2 \
   "$ELBO" train --set data.format=dsprites --set data.dsprites_size=70000 --out "$W/r"
 refuse "dsprites size 0" 2 "key 'data.dsprites_size' = 0 is out of range [1, 73728]" \
   "$ELBO" train --set data.format=dsprites --set data.dsprites_size=0 --out "$W/r"
+refuse "lattice negative mass" 2 "data.lattice_mass must be positive and finite (got -1" \
+  "$ELBO" train --set data.format=lattice --set data.lattice_model=gff --set data.lattice_mass=-1 --out "$W/r"
+refuse "lattice negative temperature" 2 "data.lattice_temperature must be positive and finite (got -2" \
+  "$ELBO" train --set data.format=lattice --set data.lattice_model=ising --set data.lattice_temperature=-2 --out "$W/r"
+refuse "lattice size 1" 2 "data.lattice_size must be at least 2 (got 1)" \
+  "$ELBO" train --set data.format=lattice --set data.lattice_size=1 --out "$W/r"
 refuse "--set wrong type" 2 "key 'model.hidden' must be a list of integers" \
   "$ELBO" train --set 'model.hidden=[1.5]' --out "$W/r"
 

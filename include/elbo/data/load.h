@@ -19,8 +19,8 @@ struct Splits {
 /// (data/dsprites.h; data.dsprites_*), a series' windows (data/series.h) or windows of the
 /// sequences of a FASTA file (data/fasta.h: data.window, data.stride, data.ambiguous; the
 /// training windows followed by their reverse complements with data.reverse_complement), a test
-/// split (from its own file, held out (FASTA: whole records), or for dsprites its own factor
-/// combinations), and a
+/// split (from its own file, held out (FASTA: whole records), for dsprites its own factor
+/// combinations, for the built-in lattice fields (data/lattice.h) its own draws), and a
 /// validation split held out of the training examples, and the data.missing masks of each split
 /// (data/missing.h; rows with nothing observed dropped). Deterministic in train.seed and data.missing_seed.
 /// With `read_test_file` false, a test split in its own IDX file (data.test) is

@@ -22,6 +22,7 @@ struct VaeOptions {
   std::vector<int64_t> encoder_hidden;  ///< MLP encoder widths when they differ (empty = hidden)
   std::vector<int64_t> channels{32, 64};
   int64_t kernel = 9;                ///< conv1d: kernel width (odd)
+  std::string padding = "zeros";     ///< conv (images): zeros | circular (periodic lattices; nn::Padding)
   /// categorical: > 0 = an autoregressive decoder reading this many preceding symbols
   /// (nn/autoregressive_sequence.h; the decoder emits channels[0] features per position),
   /// 0 = positions independent given z

@@ -82,6 +82,7 @@
 #include "elbo/report/plot.h"
 #include "elbo/run/design.h"
 #include "elbo/run/evaluation.h"
+#include "elbo/run/lattice_checks.h"
 #include "elbo/run/metrics_log.h"
 #include "elbo/run/multimodal.h"
 #include "elbo/run/pictures.h"

@@ -9,6 +9,7 @@
 #include "elbo/diag/gaps.h"
 #include "elbo/diag/imputation.h"
 #include "elbo/diag/information.h"
+#include "elbo/run/lattice_checks.h"
 #include "elbo/run/multimodal.h"
 #include "elbo/run/pictures.h"
 #include "elbo/run/report.h"
@@ -112,6 +113,12 @@ Evaluation evaluate(model::Model& model, const data::Dataset& test, const Config
           << " nats/row vs log p(" << c.modality << ") " << c.marginal << " (" << c.rows << " rows)\n";
     e.table += out.str();
     e.sections.push_back(multimodal_section(model, test, scores, dir, eo.k));
+  }
+  if (config.get_string("data.format") == "lattice" && model.latent_dim() > 0) {  // which wavelengths the code keeps
+    const LatticeChecks lattice = check_lattice(model, test, config.get_string("data.lattice_model") == "ising", seed);
+    e.json["lattice"] = lattice.json;
+    e.table += lattice.table;
+    e.sections.push_back(lattice.section);
   }
   if (test.factors.defined() && test.size() >= 2) {  // data with known factors (dsprites): disentanglement
     diag::MigOptions mo;

@@ -277,6 +277,17 @@ jq_true "design json" "$WORK/design/design.json" \
   '.summary.designs | (.property.mean | . >= 0 and . <= 1) and (.novelty.mean | . > 0 and . <= 1) and (.bits_per_base.mean > 0)'
 refuse "design an unknown property" 2 "motif:" "$ELBO" design "$DNA" --property weight --target 1
 
+# Lattice fields (built in): evaluate adds the power kept per Fourier shell, G(r) and the code's
+# canonical correlations with the lowest modes; the report draws them.
+LAT="$WORK/lattice"
+check "train ising" "$ELBO" train --set data.format=lattice --set data.lattice_model=ising --set data.lattice_size=8 \
+  --set data.lattice_train=600 --set data.lattice_test=100 --set data.validation=100 --set model.hidden=[32] \
+  --set model.latent_dim=2 --set train.epochs=1 --set eval.k=5 --out "$LAT"
+jq_true "lattice json" "$LAT/evaluation.json" '.lattice | .L == 8 and (.power_ratio | length) == (.shell_k | length)
+  and (.correlation_input | length == 5) and (.block_spin | length == 2)
+  and all(.canonical_correlations_low_modes[]; . >= 0 and . <= 1)'
+grep -q "Fourier shells" "$LAT/report.html" || { echo "FAIL lattice report section"; failures=$((failures + 1)); }
+
 refuse "bad choice" 2 "is not one of" "$ELBO" train --set model.likelihood=gauss --out "$WORK/x"
 refuse "dirac prior" 2 "support mismatch" "$ELBO" train "${TINY[@]}" --set model.prior=dirac --out "$WORK/x"
 refuse "missing run" 2 "does not exist" "$ELBO" evaluate "$WORK/nope"

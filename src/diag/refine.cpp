@@ -162,6 +162,7 @@ dist::DistributionPtr amortized_posterior(model::Model& model, const data::Datas
     data::Batch batch = data.slice(begin, std::min(data.size(), begin + batch_size));
     batch.x = batch.x.to(device);
     if (batch.mask.defined()) batch.mask = batch.mask.to(device);
+    if (batch.y.defined()) batch.y = batch.y.to(device);  // a conditional model's encoder reads the label
     qs.push_back(model.posterior(batch));
   }
   return dist::cat_rows(qs, torch::TensorOptions().device(torch::kCPU));

@@ -4,6 +4,7 @@
 #include "elbo/core/rng.h"
 #include "elbo/data/load.h"
 #include "elbo/diag/evidence.h"
+#include "elbo/diag/refine.h"
 #include "elbo/diag/sequence_property.h"
 
 #include <chrono>
@@ -26,23 +27,9 @@ c10::Device model_device(model::Model& model) {
   return params.empty() ? c10::Device(c10::kCPU) : params.front().device();
 }
 
-/// E_q[z | x] [N, D] of every example, in batches, without gradient.
+/// E_q[z | x] [N, D] of every example (float32, CPU).
 Tensor encode_means(model::Model& model, const data::Dataset& d) {
-  torch::NoGradGuard no_grad;
-  const c10::Device device = model_device(model);
-  std::vector<Tensor> parts;
-  for (int64_t begin = 0; begin < d.size(); begin += 500) {
-    data::Batch b = d.slice(begin, std::min(d.size(), begin + 500));
-    b.x = b.x.to(device);
-    if (b.mask.defined()) b.mask = b.mask.to(device);
-    if (b.y.defined()) b.y = b.y.to(device);
-    if (b.target.defined()) b.target = b.target.to(device);
-    parts.push_back(model.posterior(b)->mean().to(torch::kCPU, torch::kFloat));
-  }
-  Tensor z = torch::cat(parts);
-  ELBO_CHECK(z.dim() == 2 && z.size(1) == model.latent_dim(), kFn, ": the posterior mean must be [N, ",
-             model.latent_dim(), "] (got ", z.sizes(), ")");
-  return z;
+  return diag::amortized_posterior(model, d, 500)->mean().to(torch::kFloat);
 }
 
 /// Names of the target columns: the cells of data.target_columns when there is one per column, else target1..T.
@@ -174,13 +161,13 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   const int64_t fit_n = std::min(train.size(), r.max_fit);
   Tensor rows = torch::randperm(train.size(), torch::kLong).slice(0, 0, fit_n);
   const Tensor c = property_of(rows);
-  const Tensor finite = torch::isfinite(c);
+  const Tensor finite = torch::isfinite(c), fitted_c = c.masked_select(finite);
   rows = rows.masked_select(finite);
   const data::Dataset fit_set = train.subset(rows);
   const Tensor z_fit = encode_means(model, fit_set);
   diag::PropertyHeadOptions head_options = r.head;
   head_options.seed = r.seed;
-  out.head = diag::fit_property_head(z_fit, c.masked_select(finite), head_options);
+  out.head = diag::fit_property_head(z_fit, fitted_c, head_options);
 
   // The reference: n random training examples (their windows, encodings and property).
   seed_stream(r.seed, RngStream::evaluation, kReference);
@@ -224,7 +211,6 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
     torch::NoGradGuard no_grad;
     for (DesignGroup* g : {&out.reference, &out.start, &out.designs}) g->predicted = out.head.predict(g->codes).to(torch::kDouble);
   }
-  const Tensor fitted_c = c.masked_select(finite);
   const double low = fitted_c.min().item<double>(), high = fitted_c.max().item<double>();
   const double predicted_mean = out.designs.predicted.mean().item<double>();
   if (predicted_mean < low || predicted_mean > high) {

@@ -5,6 +5,7 @@
 #include "elbo/diag/lattice_spectra.h"
 #include "elbo/report/format.h"
 #include "elbo/report/plot.h"
+#include "elbo/run/summaries.h"
 
 
 namespace elbo::run {
@@ -12,13 +13,8 @@ namespace {
 
 using torch::Tensor;
 
-std::vector<double> values(const Tensor& t) {
-  const Tensor d = t.to(torch::kDouble).contiguous();
-  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
-}
-
 report::Series series(const std::string& label, const Tensor& x, const Tensor& y) {
-  return {label, values(x), values(y)};
+  return {label, to_doubles(x), to_doubles(y)};
 }
 
 }  // namespace
@@ -82,7 +78,7 @@ LatticeChecks check_lattice(model::Model& model, const data::Dataset& test, bool
   correlation.series = {series("input", r, g_in), series("reconstruction", r, g_rec), series("prior samples", r, g_sample)};
 
   std::string kept_text, cca_text;
-  const auto ratios = values(ratio), k = values(in.k), rho = values(cca);
+  const auto ratios = to_doubles(ratio), k = to_doubles(in.k), rho = to_doubles(cca);
   for (size_t i = 0; i < ratios.size() && i < 8; ++i)
     kept_text += "  " + report::fixed(k[i], 2) + ": " + report::fixed(ratios[i], 2);
   for (size_t i = 0; i < rho.size() && i < 6; ++i) cca_text += " " + report::fixed(rho[i], 3);

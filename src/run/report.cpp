@@ -7,6 +7,7 @@
 #include "elbo/report/plot.h"
 #include "elbo/run/pictures.h"
 #include "elbo/run/run_directory.h"
+#include "elbo/run/summaries.h"
 
 namespace elbo::run {
 
@@ -112,8 +113,8 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
                       {}, {}, {curves}});
 
   if (summary.activity.kl_per_dim.defined()) {
-    torch::Tensor d = summary.activity.kl_per_dim.contiguous();
-    std::vector<double> values(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+    const torch::Tensor& d = summary.activity.kl_per_dim;
+    const std::vector<double> values = to_doubles(d);
     sections.push_back({"Posterior collapse",
                         std::to_string(summary.activity.active_units) + " of " + std::to_string(d.numel()) +
                             " latent units are active (Var_x E_q[z_i] > 0.01, Burda et al. 2016).",

@@ -8,6 +8,7 @@
 #include "elbo/diag/markov_chain.h"
 #include "elbo/report/format.h"
 #include "elbo/report/plot.h"
+#include "elbo/run/summaries.h"
 
 #include <unistd.h>
 
@@ -37,11 +38,6 @@ MeanSd mean_sd(const Tensor& values) {
   const Tensor v = values.masked_select(torch::isfinite(values));
   if (v.numel() == 0) return {};
   return {v.mean().item<double>(), v.numel() > 1 ? v.std().item<double>() : 0.0};
-}
-
-std::vector<double> to_vector(const Tensor& t) {
-  const Tensor c = t.to(torch::kDouble).contiguous();
-  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
 }  // namespace
@@ -91,8 +87,8 @@ SequenceChecks check_sequences(const LoadedRun& run, const SequenceOptions& o) {
   const std::string evaluation = run.dir + "/evaluation.json";
   if (::access(evaluation.c_str(), R_OK) == 0) {
     const Json e = Json::parse(read_file(evaluation), nullptr, false);
-    if (!e.is_discarded() && json_number(e, "examples") == static_cast<double>(test.size()))
-      vae_bits = -json_number(e, "log_px") * static_cast<double>(test.size()) / (std::log(2.0) * known_bases(test));
+    if (!e.is_discarded() && json_number(e, "examples") == static_cast<double>(test.size()) && e.contains("bits_per_base"))
+      vae_bits = json_number(e["bits_per_base"], "iwae");
   }
 
   // n windows from the model, from the best chain, and shuffled held-out windows.
@@ -171,7 +167,7 @@ SequenceChecks check_sequences(const LoadedRun& run, const SequenceOptions& o) {
     const Tensor finite = all.masked_select(torch::isfinite(all));
     const double lo = finite.numel() ? std::floor(finite.min().item<double>() * 20) / 20 : 0.0;
     const double hi = finite.numel() ? std::max(lo + 0.05, std::ceil(finite.max().item<double>() * 20) / 20) : 1.0;
-    for (const auto& [label, gc] : gc_drawn) gc_plot.series.push_back(report::histogram_series(label, to_vector(gc), lo, hi, 30));
+    for (const auto& [label, gc] : gc_drawn) gc_plot.series.push_back(report::histogram_series(label, to_doubles(gc), lo, hi, 30));
   }
   c.json["seconds"] = {{"load_data", load_seconds}, {"markov_fit", fit_seconds}, {"markov_score", score_seconds}, {"total", seconds()}};
 

@@ -42,6 +42,11 @@ std::string summary_table(const diag::Summary& s) {
   return out;
 }
 
+std::vector<double> to_doubles(const torch::Tensor& t) {
+  const torch::Tensor d = t.to(torch::kDouble).contiguous();
+  return {d.data_ptr<double>(), d.data_ptr<double>() + d.numel()};
+}
+
 std::string bits_per_base_table(double elbo, double iwae, double se, int64_t k) {
   return row("bits per base, -ELBO", fixed(elbo, 4)) +
          row("bits per base, -IWAE K=" + std::to_string(k), fixed(iwae, 4) + " ± " + fixed(se, 4));

@@ -9,8 +9,12 @@
 #include "elbo/report/html.h"
 
 #include <string>
+#include <vector>
 
 namespace elbo::run {
+
+/// The values of a tensor as doubles, in row-major order (for plots).
+std::vector<double> to_doubles(const torch::Tensor& t);
 
 /// Sequence data: -ELBO and -IWAE per known base in bits (upper bounds on the entropy rate).
 std::string bits_per_base_table(double elbo, double iwae, double se, int64_t k);

@@ -128,13 +128,16 @@ int launch_ranks(int nproc, const std::vector<std::string>& args, double timeout
       const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       const bool interrupted = WIFEXITED(status) && WEXITSTATUS(status) == 130;  // agreed stop: the others follow
       if (interrupted && code == 0) code = 130;
-      if (!ok && !interrupted && !failed) {
-        failed = true;
-        failed_at = Clock::now();
-        code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+      // Every failure is named (a rank whose peer died may be reaped before that peer); the first sets the code.
+      if (!ok && !interrupted) {
         std::fprintf(stderr, "elbo train: rank %d (pid %d) %s%s\n", r, static_cast<int>(pid), describe(status).c_str(),
-                     alive > 0 ? "; stopping the other ranks" : "");
-        signal_all(SIGTERM);
+                     !failed && alive > 0 ? "; stopping the other ranks" : "");
+        if (!failed) {
+          failed = true;
+          failed_at = Clock::now();
+          code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+          signal_all(SIGTERM);
+        }
       }
     } else if (pid == 0) {
       if (failed && !killed && Clock::now() - failed_at > grace) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <stdexcept>
 #include <vector>
@@ -134,6 +135,9 @@ std::shared_ptr<Distributed> Distributed::connect(const DistributedOptions& opti
   ELBO_CHECK(file || (options.master_port >= 1 && options.master_port <= 65535), "master port ", options.master_port,
              " is outside 1..65535");
   ELBO_CHECK(options.timeout_s > 0, "train.dist_timeout must be > 0 (got ", options.timeout_s, ")");
+  // A peer that dies closes its sockets; writing to them must fail the collective with an error that names the
+  // step, not end this rank by SIGPIPE before the launcher learns which rank died first.
+  std::signal(SIGPIPE, SIG_IGN);
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const std::string where = file ? options.store_file : detail::concat(options.master_addr, ":", options.master_port);

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx_fuzzer csv_fuzzer fasta_fuzzer config_fuzzer)
+[ ${#targets[@]} -gt 0 ] || targets=(idx_fuzzer csv_fuzzer fasta_fuzzer config_fuzzer cif_fuzzer checkpoint_fuzzer)
 if ! command -v clang++ > /dev/null; then
   echo "fuzz: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2
   exit 1

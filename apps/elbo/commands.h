@@ -29,15 +29,16 @@ Action add_config(CLI::App& app);
 Action add_sweep(CLI::App& app);
 Action add_score(CLI::App& app);
 Action add_design(CLI::App& app);
+Action add_lattice(CLI::App& app);
 
 /// `elbo train --nproc N`: runs `elbo train ARGS` as N data-parallel ranks on this
 /// machine, child processes of this binary with --rank r --world-size N --master
 /// file:DIR/store appended (a fresh directory, removed at the end: the ranks meet through a
 /// file and Gloo binds to 127.0.0.1, so nothing of the run listens beyond loopback). Rank 0 keeps stdout; each rank gets
-/// OPENBLAS_NUM_THREADS = cores / N unless it is set. The first rank to fail
-/// (exit status != 0, or a signal) is named on stderr, the others get SIGTERM
-/// (SIGKILL after timeout_s + 10 s), and its status is returned (1 for a signal);
-/// SIGINT/SIGTERM reaching this process are passed on to the ranks.
+/// OPENBLAS_NUM_THREADS = cores / N unless it is set. Every rank that fails (exit
+/// status != 0 other than an agreed stop, or a signal) is named on stderr; the first
+/// one's status is returned (1 for a signal) and the others get SIGTERM (SIGKILL after
+/// timeout_s + 10 s). SIGINT/SIGTERM reaching this process are passed on to the ranks.
 int launch_ranks(int nproc, const std::vector<std::string>& args, double timeout_s);
 
 /// How error messages begin: "elbo", or "elbo (rank R)" in a data-parallel rank.

@@ -7,6 +7,8 @@
 #include "elbo/core/rng.h"
 #include "elbo/data/fasta.h"
 #include "elbo/data/load.h"
+#include "elbo/data/multimodal.h"
+#include "elbo/run/memory_estimate.h"
 
 #include <iomanip>
 #include <iostream>
@@ -136,11 +138,33 @@ Action add_config(CLI::App& app) {
   struct Args {
     std::string config_path;
     std::vector<std::string> sets;
+    bool estimate = false;
   };
   auto args = std::make_shared<Args>();
   app.add_option("config", args->config_path, "show this config resolved against the defaults")->check(CLI::ExistingFile);
   app.add_option("--set", args->sets, "override a key (repeatable)");
+  app.add_flag("--estimate", args->estimate,
+               "read the data and print the memory training would need (parameters, gradients, Adam, activations, "
+               "data) beside the memory available; nothing else is allocated");
   return [args]() -> int {
+    if (args->estimate) {
+      const int64_t baseline = resident_bytes();
+      Config config = args->config_path.empty() ? Config() : Config::from_file(args->config_path);
+      for (const auto& s : args->sets) config.set(s);
+      const data::Splits data = data::load_data(config, /*read_test_file=*/false);
+      Config stored = config;
+      data::record_modalities(stored, data.train.modalities);
+      const run::MemoryEstimate e =
+          run::estimate_training_memory(stored, data::Schema::of(data.train), run::data_footprint(data, baseline), baseline);
+      const AvailableMemory available = available_memory();
+      std::cout << "memory estimate of training (peak resident set):\n" << e.table() << "available: "
+                << (available.bytes < 0 ? std::string("unknown") : format_bytes(available.bytes) + " (" + available.source + ")")
+                << "\n";
+      if (available.bytes >= 0)
+        std::cout << (e.increment() <= available.bytes ? "fits: the run needs " : "does not fit: elbo train refuses it; the run needs ")
+                  << format_bytes(e.increment()) << " beyond the baseline\n";
+      return 0;
+    }
     if (args->config_path.empty() && args->sets.empty()) {
       std::cout << "Config keys (TOML sections [data] [model] [objective] [train] [eval] [report]):\n"
                 << describe_config_schema();

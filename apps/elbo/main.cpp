@@ -40,9 +40,12 @@ int main(int argc, char** argv) {
   add("score", "per-sequence ELBO and IWAE log-likelihood of a FASTA file in bits per base, and with --mutations "
       "the ELBO change of every single-base substitution", elbo::cli::add_score);
   add("design", "inverse design: move latent codes toward a property predicted from them, decode and measure them", elbo::cli::add_design);
+  add("lattice", "write the built-in lattice fields (data.lattice_*: Gaussian free field, Ising) as IDX and CSV files",
+      elbo::cli::add_lattice);
   add("sweep", "train one run per value of a config key (e.g. objective.beta) and draw the rate-distortion curve",
       elbo::cli::add_sweep);
-  add("config", "print every config key with its default and meaning", elbo::cli::add_config);
+  add("config", "print every config key with its default and meaning, a resolved config, or (--estimate) the memory "
+      "its training needs", elbo::cli::add_config);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -283,9 +283,11 @@ void Config::set(const std::string& key, const ConfigValue& value, const std::st
   if (auto i = std::get_if<int64_t>(&value)) check_range(static_cast<double>(*i));
   if (auto d = std::get_if<double>(&value)) check_range(*d);
   if (auto list = std::get_if<std::vector<int64_t>>(&value)) {
-    // A list may be empty only where its default is (e.g. "[] = same as another key").
-    ELBO_CHECK(!list->empty() || std::get<std::vector<int64_t>>(schema_key->default_value).empty(), where, "key '",
-               key, "' must not be empty");
+    // A list may be empty only where its default is (e.g. "[] = same as another key") or where no layers mean
+    // something: model.hidden = [] is a linear encoder and decoder (probabilistic PCA with a Gaussian likelihood).
+    ELBO_CHECK(!list->empty() || std::get<std::vector<int64_t>>(schema_key->default_value).empty() ||
+                   key == "model.hidden",
+               where, "key '", key, "' must not be empty");
     for (int64_t v : *list) check_range(static_cast<double>(v));
   }
   if (auto s = std::get_if<std::string>(&value); s && !schema_key->choices.empty()) {

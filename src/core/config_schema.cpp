@@ -13,14 +13,18 @@ const std::vector<ConfigKey>& config_schema() {
        "index A0 C1 G2 T3)", -1e300, 1e300,
        {"idx", "csv", "dsprites", "series", "fasta", "lattice"}},
       {"data.lattice_model", S("gff"), "lattice: the field (data/lattice.h): gff = massive Gaussian free field, exact "
-       "(use model.likelihood = \"gaussian\"); ising = 2-D Ising spins by Wolff cluster flips, as {0, 1}",
-       -1e300, 1e300, {"gff", "ising"}},
+       "(use model.likelihood = \"gaussian\"); ising = 2-D Ising spins by Wolff cluster flips, as {0, 1}; file = "
+       "configurations read from data.train / data.test (CSV rows or IDX examples of L^2 values, as elbo lattice "
+       "writes them; spins if every value is 0 or 1)",
+       -1e300, 1e300, {"gff", "ising", "file"}},
       {"data.lattice_size", int64_t{16}, "lattice: side L of the periodic L x L lattice (at least 2)", -1e18, 1e18},
       {"data.lattice_mass", 0.1, "lattice, gff: mass m > 0, S(k) = 1 / (m^2 + 4 sin^2(kx/2) + 4 sin^2(ky/2))",
        -1e300, 1e300},
       {"data.lattice_temperature", 2.269, "lattice, ising: temperature T > 0 (J = 1; T_c = 2.269185)", -1e300, 1e300},
       {"data.lattice_train", int64_t{10000}, "lattice: training configurations (validation included)", 1, 1e9},
       {"data.lattice_test", int64_t{2000}, "lattice: test configurations (their own random stream)", 1, 1e9},
+      {"data.lattice_blocks", L{}, "lattice: block-spin factors b of the coarse-grained spectra in elbo evaluate, each "
+       "dividing L ([] = those of 2, 4, 8 that do)", 1, 1e6},
       {"data.lattice_seed", int64_t{0}, "lattice: seed of the configurations (the same data for every train.seed)", 0,
        9.2e18},
       {"data.dsprites_size", int64_t{20000}, "dsprites: training examples (validation included), distinct factor "
@@ -130,7 +134,7 @@ const std::vector<ConfigKey>& config_schema() {
        {"mlp", "conv", "conv1d"}},
       {"model.decoder", S("mlp"), "decoder network (conv: images; conv1d: sequences, e.g. DNA)", -1e300, 1e300,
        {"mlp", "conv", "conv1d"}},
-      {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors)", 1, 1e6},
+      {"model.hidden", L{400}, "hidden layer widths of MLP encoder/decoder (decoder mirrors; [] = linear maps)", 1, 1e6},
       {"model.encoder_hidden", L{}, "hidden layer widths of the MLP encoder if not model.hidden ([] = model.hidden)",
        1, 1e6},
       {"model.channels", L{32, 64}, "channels of the stride-2 conv layers (decoder mirrors)", 1, 1e5},
@@ -203,6 +207,8 @@ const std::vector<ConfigKey>& config_schema() {
        "analytic KL, no free bits, no missing data) when the model fits it; false = the autograd step"},
       {"train.threads", int64_t{0}, "LibTorch intra-op threads (0 = auto: 1, OpenBLAS uses all cores for matrix products)", 0, 4096},
       {"train.device", S("cpu"), "where to train", -1e300, 1e300, {"cpu", "cuda", "auto"}},
+      {"train.memory_check", true, "refuse (exit 2) a run whose memory estimate (elbo config --estimate) exceeds the "
+       "memory available (MemAvailable, the cgroup limit or ulimit -v); false = try anyway"},
       {"train.dist_timeout", 120.0, "data-parallel training: seconds a rank waits for the others (rendezvous, each "
        "all-reduce) before failing with an error", 0.1, 1e6},
       // evaluation and report

@@ -1,5 +1,6 @@
 #include "elbo/data/idx.h"
 
+#include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
 #include "gzip_reader.h"
 #include "inflated_copy.h"
@@ -286,6 +287,37 @@ torch::Tensor read_idx(const std::string& path) {
 
   to_host_order(out.data_ptr(), out.numel(), type.bytes);
   return out;
+}
+
+void write_idx(const std::string& path, const torch::Tensor& tensor) {
+  ELBO_CHECK(tensor.defined() && tensor.dim() >= 1 && tensor.dim() <= 255, "write_idx: ", path,
+             ": expected a tensor of 1 to 255 dimensions");
+  uint8_t type = 0;
+  switch (tensor.scalar_type()) {
+    case torch::kUInt8: type = 0x08; break;
+    case torch::kFloat32: type = 0x0D; break;
+    case torch::kFloat64: type = 0x0E; break;
+    default: ELBO_CHECK(false, "write_idx: ", path, ": dtype ", tensor.scalar_type(), " (uint8, float32 or float64 only)");
+  }
+  const torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+  std::string bytes = {'\0', '\0', static_cast<char>(type), static_cast<char>(t.dim())};
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  auto big_endian = [&bytes](const unsigned char* p, size_t width) { bytes.append(reinterpret_cast<const char*>(p), width); };
+#else
+  auto big_endian = [&bytes](const unsigned char* p, size_t width) {
+    for (size_t b = width; b-- > 0;) bytes.push_back(static_cast<char>(p[b]));
+  };
+#endif
+  for (int64_t size : t.sizes()) {
+    ELBO_CHECK(size <= UINT32_MAX, "write_idx: ", path, ": size ", size, " does not fit IDX's 32 bits");
+    const auto u = static_cast<uint32_t>(size);
+    big_endian(reinterpret_cast<const unsigned char*>(&u), 4);
+  }
+  const size_t width = t.element_size();
+  const auto* data = static_cast<const unsigned char*>(t.data_ptr());
+  bytes.reserve(bytes.size() + t.numel() * width);
+  for (int64_t i = 0; i < t.numel(); ++i) big_endian(data + i * width, width);
+  write_file_atomic(path, bytes);
 }
 
 }  // namespace elbo::data

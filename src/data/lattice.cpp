@@ -1,6 +1,7 @@
 #include "elbo/data/lattice.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/rng.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/fft.h>
@@ -182,6 +183,16 @@ Dataset make_lattice(const std::string& model, int64_t n, int64_t L, double mass
   d.image = ImageShape{1, L, L};
   d.name = "lattice-" + model;
   return d;
+}
+
+Dataset lattice_split(const Config& c, bool test) {
+  ELBO_CHECK(c.get_string("data.lattice_model") != "file", "data.lattice_model = \"file\" reads its configurations "
+             "from data.train / data.test; there is nothing to generate");
+  const uint64_t stream = test ? 102 : 101;
+  return make_lattice(c.get_string("data.lattice_model"), c.get_int(test ? "data.lattice_test" : "data.lattice_train"),
+                      c.get_int("data.lattice_size"), c.get_double("data.lattice_mass"),
+                      c.get_double("data.lattice_temperature"),
+                      mix_seed(static_cast<uint64_t>(c.get_int("data.lattice_seed")), RngStream::data, stream));
 }
 
 }  // namespace elbo::data

@@ -113,6 +113,42 @@ namespace {
 bool series(const Config& c) { return c.get_string("data.format") == "series"; }
 bool fasta(const Config& c) { return c.get_string("data.format") == "fasta"; }
 
+/// data.lattice_model = "file": one L x L configuration per row of a CSV file (L^2 numbers, read as data.header
+/// and data.delimiter say) or per example of an IDX file ([N, L, L] or [N, L * L]), as `elbo lattice` writes them.
+Dataset read_lattice_file(const Config& c, const std::string& path) {
+  const int64_t L = c.get_int("data.lattice_size");
+  ELBO_CHECK(L >= 2, "data.lattice_size must be at least 2 (got ", L, ")");
+  const bool csv = path.size() >= 4 && (path.compare(path.size() - 4, 4, ".csv") == 0 ||
+                                        (path.size() >= 7 && path.compare(path.size() - 7, 7, ".csv.gz") == 0));
+  Dataset d;
+  if (csv) {
+    d = read_table(c, path, false);
+  } else {
+    torch::Tensor raw = read_idx(path);
+    ELBO_CHECK(raw.dim() >= 2 && raw.size(0) >= 1, path, ": expected configurations [N, L, L] or [N, L*L], got ",
+               raw.sizes());
+    d.x = raw.reshape({raw.size(0), -1}).to(torch::kFloat).contiguous();
+    d.name = path;
+  }
+  ELBO_CHECK(d.features() == L * L, path, ": a configuration has ", d.features(), " values, but data.lattice_size = ",
+             L, " needs L^2 = ", L * L, " (one L x L field per row)");
+  ELBO_CHECK(torch::isfinite(d.x).all().item<bool>(), path, ": non-finite values; lattice fields must be finite");
+  d.image = {1, L, L};
+  d.x = d.x.to(torch::kFloat);
+  d.feature_names.clear();
+  return d;
+}
+
+/// Holds data.test_fraction of `all` out as the test split (seeded by train.seed).
+void hold_out_test(Dataset& all, Dataset& test, const Config& c, uint64_t seed) {
+  const int64_t held = static_cast<int64_t>(c.get_double("data.test_fraction") * static_cast<double>(all.size()));
+  ELBO_CHECK(held >= 1, "data.test is \"\" but data.test_fraction = ", c.get_double("data.test_fraction"), " of ",
+             all.size(), " examples holds out no test example");
+  TrainValidation tt = split_validation(std::move(all), held, mix_seed(seed, RngStream::data, 1));
+  all = tt.train;
+  test = tt.validation;
+}
+
 /// Windows of FASTA records with data.window and data.ambiguous: training windows data.stride
 /// apart, test windows (and elbo impute --data's) side by side, none overlapping another.
 Dataset fasta_windows(const Config& c, const std::vector<FastaRecord>& records, const std::string& name, bool training) {
@@ -181,16 +217,13 @@ Splits load_data(const Config& c, bool read_test_file) {
     const uint64_t data_seed = static_cast<uint64_t>(c.get_int("data.dsprites_seed"));
     all = make_dsprites(0, n, data_seed);
     s.test = make_dsprites(kDspritesCells - n_test, kDspritesCells, data_seed);
+  } else if (c.get_string("data.format") == "lattice" && c.get_string("data.lattice_model") == "file") {
+    all = read_lattice_file(c, resolve(c, "data.train"));
+    if (c.get_string("data.test").empty()) hold_out_test(all, s.test, c, seed);
+    else s.test = read_lattice_file(c, resolve(c, "data.test"));
   } else if (c.get_string("data.format") == "lattice") {
-    // Built in (data/lattice.h): training and test configurations from independent seed streams.
-    const uint64_t data_seed = static_cast<uint64_t>(c.get_int("data.lattice_seed"));
-    auto make = [&](const char* key, uint64_t stream) {
-      return make_lattice(c.get_string("data.lattice_model"), c.get_int(key), c.get_int("data.lattice_size"),
-                          c.get_double("data.lattice_mass"), c.get_double("data.lattice_temperature"),
-                          mix_seed(data_seed, RngStream::data, stream));
-    };
-    all = make("data.lattice_train", 101);
-    s.test = make("data.lattice_test", 102);
+    all = lattice_split(c, false);  // built in (data/lattice.h)
+    s.test = lattice_split(c, true);
   } else if (series(c)) {  // windows of the series in model units (data/series.h)
     ELBO_CHECK(!c.get_bool("data.standardize"), "data.format = \"series\" standardizes each value column with its "
                "training rows already; remove data.standardize");
@@ -218,12 +251,7 @@ Splits load_data(const Config& c, bool read_test_file) {
       record_modalities(resolved, all.modalities);
       s.test = read_modalities(resolved, true);
     } else if (!test_has_own_file(c)) {
-      const int64_t held = static_cast<int64_t>(c.get_double("data.test_fraction") * static_cast<double>(all.size()));
-      ELBO_CHECK(held >= 1, "data.test is \"\" but data.test_fraction = ", c.get_double("data.test_fraction"), " of ",
-                 all.size(), " examples holds out no test example");
-      TrainValidation tt = split_validation(std::move(all), held, mix_seed(seed, RngStream::data, 1));
-      all = tt.train;
-      s.test = tt.validation;
+      hold_out_test(all, s.test, c, seed);
     } else {
       // A test IDX file may be left to read after training (load_test_data); its header is checked now.
       const bool read_now = read_test_file || c.get_string("data.format") == "csv";
@@ -234,6 +262,10 @@ Splits load_data(const Config& c, bool read_test_file) {
                  " features per example, training data '", all.name, "' has ", all.features());
     }
   }
+  if (c.get_string("data.format") == "lattice")
+    for (int64_t b : c.get_ints("data.lattice_blocks"))
+      ELBO_CHECK(all.image.height % b == 0 && all.image.height / b >= 2, "data.lattice_blocks: L = ", all.image.height,
+                 " (data.lattice_size) is not a multiple of the block-spin factor ", b, " with at least 2 blocks a side");
   all = head(all, c.get_int("data.max_train"));
   if (s.test.x.defined()) s.test = head(s.test, c.get_int("data.max_test"));
 
@@ -293,7 +325,10 @@ Splits load_data(const Config& c, bool read_test_file) {
 Dataset read_examples(const Config& c, const std::string& path) {
   ELBO_CHECK(!multimodal(c), "a multimodal run reads its rows from each modality's file; --data is for single-input runs");
   ELBO_CHECK(c.get_string("data.format") != "dsprites", "data.format = \"dsprites\" is built in; it has no files to read");
-  ELBO_CHECK(c.get_string("data.format") != "lattice", "data.format = \"lattice\" is built in; it has no files to read");
+  if (c.get_string("data.format") == "lattice" && c.get_string("data.lattice_model") == "file")
+    return read_lattice_file(c, path);
+  ELBO_CHECK(c.get_string("data.format") != "lattice", "data.lattice_model = \"", c.get_string("data.lattice_model"),
+             "\" is built in; it has no files to read (data.lattice_model = \"file\" reads them)");
   ELBO_CHECK(!series(c), "a series run has no rows to predict from a file; elbo forecast RUN --horizon H continues it");
   if (fasta(c)) return fasta_windows(c, read_fasta(path), path, false);
   return c.get_string("data.format") == "csv" ? split_targets(read_table(c, path), c, false) : read_idx_images(path, "");

@@ -53,35 +53,89 @@ Tensor mode_power(const Tensor& fields) {
   return squared_modulus(torch::fft::fft2(phi)).mean(0) / static_cast<double>(L * L);
 }
 
-ShellSpectrum power_by_shell(const Tensor& fields) {
-  const Tensor power = mode_power(lattice_fields("elbo::diag::power_by_shell", fields));
-  const int64_t L = power.size(0);
-  const int64_t shells = static_cast<int64_t>(std::lround(std::sqrt(2.0) * (L / 2))) + 1;
-  std::vector<double> sum(shells, 0.0);
-  std::vector<int64_t> count(shells, 0);
-  auto p = power.accessor<double, 2>();
+namespace {
+
+/// The shell s = round(|(a, b)|) of each mode of an L x L lattice, [L * L] int64 in torch::fft order.
+std::vector<int64_t> shell_of_modes(int64_t L) {
+  std::vector<int64_t> shell(L * L);
   for (int64_t i = 0; i < L; ++i)
     for (int64_t j = 0; j < L; ++j) {
       const double a = wave_number(i, L), b = wave_number(j, L);
-      const auto s = static_cast<int64_t>(std::lround(std::sqrt(a * a + b * b)));
-      sum[s] += p[i][j];
-      ++count[s];
+      shell[i * L + j] = static_cast<int64_t>(std::lround(std::sqrt(a * a + b * b)));
     }
+  return shell;
+}
+
+}  // namespace
+
+ShellSpectrum shell_means(const Tensor& per_mode) {
+  ELBO_CHECK(per_mode.defined() && per_mode.dim() >= 2 && per_mode.size(-1) == per_mode.size(-2) &&
+                 per_mode.size(-1) >= 1,
+             "elbo::diag::shell_means: per-mode values must be [..., L, L], got ",
+             per_mode.defined() ? per_mode.sizes() : c10::IntArrayRef{});
+  const int64_t L = per_mode.size(-1);
+  const std::vector<int64_t> of_mode = shell_of_modes(L);
+  const int64_t shells = *std::max_element(of_mode.begin(), of_mode.end()) + 1;
+  std::vector<int64_t> count(shells, 0);
+  for (int64_t s : of_mode) ++count[s];
+  // Columns of `average` are the non-empty shells: 1 / (modes in the shell) at each of its modes.
   std::vector<int64_t> shell, modes;
-  std::vector<double> k, mean;
-  const double pi = 3.14159265358979323846;
-  for (int64_t s = 0; s < shells; ++s) {
-    if (count[s] == 0) continue;
-    shell.push_back(s);
-    modes.push_back(count[s]);
-    k.push_back(2 * pi * s / L);
-    mean.push_back(sum[s] / count[s]);
-  }
+  std::vector<int64_t> column(shells, -1);
+  for (int64_t s = 0; s < shells; ++s)
+    if (count[s] > 0) {
+      column[s] = static_cast<int64_t>(shell.size());
+      shell.push_back(s);
+      modes.push_back(count[s]);
+    }
+  const auto n = static_cast<int64_t>(shell.size());
   const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
   const auto i64 = torch::TensorOptions().dtype(torch::kLong);
-  const auto n = static_cast<int64_t>(shell.size());
-  return {torch::from_blob(shell.data(), {n}, i64).clone(), torch::from_blob(k.data(), {n}, f64).clone(),
-          torch::from_blob(mean.data(), {n}, f64).clone(), torch::from_blob(modes.data(), {n}, i64).clone()};
+  Tensor average = torch::zeros({L * L, n}, f64);
+  auto a = average.accessor<double, 2>();
+  for (int64_t m = 0; m < L * L; ++m) a[m][column[of_mode[m]]] = 1.0 / static_cast<double>(count[of_mode[m]]);
+  ShellSpectrum out;
+  out.shell = torch::from_blob(shell.data(), {n}, i64).clone();
+  out.modes = torch::from_blob(modes.data(), {n}, i64).clone();
+  out.k = out.shell.to(torch::kDouble) * (2 * 3.14159265358979323846 / static_cast<double>(L));
+  out.power = per_mode.detach().to(torch::kCPU, torch::kDouble).flatten(-2).matmul(average);
+  return out;
+}
+
+ShellSpectrum power_by_shell(const Tensor& fields) {
+  return shell_means(mode_power(lattice_fields("elbo::diag::power_by_shell", fields)));
+}
+
+ShellRatio shell_power_ratio(const Tensor& reconstructions, const Tensor& inputs) {
+  const char* fn = "elbo::diag::shell_power_ratio";
+  const Tensor a = lattice_fields(fn, reconstructions), b = lattice_fields(fn, inputs);
+  ELBO_CHECK(a.sizes() == b.sizes(), fn, ": reconstructions ", a.sizes(), " and inputs ", b.sizes(),
+             " must be the same fields");
+  const int64_t n = a.size(0), L = a.size(1);
+  const double area = static_cast<double>(L * L);
+  const Tensor pa = shell_means(squared_modulus(torch::fft::fft2(a)) / area).power;  // [N, S] per field
+  const Tensor pb = shell_means(squared_modulus(torch::fft::fft2(b)) / area).power;
+  ShellRatio out;
+  const Tensor mean_b = pb.mean(0);
+  out.ratio = torch::where(mean_b > 0, pa.mean(0) / mean_b, torch::full_like(mean_b, std::numeric_limits<double>::quiet_NaN()));
+  // Delta method for a ratio of means: Var(r) ~ Var(a - r b) / (N mean(b)^2).
+  out.se = n >= 2 ? (pa - out.ratio * pb).std(0, /*unbiased=*/true) / (std::sqrt(static_cast<double>(n)) * mean_b)
+                  : torch::full_like(mean_b, std::numeric_limits<double>::quiet_NaN());
+  return out;
+}
+
+Tensor stationary_gaussian_log_density(const Tensor& fields, const Tensor& spectrum) {
+  const char* fn = "elbo::diag::stationary_gaussian_log_density";
+  const Tensor phi = lattice_fields(fn, fields);
+  const int64_t L = phi.size(1);
+  ELBO_CHECK(spectrum.defined() && spectrum.dim() == 2 && spectrum.size(0) == L && spectrum.size(1) == L, fn,
+             ": the spectrum must be [L, L] = [", L, ", ", L, "] like the fields, got ",
+             spectrum.defined() ? spectrum.sizes() : c10::IntArrayRef{});
+  const Tensor s = spectrum.detach().to(torch::kCPU, torch::kDouble);
+  ELBO_CHECK((s > 0).all().item<bool>() && torch::isfinite(s).all().item<bool>(), fn,
+             ": the spectrum must be finite and > 0 at every mode (min ", s.min().item<double>(), ")");
+  const double area = static_cast<double>(L * L), pi = 3.14159265358979323846;
+  const Tensor quadratic = (squared_modulus(torch::fft::fft2(phi)) / (area * s)).sum({1, 2});
+  return -0.5 * (area * std::log(2 * pi) + s.log().sum() + quadratic);
 }
 
 Tensor shell_ratio(const ShellSpectrum& reconstruction, const ShellSpectrum& input) {

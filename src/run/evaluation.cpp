@@ -115,7 +115,7 @@ Evaluation evaluate(model::Model& model, const data::Dataset& test, const Config
     e.sections.push_back(multimodal_section(model, test, scores, dir, eo.k));
   }
   if (config.get_string("data.format") == "lattice" && model.latent_dim() > 0) {  // which wavelengths the code keeps
-    const LatticeChecks lattice = check_lattice(model, test, config.get_string("data.lattice_model") == "ising", seed);
+    const LatticeChecks lattice = check_lattice(model, test, config, seed, &evidence);
     e.json["lattice"] = lattice.json;
     e.table += lattice.table;
     e.sections.push_back(lattice.section);

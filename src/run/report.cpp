@@ -2,12 +2,15 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/json.h"
+#include "elbo/core/process_memory.h"
 #include "elbo/data/fasta.h"
 #include "elbo/report/format.h"
 #include "elbo/report/plot.h"
 #include "elbo/run/pictures.h"
 #include "elbo/run/run_directory.h"
 #include "elbo/run/summaries.h"
+
+#include <unistd.h>
 
 namespace elbo::run {
 
@@ -111,6 +114,21 @@ void write_report(const std::string& dir, model::Model& model, const data::Datas
   write_file_atomic(dir + "/curves.svg", curves);
   sections.push_back({"Training curves", "Training averages every train.log_every steps; validation after each epoch.",
                       {}, {}, {curves}});
+
+  // memory.json (elbo train): the estimate made before allocating, beside the measured peak.
+  if (::access((dir + "/memory.json").c_str(), R_OK) == 0) {
+    const Json m = Json::parse(read_file(dir + "/memory.json"), nullptr, /*allow_exceptions=*/false);
+    if (m.is_object() && m.contains("parts") && m["parts"].is_object()) {
+      report::Section memory{"Memory", "Estimated before the model was allocated (elbo config --estimate prints it) and the "
+                                       "peak resident set size measured after training.", {}, {}, {}};
+      for (const auto& [name, bytes] : m["parts"].items())
+        memory.table.push_back({"estimate: " + name, format_bytes(json_number(m["parts"], name))});
+      memory.table.push_back({"estimate: total", format_bytes(json_number(m, "total_bytes"))});
+      memory.table.push_back({"measured peak RSS (training)", format_bytes(json_number(m, "peak_rss_bytes"))});
+      memory.table.push_back({"available when it started", format_bytes(json_number(m, "available_bytes"))});
+      sections.push_back(memory);
+    }
+  }
 
   if (summary.activity.kl_per_dim.defined()) {
     const torch::Tensor& d = summary.activity.kl_per_dim;

@@ -4,6 +4,7 @@
 #include "elbo/core/check.h"
 #include "elbo/core/device.h"
 #include "elbo/model/factory.h"
+#include "elbo/run/memory_estimate.h"
 #include "elbo/report/image_grid.h"
 
 #include <sys/stat.h>
@@ -26,8 +27,21 @@ LoadedRun load_run(const std::string& dir) {
   run.dir = dir;
   run.info = train::read_checkpoint_info(path);
   run.config = Config::from_toml(run.info.config_toml, path + " (stored config)");
+  // A run directory may come from anyone: its recorded data shape must be one a model can have,
+  // and the model it describes must fit before it is built.
+  const ImageShape& image = run.info.image;
+  ELBO_CHECK(run.info.features > 0 && run.info.features <= (int64_t{1} << 40), "checkpoint '", path,
+             "' records ", run.info.features, " features per example; expected a positive number");
+  auto side = [](int64_t v) { return v >= 0 && v <= (int64_t{1} << 20); };  // no overflow in features()
+  ELBO_CHECK(side(image.channels) && side(image.height) && side(image.width) &&
+                 (!image.is_image() || image.features() == run.info.features),
+             "checkpoint '", path, "' records image shape ", image.str(), " for ", run.info.features,
+             " features per example; they must agree");
+  if (run.config.get_bool("train.memory_check"))
+    check_memory(estimate_model_memory(run.config, data::Schema::of_features(run.info.features, image)),
+                 available_memory(), "loading '" + path + "'");
   set_threads(run.config.get_int("train.threads"));
-  run.model = model::make_model(run.config, run.info.features, run.info.image);
+  run.model = model::make_model(run.config, run.info.features, image);
   train::load_checkpoint(path, *run.model, nullptr);
   run.model->eval();
   return run;

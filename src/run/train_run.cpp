@@ -3,12 +3,14 @@
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
 #include "elbo/core/device.h"
+#include "elbo/core/process_memory.h"
 #include "elbo/core/rng.h"
 #include "elbo/data/load.h"
 #include "elbo/data/multimodal.h"
 #include "elbo/model/factory.h"
 #include "elbo/objective/factory.h"
 #include "elbo/run/evaluation.h"
+#include "elbo/run/memory_estimate.h"
 #include "elbo/run/metrics_log.h"
 #include "elbo/run/run_directory.h"
 #include "elbo/train/trainer.h"
@@ -81,6 +83,7 @@ int train_run(const Config& config, const std::string& dir, const TrainRunOption
   if (dist && device.is_cuda())  // one GPU per rank on a machine
     device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(dist->rank() % torch::cuda::device_count()));
 
+  const int64_t baseline = resident_bytes();  // LibTorch and the process before the run's own memory
   data::Splits data = data::load_data(config, /*read_test_file=*/false);  // read after training
   Config stored = config;
   data::record_modalities(stored, data.train.modalities);  // the stored config rebuilds the model without the data
@@ -95,6 +98,14 @@ int train_run(const Config& config, const std::string& dir, const TrainRunOption
   ELBO_CHECK(!o.resume || resumed.features == data.train.features(), "--resume: checkpoint '", ckpt,
              "' was trained on data with ", resumed.features, " features per example, but '", data.train.name,
              "' has ", data.train.features(), " (the data changed since the run started?)");
+  // Known before the model, its gradients and optimizer state are allocated.
+  const MemoryEstimate memory =
+      estimate_training_memory(stored, data::Schema::of(data.train), data_footprint(data, baseline), baseline);
+  const AvailableMemory available = available_memory();
+  if (stored.get_bool("train.memory_check")) check_memory(memory, available, "elbo train");
+  if (root)
+    std::fprintf(stderr, "elbo train: memory estimate %s (%s available)\n", format_bytes(memory.total()).c_str(),
+                 available.bytes < 0 ? "unknown" : format_bytes(available.bytes).c_str());
   seed_stream(static_cast<uint64_t>(stored.get_int("train.seed")), RngStream::init);
   auto model = model::make_model(stored, data::Schema::of(data.train));
   model->to(device);
@@ -138,6 +149,7 @@ int train_run(const Config& config, const std::string& dir, const TrainRunOption
     return 130;
   }
   if (!root) return 0;
+  write_memory_record(dir + "/memory.json", memory, available, peak_resident_bytes());
   data = data::Splits();  // their memory serves the evaluation below
 
   model->eval();  // as load_run leaves it: elbo evaluate gives the same numbers

@@ -3,6 +3,7 @@
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
 #include "elbo/train/adam_step.h"
+#include "elbo/train/archive_check.h"
 
 #include <torch/serialize.h>
 
@@ -87,14 +88,39 @@ void verify(torch::serialize::InputArchive& archive, const std::string& path) {
              "' is corrupt: its contents do not match the checksum stored when it was written");
 }
 
+/// The message of an exception from LibTorch (c10::Error without its backtrace).
+std::string message_of(const std::exception& e) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  return c10 ? c10->what_without_backtrace() : e.what();
+}
+
+/// Runs `read` on a checkpoint from anyone: whatever LibTorch's reader or a tensor operation
+/// throws at malformed contents (c10::Error, std::out_of_range from its unpickler, ...) becomes
+/// std::invalid_argument naming the file, as every other refusal of bad input is.
+template <class Read>
+auto guarded(const std::string& path, Read read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const c10::OutOfMemoryError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(detail::concat("checkpoint '", path, "' is malformed: ", message_of(e)));
+  }
+}
+
 /// Opens and verifies a checkpoint.
 void open(torch::serialize::InputArchive& archive, const std::string& path) {
   std::string bytes = read_file(path);
+  check_torch_archive(bytes, path);  // LibTorch's reader trusts the sizes it finds in the file
   try {
     archive.load_from(bytes.data(), bytes.size());
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {  // c10::Error, and std::out_of_range & co. from the unpickler
     throw std::invalid_argument(detail::concat("checkpoint '", path, "' is truncated or corrupt (", bytes.size(),
-                                               " bytes): ", e.what_without_backtrace()));
+                                               " bytes): ", message_of(e)));
   }
   verify(archive, path);
 }
@@ -158,6 +184,29 @@ void restore_adam(torch::serialize::InputArchive& archive, const std::string& pa
   }
 }
 
+CheckpointInfo load_verified(const std::string& path, torch::nn::Module& model, torch::optim::Adam* optimizer) {
+  torch::serialize::InputArchive archive;
+  open(archive, path);
+  CheckpointInfo info = read_info(archive, path);
+  torch::NoGradGuard no_grad;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> restored;  // (target, saved): copied once all are checked
+  auto restore = [&](const std::string& name, torch::Tensor& target) {
+    torch::Tensor saved;
+    ELBO_CHECK(archive.try_read("model/" + name, saved), "checkpoint '", path,
+               "' is from a different model: it has no parameter '", name, "'");
+    ELBO_CHECK(saved.sizes() == target.sizes(), "checkpoint '", path, "' is from a different model: parameter '", name,
+               "' has shape ", saved.sizes(), ", this model expects ", target.sizes());
+    ELBO_CHECK(saved.scalar_type() == target.scalar_type(), "checkpoint '", path, "': parameter '", name,
+               "' has type ", saved.scalar_type(), ", this model expects ", target.scalar_type());
+    restored.emplace_back(target, saved);
+  };
+  for (auto& item : model.named_parameters()) restore(item.key(), item.value());
+  for (auto& item : model.named_buffers()) restore(item.key(), item.value());
+  for (auto& [target, saved] : restored) target.copy_(saved);
+  if (optimizer) restore_adam(archive, path, model, *optimizer);
+  return info;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Adam* optimizer,
@@ -215,32 +264,15 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
 }
 
 CheckpointInfo read_checkpoint_info(const std::string& path) {
-  torch::serialize::InputArchive archive;
-  open(archive, path);
-  return read_info(archive, path);
+  return guarded(path, [&] {
+    torch::serialize::InputArchive archive;
+    open(archive, path);
+    return read_info(archive, path);
+  });
 }
 
 CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Adam* optimizer) {
-  torch::serialize::InputArchive archive;
-  open(archive, path);
-  CheckpointInfo info = read_info(archive, path);
-  torch::NoGradGuard no_grad;
-  std::vector<std::pair<torch::Tensor, torch::Tensor>> restored;  // (target, saved): copied once all are checked
-  auto restore = [&](const std::string& name, torch::Tensor& target) {
-    torch::Tensor saved;
-    ELBO_CHECK(archive.try_read("model/" + name, saved), "checkpoint '", path,
-               "' is from a different model: it has no parameter '", name, "'");
-    ELBO_CHECK(saved.sizes() == target.sizes(), "checkpoint '", path, "' is from a different model: parameter '", name,
-               "' has shape ", saved.sizes(), ", this model expects ", target.sizes());
-    ELBO_CHECK(saved.scalar_type() == target.scalar_type(), "checkpoint '", path, "': parameter '", name,
-               "' has type ", saved.scalar_type(), ", this model expects ", target.scalar_type());
-    restored.emplace_back(target, saved);
-  };
-  for (auto& item : model.named_parameters()) restore(item.key(), item.value());
-  for (auto& item : model.named_buffers()) restore(item.key(), item.value());
-  for (auto& [target, saved] : restored) target.copy_(saved);
-  if (optimizer) restore_adam(archive, path, model, *optimizer);
-  return info;
+  return guarded(path, [&] { return load_verified(path, model, optimizer); });
 }
 
 }  // namespace elbo::train

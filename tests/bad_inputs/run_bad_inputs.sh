@@ -107,6 +107,12 @@ refuse "lattice negative temperature" 2 "data.lattice_temperature must be positi
   "$ELBO" train --set data.format=lattice --set data.lattice_model=ising --set data.lattice_temperature=-2 --out "$W/r"
 refuse "lattice size 1" 2 "data.lattice_size must be at least 2 (got 1)" \
   "$ELBO" train --set data.format=lattice --set data.lattice_size=1 --out "$W/r"
+refuse "lattice block factor" 2 "L = 12 (data.lattice_size) is not a multiple of the block-spin factor 8" \
+  "$ELBO" train --set data.format=lattice --set data.lattice_size=12 --set 'data.lattice_blocks=[2,8]' --out "$W/r"
+printf 'a,b,c\n1,2,3\n4,5,6\n' > "$W/fields.csv"
+refuse "lattice file row length" 2 "fields.csv: a configuration has 3 values, but data.lattice_size = 2 needs L^2 = 4" \
+  "$ELBO" train --set data.format=lattice --set data.lattice_model=file --set data.lattice_size=2 \
+  --set "data.train=$W/fields.csv" --out "$W/r"
 refuse "--set wrong type" 2 "key 'model.hidden' must be a list of integers" \
   "$ELBO" train --set 'model.hidden=[1.5]' --out "$W/r"
 
@@ -238,6 +244,63 @@ open(path, "wb").write(raw)
 PY
 refuse "checkpoint with a flipped byte" 2 "checkpoint '$W/flipped/checkpoint.pt' is corrupt: its contents do not match the checksum" \
   "$ELBO" evaluate "$W/flipped"
+# Found by fuzz/checkpoint_fuzzer (LibTorch's reader, before any checksum is read): a renamed
+# attribute in data.pkl made its unpickler throw std::out_of_range (exit 1, "Argument passed to
+# at() was not in the map."); a LONG_BINPUT memo index of 2^30 made it grow its memo table to
+# 16 GB before failing. Both are refused as corrupt, the second before LibTorch sees the file.
+edit_pickle() {  # edit_pickle RUN_DIR KIND: rewrites bytes of archive/data.pkl in place
+  mkdir -p "$1" && cp "$RUN/checkpoint.pt" "$1/"
+  python3 - "$1/checkpoint.pt" "$2" <<'PY'
+import pickletools, sys, zipfile
+path, kind = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(path) as z:
+    info = next(i for i in z.infolist() if i.filename.endswith("/data.pkl"))
+    pickle = z.read(info.filename)
+raw = bytearray(open(path, "rb").read())
+start = info.header_offset + 30 + int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little") \
+    + int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+if kind == "renamed":
+    at = pickle.index(b"weight") + 4
+    raw[start + at] = ord("j")  # "weight" -> "weijht"
+elif kind == "storage":  # the first storage's element count set to the largest its opcode holds
+    ops = list(pickletools.genops(pickle))
+    count = next(ops[i - 2] for i, (op, arg, pos) in enumerate(ops) if op.name == "BINPERSID")
+    width = {"BININT1": 1, "BININT2": 2, "BININT": 4}[count[0].name]
+    raw[start + count[2] + 1:start + count[2] + 1 + width] = b"\x7f" * width
+else:  # the first BINPUT becomes LONG_BINPUT 2^30
+    at = next(pos for op, arg, pos in pickletools.genops(pickle) if op.name == "BINPUT")
+    raw[start + at:start + at + 5] = b"r" + (1 << 30).to_bytes(4, "little")
+open(path, "wb").write(raw)
+PY
+}
+edit_pickle "$W/renamed" renamed
+refuse "checkpoint with a renamed attribute (fuzz finding)" 2 "checkpoint '$W/renamed/checkpoint.pt' is truncated or corrupt" \
+  "$ELBO" evaluate "$W/renamed"
+edit_pickle "$W/memo" memo
+refuse "checkpoint with a huge pickle memo index (fuzz finding)" 2 \
+  "checkpoint '$W/memo/checkpoint.pt' is truncated or corrupt ($(stat -c %s "$RUN/checkpoint.pt") bytes): not a valid archive: record 'archive/data.pkl'" \
+  "$ELBO" evaluate "$W/memo"
+refuse "checkpoint with a huge pickle memo index names it" 2 "memo index 1073741824 exceeds the record" \
+  "$ELBO" evaluate "$W/memo"
+# Also found by the fuzzer: a storage whose element count (in data.pkl) exceeds its record, which
+# LibTorch's reader accepts and the checksum then reads past the end of.
+edit_pickle "$W/storage" storage
+refuse "checkpoint with a storage larger than its record (fuzz finding)" 2 "elements, its record holds" \
+  "$ELBO" evaluate "$W/storage"
+# A ZIP record claiming more bytes than the file holds (LibTorch would allocate them first).
+mkdir -p "$W/zipsize" && cp "$RUN/checkpoint.pt" "$W/zipsize/"
+python3 - "$W/zipsize/checkpoint.pt" <<'PY'
+import struct, sys
+path = sys.argv[1]
+raw = bytearray(open(path, "rb").read())
+central = raw.index(b"PK\x01\x02")
+raw[central + 20:central + 28] = struct.pack("<II", 1 << 31, 1 << 31)  # compressed and uncompressed sizes
+open(path, "wb").write(raw)
+PY
+refuse "checkpoint with a ZIP record larger than the file" 2 \
+  "checkpoint '$W/zipsize/checkpoint.pt' is truncated or corrupt" "$ELBO" evaluate "$W/zipsize"
+refuse "checkpoint with a ZIP record larger than the file names it" 2 "claims 2147483648 bytes at byte" \
+  "$ELBO" evaluate "$W/zipsize"
 
 # Numerical faults (exit 1): an injected NaN loss stops the run naming the step; with
 # train.nonfinite = "skip" the run goes on until more than train.max_skipped steps were skipped.

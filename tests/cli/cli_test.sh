@@ -287,6 +287,20 @@ jq_true "lattice json" "$LAT/evaluation.json" '.lattice | .L == 8 and (.power_ra
   and (.correlation_input | length == 5) and (.block_spin | length == 2)
   and all(.canonical_correlations_low_modes[]; . >= 0 and . <= 1)'
 grep -q "Fourier shells" "$LAT/report.html" || { echo "FAIL lattice report section"; failures=$((failures + 1)); }
+jq_true "ising magnetization" "$LAT/evaluation.json" '.lattice.spins and (.lattice.magnetization |
+  (.latent_correlation | length == 2) and .mean_abs_m > 0 and .mean_abs_m <= 1 and (.best_correlation | fabs <= 1))'
+# A linear VAE on the Gaussian free field: evaluate prints the exact references (true density, PPCA optimum).
+check "train gff linear" "$ELBO" train --set data.format=lattice --set data.lattice_size=8 --set data.lattice_train=400 \
+  --set data.lattice_test=100 --set data.validation=100 --set 'model.hidden=[]' --set model.likelihood=gaussian \
+  --set model.likelihood_scale=shared --set model.latent_dim=3 --set train.epochs=2 --set eval.k=5 --out "$LAT-gff"
+jq_true "gff references" "$LAT-gff/evaluation.json" '.lattice as $l | $l.gff | .ppca.latent_dim == 3
+  and .ppca.log_likelihood < .log_likelihood_truth and .elbo_minus_truth.mean < 0 and .elbo_minus_truth.se > 0
+  and (.ppca.power_ratio | length) == ($l.shell_k | length)'
+# elbo lattice writes the configurations; data.lattice_model = "file" reads them back (CSV and IDX).
+check "lattice files" "$ELBO" lattice "$LAT/config.toml" --set data.lattice_train=300 --out "$LAT-files"
+check "train on lattice files" "$ELBO" train "$LAT/config.toml" --set data.lattice_model=file \
+  --set "data.train=$LAT-files/train.idx" --set "data.test=$LAT-files/test.csv" --out "$LAT-from-files"
+jq_true "lattice files are spins" "$LAT-from-files/evaluation.json" '.lattice.spins and .lattice.L == 8 and .examples == 100'
 
 refuse "bad choice" 2 "is not one of" "$ELBO" train --set model.likelihood=gauss --out "$WORK/x"
 refuse "dirac prior" 2 "support mismatch" "$ELBO" train "${TINY[@]}" --set model.prior=dirac --out "$WORK/x"

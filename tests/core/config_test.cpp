@@ -66,8 +66,9 @@ TEST(Config, WrongTypeAndRangeNameTheKey) {
   EXPECT_THAT(error_of([] { Config().set("model.likelihood=gauss"); }), HasSubstr("is not one of: bernoulli"));
 }
 
-TEST(Config, ListsMayBeEmptyOnlyWhereTheDefaultIs) {
-  EXPECT_THAT(error_of([] { Config().set("model.hidden=[]"); }), HasSubstr("'model.hidden' must not be empty"));
+TEST(Config, ListsMayBeEmptyOnlyWhereTheDefaultIsOrNoLayersMeanLinear) {
+  EXPECT_THAT(error_of([] { Config().set("model.channels=[]"); }), HasSubstr("'model.channels' must not be empty"));
+  EXPECT_TRUE(Config::from_toml("[model]\nhidden = []\n").get_ints("model.hidden").empty());  // linear maps
   Config c;
   c.set("model.encoder_hidden=[1024, 512]");
   EXPECT_EQ(c.get_ints("model.encoder_hidden"), std::vector<int64_t>({1024, 512}));

@@ -75,6 +75,28 @@ TEST(ReadIdx, RoundTripsEveryTypePlainAndGzip) {
   expect_round_trip<double>(0x0E, torch::kFloat64, {-1e300, 0.1, 2.0, 1e-300}, {2, 1, 2, 1});
 }
 
+TEST(WriteIdx, WritesTheBytesReadIdxReads) {
+  TempDir dir;
+  // Byte for byte what the hand-built file holds, and back bit for bit.
+  const std::vector<float> values = {-1.5f, 0.f, 3.14159f, 1e-30f, 6.5e30f, -0.25f};
+  const auto t = torch::from_blob(const_cast<float*>(values.data()), {1, 2, 3}, torch::kFloat32).clone();
+  const std::string path = dir.path("w.idx");
+  elbo::data::write_idx(path, t);
+  EXPECT_EQ(read_raw(path), idx_bytes<float>(0x0D, {1, 2, 3}, values));
+  for (const auto& x : {t, torch::randn({4, 5}, torch::kFloat64), torch::randint(0, 256, {3, 2, 2}).to(torch::kUInt8)}) {
+    elbo::data::write_idx(path, x);
+    const auto back = read_idx(path);
+    EXPECT_EQ(back.scalar_type(), x.scalar_type());
+    EXPECT_TRUE(torch::equal(back, x));
+  }
+  try {
+    elbo::data::write_idx(path, torch::zeros({2}, torch::kInt64));
+    ADD_FAILURE() << "an int64 tensor was written";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("uint8, float32 or float64 only"));
+  }
+}
+
 TEST(ReadIdx, DecodesBigEndianBytes) {
   TempDir dir;
   // int16 0x0102 = 258, int16 0xFFFE = -2, then float32 0x3FC00000 = 1.5.

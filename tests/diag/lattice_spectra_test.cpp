@@ -166,15 +166,23 @@ Tensor free_field_spectrum(int64_t L, double m2) {
   return 1.0 / (m2 + s.view({L, 1}) + s.view({1, L}));
 }
 
-TEST(PpcaOptimum, MatchesTheEigendecompositionAndTheFittedModel) {
-  const int64_t L = 4, D = L * L, d = 5;  // the zero mode and the four |k| = 2 pi / L modes: no tie at the cut
-  const Tensor spectrum = free_field_spectrum(L, 0.5);
-  // The explicit covariance C[x, y] = c(x - y), c = ifft2(S), and its numerical eigenvalues.
+/// The explicit [L^2, L^2] covariance of a stationary periodic field with spectrum S [L, L]:
+/// C[x, y] = c(x - y), c = ifft2(S).
+Tensor dense_covariance(const Tensor& spectrum) {
+  const int64_t L = spectrum.size(0), D = L * L;
   const Tensor c = torch::real(torch::fft::ifft2(spectrum.to(torch::kComplexDouble)));
   Tensor cov = torch::empty({D, D}, f64);
   for (int64_t x = 0; x < D; ++x)
     for (int64_t y = 0; y < D; ++y)
       cov[x][y] = c[((x / L - y / L) % L + L) % L][((x % L - y % L) % L + L) % L];
+  return cov;
+}
+
+TEST(PpcaOptimum, MatchesTheEigendecompositionAndTheFittedModel) {
+  const int64_t L = 4, D = L * L, d = 5;  // the zero mode and the four |k| = 2 pi / L modes: no tie at the cut
+  const Tensor spectrum = free_field_spectrum(L, 0.5);
+  // The explicit covariance and its numerical eigenvalues.
+  const Tensor cov = dense_covariance(spectrum);
   Tensor lambda, u;
   std::tie(lambda, u) = torch::linalg::eigh(cov, "L");
   EXPECT_TRUE(torch::allclose(lambda, std::get<0>(torch::sort(spectrum.flatten())), 0, 1e-12));
@@ -214,6 +222,77 @@ TEST(PpcaOptimum, MatchesTheEigendecompositionAndTheFittedModel) {
   const int64_t n = 20000;
   const Tensor fields = torch::randn({n, D}, f64).matmul(torch::linalg::cholesky(cov).t()).view({n, L, L});
   EXPECT_TRUE(torch::allclose(mode_power(fields), spectrum, 0.05, 0)) << mode_power(fields) / spectrum;
+}
+
+TEST(LatticeSpectra, ShellMeansOfABatchAreThoseOfEachMember) {
+  torch::manual_seed(2);
+  const Tensor per_mode = torch::rand({3, 2, 6, 6}, f64);
+  const ShellSpectrum batch = shell_means(per_mode);
+  ASSERT_EQ(batch.power.sizes(), (std::vector<int64_t>{3, 2, batch.shell.size(0)}));
+  const ShellSpectrum one = shell_means(per_mode[1][0]);
+  EXPECT_TRUE(torch::equal(one.shell, batch.shell));
+  EXPECT_TRUE(torch::allclose(batch.power[1][0], one.power, 0, 1e-15));
+  // Each shell's mean by hand: modes (a, b) with round(|(a, b)|) = s.
+  const Tensor m = per_mode[1][0];
+  for (int64_t i = 0; i < one.shell.size(0); ++i) {
+    double sum = 0;
+    int64_t count = 0;
+    for (int64_t r = 0; r < 6; ++r)
+      for (int64_t c = 0; c < 6; ++c) {
+        const double a = r <= 3 ? r : r - 6, b = c <= 3 ? c : c - 6;
+        if (std::lround(std::sqrt(a * a + b * b)) != one.shell[i].item<int64_t>()) continue;
+        sum += m[r][c].item<double>();
+        ++count;
+      }
+    EXPECT_EQ(count, one.modes[i].item<int64_t>());
+    EXPECT_NEAR(one.power[i].item<double>(), sum / count, 1e-14);
+  }
+  test::expect_invalid_argument([] { shell_means(torch::rand({4, 5})); }, {"shell_means", "[..., L, L]"});
+}
+
+TEST(LatticeSpectra, ShellPowerRatioAndItsErrorAreCalibrated) {
+  const int64_t L = 8, n = 400, replicates = 60;
+  const Tensor spectrum = free_field_spectrum(L, 0.7);
+  auto field = [&](int64_t count) {  // exact stationary Gaussian fields with this spectrum
+    const Tensor w = torch::fft::fft2(torch::randn({count, L, L}, f64));
+    return torch::real(torch::fft::ifft2(w * spectrum.sqrt()));
+  };
+  // Exact: half the amplitude keeps a quarter of every shell, with no error.
+  torch::manual_seed(3);
+  const Tensor x = field(50);
+  const ShellRatio half = shell_power_ratio(0.5 * x, x);
+  EXPECT_TRUE(torch::allclose(half.ratio, torch::full_like(half.ratio, 0.25), 0, 1e-12));
+  EXPECT_LT(half.se.abs().max().item<double>(), 1e-12);
+  // Reconstructions c x + white noise of variance v keep c^2 + v / S-bar per shell (S-bar: the shell's mean
+  // spectrum). Over replicates the z-scores (r - expected) / se are standard normal.
+  const double c = 0.8, v = 0.3;
+  const Tensor expected = c * c + v / shell_means(spectrum).power;
+  std::vector<Tensor> z;
+  for (int64_t r = 0; r < replicates; ++r) {
+    const Tensor in = field(n), out = c * in + std::sqrt(v) * torch::randn({n, L, L}, f64);
+    const ShellRatio got = shell_power_ratio(out, in);
+    z.push_back((got.ratio - expected) / got.se);
+  }
+  const Tensor all = torch::stack(z);
+  // sd of 60 x shells z-scores: within 15% of 1; mean within 4 SE of 0.
+  EXPECT_NEAR(all.std().item<double>(), 1.0, 0.15);
+  EXPECT_NEAR(all.mean().item<double>(), 0.0, 4.0 / std::sqrt(static_cast<double>(all.numel())));
+  test::expect_invalid_argument([&] { shell_power_ratio(x, x.slice(0, 0, 3)); }, {"shell_power_ratio", "same fields"});
+}
+
+TEST(LatticeSpectra, StationaryGaussianLogDensityEqualsTheDenseFormula) {
+  const int64_t L = 4, D = L * L;
+  const Tensor spectrum = free_field_spectrum(L, 0.6);
+  const Tensor cov = dense_covariance(spectrum);
+  torch::manual_seed(4);
+  const Tensor phi = torch::randn({5, D}, f64) * 2;
+  const Tensor dense = -0.5 * (D * std::log(2 * kPi) + torch::logdet(cov) +
+                               (phi * torch::linalg::solve(cov, phi.t(), true).t()).sum(1));
+  EXPECT_TRUE(torch::allclose(stationary_gaussian_log_density(phi.view({5, L, L}), spectrum), dense, 0, 1e-10));
+  test::expect_invalid_argument([&] { stationary_gaussian_log_density(phi.view({5, L, L}), spectrum.slice(0, 0, 2)); },
+                                {"stationary_gaussian_log_density", "[L, L]"});
+  test::expect_invalid_argument([&] { stationary_gaussian_log_density(phi.view({5, L, L}), spectrum - 10); },
+                                {"finite and > 0"});
 }
 
 TEST(PpcaOptimum, TiesKeepTheLowerIndexAndBadInputsAreRefused) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/core/config.h"
 #include "elbo/data/dataset.h"
 
 #include <torch/types.h>
@@ -68,5 +69,10 @@ double integrated_autocorrelation_time(const std::vector<double>& series);
 /// to x [n, L*L] float32 with image = {1, L, L}. GFF: the raw field values (model.likelihood =
 /// "gaussian"); Ising: spins mapped to {0, 1} as (s + 1) / 2 (Bernoulli likelihood).
 Dataset make_lattice(const std::string& model, int64_t n, int64_t L, double mass, double temperature, uint64_t seed);
+
+/// The training (`test` false) or test configurations of a built-in lattice data set as the data.lattice_* keys
+/// describe it: data.lattice_train or data.lattice_test configurations from independent streams of
+/// data.lattice_seed, the same for every train.seed. Refuses data.lattice_model = "file" (nothing to generate).
+Dataset lattice_split(const Config& config, bool test);
 
 }  // namespace elbo::data

@@ -29,6 +29,25 @@ struct ShellSpectrum {
 };
 ShellSpectrum power_by_shell(const torch::Tensor& fields);
 
+/// The same shells for any per-mode values [..., L, L] (torch::fft order): `power` is their mean over each
+/// shell's modes, [..., S]. power_by_shell(fields) = shell_means(mode_power(fields)).
+ShellSpectrum shell_means(const torch::Tensor& per_mode);
+
+/// The fraction of each shell's power that reconstructions of the same fields keep, with its Monte Carlo error:
+/// per field n and shell s the power a_ns of the reconstruction and b_ns of the input; r_s = mean_n a_ns /
+/// mean_n b_ns (= shell_ratio of their spectra) and, by the delta method, se_s = sd_n(a_ns - r_s b_ns) /
+/// (sqrt(N) mean_n b_ns). Fields [N, L, L] both; se is NaN for N = 1.
+struct ShellRatio {
+  torch::Tensor ratio;  ///< [S]
+  torch::Tensor se;     ///< [S]
+};
+ShellRatio shell_power_ratio(const torch::Tensor& reconstructions, const torch::Tensor& inputs);
+
+/// log N(phi; 0, C) of each field [N, L, L] under the stationary periodic Gaussian whose covariance has the
+/// spectrum S [L, L] (its eigenvalue per Fourier mode, e.g. gff_spectrum), exactly, by Parseval:
+///   log N = -(1/2) (L^2 log 2 pi + sum_k log S(k) + sum_k |phi_hat(k)|^2 / (L^2 S(k))).  Returns [N].
+torch::Tensor stationary_gaussian_log_density(const torch::Tensor& fields, const torch::Tensor& spectrum);
+
 /// Per shell, P_reconstruction / P_input: the fraction of each wavelength's power a model's reconstructions
 /// keep (1 = kept, 0 = dropped). Both spectra must be of the same L; shells where the input has no power give NaN.
 torch::Tensor shell_ratio(const ShellSpectrum& reconstruction, const ShellSpectrum& input);
@@ -70,8 +89,9 @@ torch::Tensor low_fourier_wavevectors(int64_t L, int64_t count);
 ///     = -(1/2) (D log 2 pi + sum_{i<=d} log lambda_i + (D - d) log sigma^2 + D)   (per configuration),
 /// which is also the model's maximal expected log-likelihood. The decoded mean E[x | z] = W z keeps, with z
 /// from the prior (= the aggregate posterior at the optimum), power lambda_i - sigma^2 along a kept
-/// eigenvector: a fraction (lambda_i - sigma^2) / lambda_i of the field's, 0 along a discarded one. The same
-/// number is the shrinkage factor of the posterior-mean reconstruction W E[z | x] along that eigenvector.
+/// eigenvector: a fraction f_i = (lambda_i - sigma^2) / lambda_i of the field's, 0 along a discarded one. The
+/// posterior-mean reconstruction W E[z | x] = W (W^T W + sigma^2 I)^{-1} W^T x shrinks x by f_i along that
+/// eigenvector, so reconstructions keep a fraction f_i^2 of its power.
 struct PpcaOptimum {
   double noise_variance = 0;     ///< sigma^2
   torch::Tensor kept;            ///< [d] int64: indices into `eigenvalues` of the d largest, descending (ties: lower index first)

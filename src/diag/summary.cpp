@@ -1,5 +1,6 @@
 #include "elbo/diag/summary.h"
 
+#include "elbo/core/check.h"
 #include "elbo/core/json.h"
 #include <cmath>
 
@@ -14,6 +15,18 @@ double mean_se(const torch::Tensor& t) {
 }  // namespace
 
 Summary summarize(const Evidence& e, double threshold) {
+  // A non-finite bound is a failed model, not a number to average (a posterior log-scale below about -87
+  // underflows exp in float32, and the Gaussian's log-density of its own sample is then 0/0).
+  const torch::Tensor bad = ~(torch::isfinite(e.elbo) & torch::isfinite(e.log_px));
+  if (const int64_t count = bad.sum().item<int64_t>(); count > 0) {
+    const int64_t first = bad.nonzero()[0][0].item<int64_t>();
+    ELBO_CHECK_NUMERIC(false, count, " of ", bad.numel(), " examples have a non-finite ELBO or IWAE estimate (the first: "
+                       "example ", first + 1, ", ELBO ", e.elbo[first].item<double>(), "): the model diverged or a "
+                       "posterior scale underflowed",
+                       e.kl_per_dim.defined() ? detail::concat("; the largest KL of one latent dimension is ",
+                                                               e.kl_per_dim.max().item<double>(), " nats")
+                                              : std::string());
+  }
   Summary s;
   s.examples = e.log_px.numel();
   s.k = e.k;

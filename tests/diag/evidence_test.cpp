@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
 namespace elbo {
 namespace {
 
@@ -74,6 +78,25 @@ TEST(Summary, PinskerBoundAndActiveUnits) {
   EXPECT_LE(s.pinsker_tv, std::min(1.0, std::sqrt(mean_positive_gap / 2)) + 1e-12);
   EXPECT_EQ(s.activity.active_units, 2);  // both posterior means vary with x
   EXPECT_EQ(s.activity.kl_per_dim.numel(), 2);
+}
+
+TEST(Summary, RefusesNonFiniteBoundsNamingTheFirstExample) {
+  diag::Evidence e;
+  e.elbo = torch::tensor({-3.0, std::nan(""), -2.5}, torch::kDouble);
+  e.log_px = torch::tensor({-2.9, -1.0, -2.4}, torch::kDouble);
+  e.log_px_mc_se = e.reconstruction = e.kl = torch::zeros({3}, torch::kDouble);
+  e.kl_per_dim = torch::tensor({{0.5, 88.0}, {0.4, 90.0}, {0.6, 1.0}}, torch::kDouble);
+  try {
+    diag::summarize(e);
+    ADD_FAILURE() << "a NaN ELBO was summarized";
+  } catch (const std::domain_error& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find("1 of 3 examples have a non-finite ELBO or IWAE estimate (the first: example 2"),
+              std::string::npos) << what;
+    EXPECT_NE(what.find("largest KL of one latent dimension is 90"), std::string::npos) << what;
+  }
+  e.elbo[1] = -1.5;
+  EXPECT_NEAR(diag::summarize(e).elbo, (-3.0 - 1.5 - 2.5) / 3, 1e-12);
 }
 
 }  // namespace

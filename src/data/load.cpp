@@ -127,14 +127,14 @@ Dataset read_lattice_file(const Config& c, const std::string& path) {
     torch::Tensor raw = read_idx(path);
     ELBO_CHECK(raw.dim() >= 2 && raw.size(0) >= 1, path, ": expected configurations [N, L, L] or [N, L*L], got ",
                raw.sizes());
-    d.x = raw.reshape({raw.size(0), -1}).to(torch::kFloat).contiguous();
+    d.x = raw.reshape({raw.size(0), -1});
     d.name = path;
   }
   ELBO_CHECK(d.features() == L * L, path, ": a configuration has ", d.features(), " values, but data.lattice_size = ",
              L, " needs L^2 = ", L * L, " (one L x L field per row)");
   ELBO_CHECK(torch::isfinite(d.x).all().item<bool>(), path, ": non-finite values; lattice fields must be finite");
   d.image = {1, L, L};
-  d.x = d.x.to(torch::kFloat);
+  d.x = d.x.to(torch::kFloat).contiguous();
   d.feature_names.clear();
   return d;
 }

@@ -33,6 +33,11 @@ int64_t wave_number(int64_t i, int64_t L) { return 2 * i <= L ? i : i - L; }
 /// |z|^2 of a complex tensor.
 Tensor squared_modulus(const Tensor& z) { return torch::real(z).square() + torch::imag(z).square(); }
 
+/// Power of each mode of each field, |phi_hat_n(k)|^2 / L^2, [N, L, L] (fields already checked).
+Tensor field_power(const Tensor& phi) {
+  return squared_modulus(torch::fft::fft2(phi)) / static_cast<double>(phi.size(1) * phi.size(2));
+}
+
 /// S^{-1/2} of a symmetric positive semi-definite S after the ridge, directions of no variance dropped.
 Tensor inverse_sqrt(const Tensor& s, double ridge) {
   const int64_t dim = s.size(0);
@@ -48,9 +53,7 @@ Tensor inverse_sqrt(const Tensor& s, double ridge) {
 }  // namespace
 
 Tensor mode_power(const Tensor& fields) {
-  const Tensor phi = lattice_fields("elbo::diag::mode_power", fields);
-  const int64_t L = phi.size(1);
-  return squared_modulus(torch::fft::fft2(phi)).mean(0) / static_cast<double>(L * L);
+  return field_power(lattice_fields("elbo::diag::mode_power", fields)).mean(0);
 }
 
 namespace {
@@ -96,7 +99,7 @@ ShellSpectrum shell_means(const Tensor& per_mode) {
   ShellSpectrum out;
   out.shell = torch::from_blob(shell.data(), {n}, i64).clone();
   out.modes = torch::from_blob(modes.data(), {n}, i64).clone();
-  out.k = out.shell.to(torch::kDouble) * (2 * 3.14159265358979323846 / static_cast<double>(L));
+  out.k = out.shell.to(torch::kDouble) * (2 * M_PI / static_cast<double>(L));
   out.power = per_mode.detach().to(torch::kCPU, torch::kDouble).flatten(-2).matmul(average);
   return out;
 }
@@ -110,13 +113,15 @@ ShellRatio shell_power_ratio(const Tensor& reconstructions, const Tensor& inputs
   const Tensor a = lattice_fields(fn, reconstructions), b = lattice_fields(fn, inputs);
   ELBO_CHECK(a.sizes() == b.sizes(), fn, ": reconstructions ", a.sizes(), " and inputs ", b.sizes(),
              " must be the same fields");
-  const int64_t n = a.size(0), L = a.size(1);
-  const double area = static_cast<double>(L * L);
-  const Tensor pa = shell_means(squared_modulus(torch::fft::fft2(a)) / area).power;  // [N, S] per field
-  const Tensor pb = shell_means(squared_modulus(torch::fft::fft2(b)) / area).power;
+  const int64_t n = a.size(0);
   ShellRatio out;
-  const Tensor mean_b = pb.mean(0);
-  out.ratio = torch::where(mean_b > 0, pa.mean(0) / mean_b, torch::full_like(mean_b, std::numeric_limits<double>::quiet_NaN()));
+  out.reconstruction = shell_means(field_power(a));  // power [N, S]: per field
+  out.input = shell_means(field_power(b));
+  const Tensor pa = out.reconstruction.power, pb = out.input.power;
+  out.reconstruction.power = pa.mean(0);  // the spectra: means over the fields
+  out.input.power = pb.mean(0);
+  out.ratio = shell_ratio(out.reconstruction, out.input);
+  const Tensor mean_b = out.input.power;
   // Delta method for a ratio of means: Var(r) ~ Var(a - r b) / (N mean(b)^2).
   out.se = n >= 2 ? (pa - out.ratio * pb).std(0, /*unbiased=*/true) / (std::sqrt(static_cast<double>(n)) * mean_b)
                   : torch::full_like(mean_b, std::numeric_limits<double>::quiet_NaN());
@@ -133,9 +138,8 @@ Tensor stationary_gaussian_log_density(const Tensor& fields, const Tensor& spect
   const Tensor s = spectrum.detach().to(torch::kCPU, torch::kDouble);
   ELBO_CHECK((s > 0).all().item<bool>() && torch::isfinite(s).all().item<bool>(), fn,
              ": the spectrum must be finite and > 0 at every mode (min ", s.min().item<double>(), ")");
-  const double area = static_cast<double>(L * L), pi = 3.14159265358979323846;
-  const Tensor quadratic = (squared_modulus(torch::fft::fft2(phi)) / (area * s)).sum({1, 2});
-  return -0.5 * (area * std::log(2 * pi) + s.log().sum() + quadratic);
+  const Tensor quadratic = (field_power(phi) / s).sum({1, 2});
+  return -0.5 * (static_cast<double>(L * L) * std::log(2 * M_PI) + s.log().sum() + quadratic);
 }
 
 Tensor shell_ratio(const ShellSpectrum& reconstruction, const ShellSpectrum& input) {
@@ -245,8 +249,7 @@ PpcaOptimum ppca_optimum(const Tensor& eigenvalues, int64_t d) {
   out.noise_variance = discarded.mean().item<double>();
   ELBO_CHECK_NUMERIC(out.noise_variance > 0, fn, ": the ", D - d, " discarded eigenvalues are all 0, so sigma^2 = 0 "
                      "and the likelihood is unbounded; use a larger d or a covariance of full rank");
-  const double pi = 3.14159265358979323846;
-  out.log_likelihood = -0.5 * (D * std::log(2 * pi) + kept_values.log().sum().item<double>() +
+  out.log_likelihood = -0.5 * (D * std::log(2 * M_PI) + kept_values.log().sum().item<double>() +
                                (D - d) * std::log(out.noise_variance) + D);
   out.power_fraction = torch::zeros({D}, torch::kDouble);
   out.power_fraction.index_copy_(0, out.kept, (kept_values - out.noise_variance) / kept_values);

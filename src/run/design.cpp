@@ -6,6 +6,7 @@
 #include "elbo/diag/evidence.h"
 #include "elbo/diag/refine.h"
 #include "elbo/diag/sequence_property.h"
+#include "elbo/run/summaries.h"
 
 #include <chrono>
 #include <cmath>
@@ -76,14 +77,6 @@ void bits_per_base(model::Model& model, const Tensor& x, const Tensor& mask, con
   const Tensor bases = (mask.defined() ? (mask != 0).sum(1) : torch::full({x.size(0)}, x.size(1))).to(torch::kDouble);
   g.bits = -e.elbo.to(torch::kDouble) / (bases * std::log(2.0));
   g.iwae_bits = -e.log_px.to(torch::kDouble) / (bases * std::log(2.0));
-}
-
-/// Mean and sd (n - 1) of the finite values of t as {"mean": .., "sd": ..}; nulls when t is undefined.
-Json mean_sd(const Tensor& t) {
-  if (!t.defined()) return Json{{"mean", nullptr}, {"sd", nullptr}};
-  const Tensor v = t.to(torch::kDouble).masked_select(torch::isfinite(t.to(torch::kDouble)));
-  if (v.numel() == 0) return Json{{"mean", nullptr}, {"sd", nullptr}};
-  return Json{{"mean", v.mean().item<double>()}, {"sd", v.numel() > 1 ? v.std().item<double>() : 0.0}};
 }
 
 Json group_json(const DesignGroup& g, bool with_values) {

@@ -19,10 +19,10 @@ report::Series series(const std::string& label, const Tensor& x, const Tensor& y
   return {label, to_doubles(x), to_doubles(y)};
 }
 
-/// Mean and standard error of a [N] tensor.
+/// Mean and standard error of the mean of a [N] tensor.
 Json mean_and_se(const Tensor& v) {
-  const double n = static_cast<double>(v.numel());
-  return {{"mean", v.mean().item<double>()}, {"se", n >= 2 ? v.std().item<double>() / std::sqrt(n) : 0.0}};
+  const MeanSd m = mean_sd(v);
+  return {{"mean", m.mean}, {"se", m.se()}};
 }
 
 std::string plus_minus(const Json& m, int digits) {
@@ -44,8 +44,7 @@ Json free_field_references(const Tensor& input, double mass, int64_t d, const di
                            std::string& table) {
   const int64_t L = input.size(1), D = L * L, n = input.size(0);
   const Tensor spectrum = data::gff_spectrum(L, mass);
-  const double pi = 3.14159265358979323846;
-  const double truth = -0.5 * (D * std::log(2 * pi) + spectrum.log().sum().item<double>() + D);
+  const double truth = -0.5 * (D * std::log(2 * M_PI) + spectrum.log().sum().item<double>() + D);
   const Tensor truth_per_field = diag::stationary_gaussian_log_density(input, spectrum);
   Json j = {{"mass", mass}, {"log_likelihood_truth", truth}, {"test_log_likelihood_truth", mean_and_se(truth_per_field)}};
   table += "  Gaussian free field (m = " + report::fixed(mass, 3) + "): true log p(x) " + report::fixed(truth, 2) +
@@ -136,8 +135,8 @@ LatticeChecks check_lattice(model::Model& model, const data::Dataset& test, cons
   const Tensor sample = as_fields(model.likelihood(model.sample_prior(n))->sample());
   const Tensor latent = torch::cat(codes);
 
-  const diag::ShellSpectrum in = diag::power_by_shell(input), rec = diag::power_by_shell(reconstruction);
   const diag::ShellRatio kept_power = diag::shell_power_ratio(reconstruction, input);
+  const diag::ShellSpectrum &in = kept_power.input, &rec = kept_power.reconstruction;
   const Tensor g_in = diag::two_point_correlation(input), g_rec = diag::two_point_correlation(reconstruction),
                g_sample = diag::two_point_correlation(sample);
   const Tensor modes = diag::low_fourier_modes(input, std::max<int64_t>(1, model.latent_dim()));

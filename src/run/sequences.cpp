@@ -14,8 +14,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <iomanip>
-#include <sstream>
 
 namespace elbo::run {
 namespace {
@@ -23,22 +21,7 @@ namespace {
 using report::fixed;
 using torch::Tensor;
 
-std::string row(const std::string& key, const std::string& value) {
-  std::ostringstream o;
-  o << "  " << std::left << std::setw(44) << key << value << "\n";
-  return o.str();
-}
-
-struct MeanSd {
-  double mean = NAN, sd = NAN;
-};
-
-/// Mean and standard deviation (n - 1) of the finite values.
-MeanSd mean_sd(const Tensor& values) {
-  const Tensor v = values.masked_select(torch::isfinite(values));
-  if (v.numel() == 0) return {};
-  return {v.mean().item<double>(), v.numel() > 1 ? v.std().item<double>() : 0.0};
-}
+std::string row(const std::string& key, const std::string& value) { return table_row(key, value, 44); }
 
 }  // namespace
 

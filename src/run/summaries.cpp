@@ -1,5 +1,6 @@
 #include "elbo/run/summaries.h"
 
+#include "elbo/core/json.h"
 #include "elbo/report/format.h"
 #include "elbo/report/plot.h"
 
@@ -11,11 +12,7 @@ namespace {
 
 using report::fixed;
 
-std::string row(const std::string& key, const std::string& value) {
-  std::ostringstream o;
-  o << "  " << std::left << std::setw(34) << key << value << "\n";
-  return o.str();
-}
+std::string row(const std::string& key, const std::string& value) { return table_row(key, value); }
 
 }  // namespace
 
@@ -42,10 +39,29 @@ std::string summary_table(const diag::Summary& s) {
   return out;
 }
 
+std::string table_row(const std::string& key, const std::string& value, int width) {
+  std::ostringstream o;
+  o << "  " << std::left << std::setw(width) << key << value << "\n";
+  return o.str();
+}
+
 std::vector<double> to_doubles(const torch::Tensor& t) {
   const torch::Tensor d = t.to(torch::kDouble).contiguous();
   return {d.data_ptr<double>(), d.data_ptr<double>() + d.numel()};
 }
+
+MeanSd mean_sd(const torch::Tensor& values) {
+  MeanSd m;
+  if (!values.defined()) return m;
+  const torch::Tensor d = values.to(torch::kDouble), v = d.masked_select(torch::isfinite(d));
+  m.n = v.numel();
+  if (m.n == 0) return m;
+  m.mean = v.mean().item<double>();
+  m.sd = m.n > 1 ? v.std().item<double>() : 0.0;
+  return m;
+}
+
+void to_json(Json& j, const MeanSd& m) { j = Json{{"mean", m.mean}, {"sd", m.sd}}; }
 
 std::string bits_per_base_table(double elbo, double iwae, double se, int64_t k) {
   return row("bits per base, -ELBO", fixed(elbo, 4)) +

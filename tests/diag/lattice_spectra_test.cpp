@@ -261,6 +261,8 @@ TEST(LatticeSpectra, ShellPowerRatioAndItsErrorAreCalibrated) {
   torch::manual_seed(3);
   const Tensor x = field(50);
   const ShellRatio half = shell_power_ratio(0.5 * x, x);
+  EXPECT_TRUE(torch::allclose(half.input.power, power_by_shell(x).power, 1e-12, 0));
+  EXPECT_TRUE(torch::allclose(half.reconstruction.power, power_by_shell(0.5 * x).power, 1e-12, 0));
   EXPECT_TRUE(torch::allclose(half.ratio, torch::full_like(half.ratio, 0.25), 0, 1e-12));
   EXPECT_LT(half.se.abs().max().item<double>(), 1e-12);
   // Reconstructions c x + white noise of variance v keep c^2 + v / S-bar per shell (S-bar: the shell's mean

@@ -38,8 +38,10 @@ ShellSpectrum shell_means(const torch::Tensor& per_mode);
 /// mean_n b_ns (= shell_ratio of their spectra) and, by the delta method, se_s = sd_n(a_ns - r_s b_ns) /
 /// (sqrt(N) mean_n b_ns). Fields [N, L, L] both; se is NaN for N = 1.
 struct ShellRatio {
-  torch::Tensor ratio;  ///< [S]
-  torch::Tensor se;     ///< [S]
+  ShellSpectrum reconstruction;  ///< power_by_shell of the reconstructions
+  ShellSpectrum input;           ///< power_by_shell of the inputs
+  torch::Tensor ratio;           ///< [S]
+  torch::Tensor se;              ///< [S]
 };
 ShellRatio shell_power_ratio(const torch::Tensor& reconstructions, const torch::Tensor& inputs);
 

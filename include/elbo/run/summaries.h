@@ -8,13 +8,29 @@
 #include "elbo/diag/summary.h"
 #include "elbo/report/html.h"
 
+#include "elbo/core/json_fwd.h"
+
+#include <cmath>
 #include <string>
 #include <vector>
 
 namespace elbo::run {
 
+/// One line of an aligned terminal table: two spaces, the key padded to `width`, the value.
+std::string table_row(const std::string& key, const std::string& value, int width = 34);
+
 /// The values of a tensor as doubles, in row-major order (for plots).
 std::vector<double> to_doubles(const torch::Tensor& t);
+
+/// Mean, standard deviation (n - 1) and count of the finite values of a tensor: NaN mean and sd when there are
+/// none (or the tensor is undefined), sd 0 for one. As JSON {"mean": .., "sd": ..}, non-finite as null.
+struct MeanSd {
+  double mean = NAN, sd = NAN;
+  int64_t n = 0;
+  double se() const { return n > 0 ? sd / std::sqrt(static_cast<double>(n)) : NAN; }  ///< of the mean
+};
+MeanSd mean_sd(const torch::Tensor& values);
+void to_json(Json& j, const MeanSd& m);
 
 /// Sequence data: -ELBO and -IWAE per known base in bits (upper bounds on the entropy rate).
 std::string bits_per_base_table(double elbo, double iwae, double se, int64_t k);

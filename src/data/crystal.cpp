@@ -40,7 +40,7 @@ double angle_degrees(const Vec3& u, const Vec3& v) {
 }
 
 /// LLL reduction of the rows (delta = 3/4): a basis of the same lattice with short, nearly
-/// orthogonal vectors, so that the minimum-image search box holds a handful of cells.
+/// orthogonal vectors, so that the nearest-image enumeration visits a handful of nodes.
 Mat3 lll_reduce(Mat3 b) {
   constexpr double delta = 0.75;
   Mat3 bs{};
@@ -147,10 +147,22 @@ MinimumImage::MinimumImage(const Mat3& lattice) : lattice_(lattice) {
              " A^3)");
   reduced_ = lll_reduce(lattice);
   reduced_inverse_ = inverse(reduced_);
-  spacings_ = plane_spacings(reduced_);
-  shortest_row_ = std::min({norm(reduced_[0]), norm(reduced_[1]), norm(reduced_[2])});
+  Mat3 bs{};
+  for (int i = 0; i < 3; ++i) {
+    bs[i] = reduced_[i];
+    for (int j = 0; j < i; ++j) {
+      mu_[i][j] = dot(reduced_[i], bs[j]) / gram_schmidt_sq_[j];
+      bs[i] = axpy(-mu_[i][j], bs[j], bs[i]);
+    }
+    gram_schmidt_sq_[i] = dot(bs[i], bs[i]);
+  }
 }
 
+/// Closest-vector enumeration (Schnorr & Euchner 1994) in the reduced basis b_k with Gram-Schmidt
+/// b*_j: |sum_k y_k b_k|^2 = sum_j |b*_j|^2 (y_j + sum_{k>j} mu_kj y_k)^2, y_k = w_k + n_k. Each
+/// level visits integers n_j outward from its centre until the partial sum passes the best so far;
+/// the first leaf is Babai's nearest plane, so an LLL basis leaves a few nodes per level whatever
+/// the cell's aspect ratio.
 double MinimumImage::distance(const Vec3& df, bool exclude_zero) const {
   Vec3 w0{};
   for (int k = 0; k < 3; ++k) {
@@ -162,25 +174,41 @@ double MinimumImage::distance(const Vec3& df, bool exclude_zero) const {
   const Vec3 t = cartesian(reduced_inverse_, cartesian(lattice_, w0));
   Vec3 w{};
   for (int k = 0; k < 3; ++k) w[k] = skip_zero ? 0.0 : t[k] - std::round(t[k]);
-  const double r0 = skip_zero ? shortest_row_ : norm(cartesian(reduced_, w));
-  const double bound = r0 * (1 + 1e-9) + 1e-12;
-  std::array<int64_t, 3> lo{}, hi{};
-  double cells = 1;
-  for (int k = 0; k < 3; ++k) {
-    lo[k] = static_cast<int64_t>(std::ceil(-bound / spacings_[k] - w[k]));
-    hi[k] = static_cast<int64_t>(std::floor(bound / spacings_[k] - w[k]));
-    cells *= static_cast<double>(hi[k] - lo[k] + 1);
-  }
-  ELBO_CHECK_NUMERIC(cells <= 1e6, "elbo::data::MinimumImage: ", cells, " cells to search (a nearly degenerate cell)");
   double best = std::numeric_limits<double>::infinity();
-  for (int64_t i = lo[0]; i <= hi[0]; ++i)
-    for (int64_t j = lo[1]; j <= hi[1]; ++j)
-      for (int64_t k = lo[2]; k <= hi[2]; ++k) {
-        if (skip_zero && i == 0 && j == 0 && k == 0) continue;
-        const Vec3 f{w[0] + static_cast<double>(i), w[1] + static_cast<double>(j), w[2] + static_cast<double>(k)};
-        best = std::min(best, norm(cartesian(reduced_, f)));
+  Vec3 y{};
+  int64_t nodes = 0;
+  const auto search = [&](const auto& self, int level, double partial, bool outer_zero) -> void {
+    ELBO_CHECK_NUMERIC(++nodes <= 1000000, "elbo::data::MinimumImage: the nearest-image search did not finish ",
+                       "(a nearly degenerate cell)");
+    double c = w[level];
+    for (int k = level + 1; k < 3; ++k) c += mu_[k][level] * y[k];
+    const double g = gram_schmidt_sq_[level];
+    const double centre = std::round(-c);
+    // n = centre, centre + 1, centre - 1, centre + 2, ...: stop a side once its term is too large.
+    bool up = true, down = true;
+    for (int64_t d = 0; up || down; ++d) {
+      for (const int side : {1, -1}) {
+        if (d == 0 && side == -1) continue;
+        bool& open = side == 1 ? up : down;
+        if (!open) continue;
+        const double n = centre + static_cast<double>(side * d);
+        const double term = g * (c + n) * (c + n);
+        if (!(partial + term < best)) {
+          if (d == 0) return;  // the centre's term is the smallest of the level
+          open = false;
+          continue;
+        }
+        const bool zero = outer_zero && n == 0;
+        y[level] = w[level] + n;
+        if (level > 0)
+          self(self, level - 1, partial + term, zero);
+        else if (!(skip_zero && zero))
+          best = partial + term;
       }
-  return best;
+    }
+  };
+  search(search, 2, 0.0, true);
+  return std::sqrt(best);
 }
 
 double minimum_image_distance(const Mat3& lattice, const Vec3& df, bool exclude_zero) {

@@ -116,6 +116,25 @@ TEST(MinimumImage, IsPeriodicAndSymmetric) {
   EXPECT_NEAR(shortest_lattice_vector(L), 5.1, 1e-12);
 }
 
+TEST(MinimumImage, ExtremeAspectRatiosAreExactAndQuick) {
+  // The CI fuzzer's crash: a 1e-3 x 1e3 x 1e3 A cell made the old box search span 1e6 cells. In an
+  // orthorhombic cell the nearest image wraps each axis on its own: sum_k (a_k (f_k - round f_k))^2.
+  const Vec3 lengths{1e-3, 1e3, 2e3};
+  const MinimumImage image(lattice_from_parameters({lengths[0], lengths[1], lengths[2], 90, 90, 90}));
+  std::mt19937_64 gen(3);
+  std::uniform_real_distribution<double> u(-4, 4);
+  for (int trial = 0; trial < 50; ++trial) {
+    const Vec3 df{u(gen), u(gen), u(gen)};
+    double sq = 0;
+    for (int k = 0; k < 3; ++k) sq += std::pow(lengths[k] * (df[k] - std::round(df[k])), 2);
+    EXPECT_NEAR(image.distance(df), std::sqrt(sq), 1e-9 * std::sqrt(sq)) << "trial " << trial;
+  }
+  EXPECT_NEAR(image.distance({0, 0, 0}, true), 1e-3, 1e-15);
+  // A needle cell sheared at 0.01 degrees: the search must still find the short combinations.
+  const Mat3 needle = lattice_from_parameters({1, 1, 1e3, 90, 90, 0.01});
+  EXPECT_NEAR(shortest_lattice_vector(needle), 2 * std::sin(0.005 * M_PI / 180), 1e-12);
+}
+
 TEST(MinimumImage, RefusesADegenerateLattice) {
   const Mat3 flat{Vec3{1, 0, 0}, Vec3{0, 1, 0}, Vec3{1, 1, 0}};
   expect_invalid_argument([&] { MinimumImage image(flat); }, {"spans no volume"});

@@ -80,8 +80,8 @@ class MinimumImage {
 
  private:
   Mat3 lattice_, reduced_, reduced_inverse_;
-  Vec3 spacings_;
-  double shortest_row_ = 0;
+  Mat3 mu_{};                 // Gram-Schmidt coefficients of reduced_'s rows
+  Vec3 gram_schmidt_sq_{};    // |b*_j|^2
 };
 
 /// MinimumImage(lattice).distance(df, exclude_zero).

@@ -22,6 +22,14 @@ Normal Normal::with_scale(const Tensor& loc, double scale) {
   return Normal(loc, torch::full_like(loc, std::log(scale)));
 }
 
+Normal posterior_from_raw(const Tensor& raw) {
+  ELBO_CHECK(raw.dim() >= 1 && raw.size(-1) % 2 == 0, "elbo::dist::posterior_from_raw: expected an encoder output "
+             "[..., 2D] (mean and raw scale), got ", raw.sizes());
+  const auto parts = raw.chunk(2, -1);
+  const double floor = std::log(kMinPosteriorScale);
+  return Normal(parts[0], floor + detail::softplus(parts[1] - floor));
+}
+
 Tensor Normal::log_prob_elements(const Tensor& x) const {
   detail::check_value(x, loc_.sizes(), "elbo::dist::Normal");
   const Tensor z = (x - loc_) * (-log_scale_).exp();

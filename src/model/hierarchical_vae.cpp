@@ -8,11 +8,6 @@
 namespace elbo::model {
 namespace {
 
-/// A network's raw output [..., 2 d] read as N(mu, diag exp(log sigma)^2).
-dist::Normal gaussian(const Tensor& raw) {
-  auto parts = raw.chunk(2, -1);
-  return dist::Normal(parts[0], parts[1]);
-}
 
 }  // namespace
 
@@ -77,18 +72,18 @@ Tensor HierarchicalVaeImpl::input(const Batch& batch) const {
 }
 
 dist::Normal HierarchicalVaeImpl::prior(size_t l, const Tensor& above) {
-  if (l < down_.size()) return gaussian(down_[l]->forward(above));
+  if (l < down_.size()) return dist::posterior_from_raw(down_[l]->forward(above));
   const Tensor zero = torch::zeros({options_.latent_dims.back()}, above.options());
   return dist::Normal(zero, zero);
 }
 
 dist::DistributionPtr HierarchicalVaeImpl::posterior(const Batch& batch) {
-  dist::Normal q = gaussian(encoder_->forward(input(batch)));
+  dist::Normal q = dist::posterior_from_raw(encoder_->forward(input(batch)));
   if (!structured()) return std::make_shared<dist::Normal>(q);
   // q(z1|x), then each layer's q conditioned on the mean of the layer below.
   std::vector<Tensor> locs{q.loc()}, log_scales{q.log_scale()};
   for (auto& up : up_) {
-    dist::Normal next = gaussian(up->forward(locs.back()));
+    dist::Normal next = dist::posterior_from_raw(up->forward(locs.back()));
     locs.push_back(next.loc());
     log_scales.push_back(next.log_scale());
   }
@@ -113,10 +108,10 @@ Trace HierarchicalVaeImpl::forward(const Batch& batch, int64_t particles) {
   if (!structured()) return forward_with(batch, posterior(batch), particles);
   ELBO_CHECK(particles >= 1, "elbo::model::HierarchicalVae: particles must be >= 1 (got ", particles, ")");
   // Ancestral sampling through q(z1|x) q(z2|z1) ...: one z_{l+1} per particle of z_l.
-  std::vector<dist::Normal> qs{gaussian(encoder_->forward(input(batch)))};
+  std::vector<dist::Normal> qs{dist::posterior_from_raw(encoder_->forward(input(batch)))};
   std::vector<Tensor> zs{qs.back().rsample(particles)};
   for (auto& up : up_) {
-    qs.push_back(gaussian(up->forward(zs.back())));
+    qs.push_back(dist::posterior_from_raw(up->forward(zs.back())));
     zs.push_back(qs.back().rsample());
   }
   return score(batch, qs, zs, /*analytic_below_top=*/false);

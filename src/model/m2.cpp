@@ -76,8 +76,7 @@ Tensor M2Impl::with_label(const Tensor& v, const Tensor& y) const {
 dist::Normal M2Impl::encode(const Tensor& x, const Tensor& y) {
   std::vector<int64_t> shape = y.sizes().vec();
   shape.push_back(x.size(-1));
-  auto raw = encoder_->forward(with_label(x.expand(shape), y)).chunk(2, -1);
-  return dist::Normal(raw[0], raw[1]);
+  return dist::posterior_from_raw(encoder_->forward(with_label(x.expand(shape), y)));
 }
 
 Tensor M2Impl::classify(const Batch& batch) { return torch::log_softmax(classifier_->forward(input(batch)), -1); }

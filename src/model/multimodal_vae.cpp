@@ -81,11 +81,11 @@ dist::DistributionPtr MultimodalVaeImpl::posterior(const Batch& batch) {
                   .flatten(1)
                   .to(batch.x.scalar_type());
     if (options_.encoder_mask) input = torch::cat({input, part.mask.defined() ? part.mask.to(input.options()) : torch::ones_like(part.x)}, 1);
-    const auto raw = experts_[i]->forward(input).chunk(2, -1);
+    const dist::Normal expert = dist::posterior_from_raw(experts_[i]->forward(input));
     const Tensor here = data::present(part.mask, data::Modality{m.name, 0, m.width}, b).to(batch.x.device()).unsqueeze(1);
     // An absent modality's expert has precision 0 (log precision -inf): it drops out of the product.
-    log_precisions.push_back(torch::where(here, -2 * raw[1], torch::full_like(raw[1], -INFINITY)));
-    means.push_back(raw[0]);
+    log_precisions.push_back(torch::where(here, -2 * expert.log_scale(), torch::full_like(expert.log_scale(), -INFINITY)));
+    means.push_back(expert.loc());
   }
   const Tensor log_t = torch::stack(log_precisions);        // [M + 1, B, D]
   const Tensor log_total = torch::logsumexp(log_t, 0);      // log T

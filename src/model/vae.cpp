@@ -123,8 +123,8 @@ dist::Normal VaeImpl::prior() const {
 dist::DistributionPtr VaeImpl::posterior(const Batch& batch) {
   ELBO_CHECK(batch.x.dim() == 2 && batch.x.size(1) == options_.features, "elbo::model::Vae: expected data [B, ",
              options_.features, "], got ", batch.x.sizes());
-  auto raw = encoder_.forward(with_label(encoder_features(batch), batch.y)).chunk(2, -1);
-  return std::make_shared<dist::Normal>(raw[0], raw[1]);
+  return std::make_shared<dist::Normal>(
+      dist::posterior_from_raw(encoder_.forward(with_label(encoder_features(batch), batch.y))));
 }
 
 dist::DistributionPtr VaeImpl::likelihood(const Tensor& z) { return likelihood(z, Tensor()); }

@@ -5,6 +5,7 @@
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/dist/bernoulli_kernel.h"
+#include "elbo/dist/normal.h"
 #include "elbo/nn/dense_kernels.h"
 #include "elbo/nn/mlp.h"
 #include "elbo/objective/elbo.h"
@@ -26,6 +27,13 @@ constexpr int64_t kMinRowsPerPart = 32;
 /// core's L2 until Adam reads it. Each piece packs its layer's whole input again, so
 /// smaller pieces cost more (40k measured slower, as did 160k).
 constexpr int64_t kPieceWeights = 80000;
+
+/// log sigma = log sigma_min + softplus(r - log sigma_min), as dist::posterior_from_raw.
+float floored_log_scale(float r) {
+  static const float floor = static_cast<float>(std::log(dist::kMinPosteriorScale));
+  const float x = r - floor;
+  return floor + std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x)));
+}
 
 /// g = g where the ReLU output h > 0, else 0.
 ELBO_VECTOR_CLONES void relu_backward(float* g, const float* h, int64_t count) {
@@ -163,7 +171,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     for (int64_t r = r0; r < r1; ++r) {
       double sum = 0;
       for (int64_t d = 0; d < latent; ++d) {
-        const float mu = raw[r * 2 * latent + d], log_sigma = raw[r * 2 * latent + latent + d];
+        const float mu = raw[r * 2 * latent + d], log_sigma = floored_log_scale(raw[r * 2 * latent + latent + d]);
         const float sigma = std::exp(log_sigma);
         z[r * latent + d] = mu + sigma * eps[r * latent + d];
         sum += prior_log_scale[d] - log_sigma + 0.5f * (sigma * sigma + mu * mu) * inv_prior_var[d] - 0.5f;
@@ -182,15 +190,17 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     };
     for (size_t i = n_layers; i-- > n_enc;) backward(i, i == n_enc ? grad_z + r0 * latent : grad[i - 1] + r0 * layers_[i].in);
     // Through z = mu + sigma eps and the KL: d/dmu = dz + beta/B mu / s^2,
-    // d/dlog sigma = dz sigma eps + beta/B (sigma^2 / s^2 - 1).
+    // d/dlog sigma = dz sigma eps + beta/B (sigma^2 / s^2 - 1), and dlog sigma/dr = 1 - sigma_min / sigma.
     float* head = grad[n_enc - 1];
     for (int64_t r = r0; r < r1; ++r)
       for (int64_t d = 0; d < latent; ++d) {
-        const float mu = raw[r * 2 * latent + d], sigma = std::exp(raw[r * 2 * latent + latent + d]);
+        const float mu = raw[r * 2 * latent + d];
+        const float sigma = std::exp(floored_log_scale(raw[r * 2 * latent + latent + d]));
         const float dz = grad_z[r * latent + d];
         head[r * 2 * latent + d] = dz + kl_weight * mu * inv_prior_var[d];
         head[r * 2 * latent + latent + d] =
-            dz * sigma * eps[r * latent + d] + kl_weight * (sigma * sigma * inv_prior_var[d] - 1.0f);
+            (dz * sigma * eps[r * latent + d] + kl_weight * (sigma * sigma * inv_prior_var[d] - 1.0f)) *
+            (1.0f - static_cast<float>(dist::kMinPosteriorScale) / sigma);
       }
     for (size_t i = n_enc; i-- > 1;) backward(i, grad[i - 1] + r0 * layers_[i].in);
     // ||G||^2 and ||A||^2 of these rows, for the finiteness bound of the fused update.

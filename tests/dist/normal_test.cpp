@@ -146,6 +146,24 @@ TEST(Normal, WithScaleBroadcastsAndChecksTheScale) {
                                 {"scale must be positive"});
 }
 
+TEST(Normal, PosteriorFromRawFloorsTheScaleSmoothly) {
+  // sigma = sigma_min + e^r exactly, for r from far below the floor (float64: no underflow to 0)
+  // to far above it, and d log sigma / dr = e^r / sigma.
+  const Tensor r = torch::tensor({-800.0, -30.0, -9.2, -2.0, 0.0, 3.0, 40.0}, f64).requires_grad_();
+  const Tensor raw = torch::cat({torch::zeros({7}, f64), r}).view({1, 14});
+  const Normal q = posterior_from_raw(raw);
+  const Tensor expected = kMinPosteriorScale + r.detach().exp();
+  for (int64_t i = 0; i < 7; ++i) {
+    EXPECT_NEAR(q.scale()[0][i].item<double>(), expected[i].item<double>(), 1e-12 * expected[i].item<double>()) << i;
+    EXPECT_EQ(q.loc()[0][i].item<double>(), 0.0);
+  }
+  q.log_scale().sum().backward();
+  const Tensor grad = r.grad();
+  EXPECT_TRUE(torch::allclose(grad, r.detach().exp() / expected, 1e-10, 0));
+  test::expect_invalid_argument([] { posterior_from_raw(torch::zeros({2, 3})); },
+                                {"elbo::dist::posterior_from_raw", "[..., 2D]", "[2, 3]"});
+}
+
 TEST(Normal, BadInputsThrowWithMessages) {
   test::expect_invalid_argument([] { Normal(torch::zeros({3}), torch::zeros({4})); },
                                 {"elbo::dist::Normal: loc and log_scale shapes do not broadcast ([3] vs [4])"});

@@ -1,4 +1,5 @@
 #pragma once
+#include "elbo/dist/normal.h"
 // A linear-Gaussian model with two modalities behind one z, whose posterior given any subset
 // of modalities is known in closed form (and diagonal, so a product of diagonal Gaussian
 // experts can equal it exactly):
@@ -69,7 +70,8 @@ struct MultimodalLinearGaussian {
       p[e + "weight"].zero_();
       p[e + "weight"].narrow(0, 0, 2).copy_(M);
       p[e + "bias"].narrow(0, 0, 2).copy_(-M.mv(bs[i]));
-      p[e + "bias"].narrow(0, 2, 2).copy_(0.5 * torch::log(s * s / torch::diagonal(gram)));
+      // The expert's scale s / sqrt(diag W'W) = sigma_min + e^r (dist::posterior_from_raw).
+      p[e + "bias"].narrow(0, 2, 2).copy_(torch::log(s / torch::diagonal(gram).sqrt() - dist::kMinPosteriorScale));
     }
     return m;
   }

@@ -31,4 +31,13 @@ class Normal : public Distribution {
   Tensor log_scale_;
 };
 
+/// The smallest scale an encoder's Gaussian posterior can take. Unbounded log-scales let a sharp
+/// decoder drive sigma to exp(-88), where it underflows (Ising fields at L = 32, T <= 1.8, diverged).
+inline constexpr double kMinPosteriorScale = 1e-4;
+
+/// An encoder's (or a conditional prior's) output [..., 2D] as N(loc, sigma^2): the first D entries are loc, the last D the
+/// raw scale r, with sigma = sigma_min + e^r, i.e. log sigma = log sigma_min + softplus(r - log sigma_min)
+/// (the identity log sigma = r for e^r >> sigma_min).
+Normal posterior_from_raw(const Tensor& raw);
+
 }  // namespace elbo::dist

@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake g++ make ccache git libtorch-dev libgloo-dev libopenblas0-pthread libtomlplusplus-dev libcli11-dev libstb-dev nlohmann-json3-dev
-          zlib1g-dev libdeflate-dev libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist python3-sklearn jq
+          zlib1g-dev libdeflate-dev libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist python3-sklearn jq help2man
           ${ELBO_EXTRA_PACKAGES:-})  # e.g. "clang libclang-rt-14-dev" for scripts/ci_extra.sh
+# help2man: the man page made from `elbo --help-all` (optional for the build; installed with the CLI).
 # libdeflate-dev: gzip data sets decompressed about 2.5x as fast as with zlib (src/data/idx.cpp).
 # libgloo-dev: the Gloo headers that LibTorch's c10d ProcessGroupGloo.hpp includes (data-parallel
 # training, src/train/distributed.cpp); libtorch-dev does not depend on it.
@@ -21,6 +22,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+
+# The Python module (README "From Python"): optional; without these the build skips it and the rest works.
+PYTHON_PACKAGES=(pybind11-dev python3-dev python3-torch)
+missing=()
+for p in "${PYTHON_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} (for import elbo)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null; } ||
+    echo "setup: warning: could not install ${missing[*]}; building without the Python module" >&2
 fi
 
 # LibTorch links libblas.so.3; Debian's reference BLAS there makes training ~14x slower.

@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash tests/browser/install.sh build   # chromium, Node.js and the npm packages of the report's browser test
 ctest --test-dir build -j"$(nproc)" --output-on-failure "$@"

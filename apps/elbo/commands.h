@@ -30,6 +30,9 @@ Action add_sweep(CLI::App& app);
 Action add_score(CLI::App& app);
 Action add_design(CLI::App& app);
 Action add_lattice(CLI::App& app);
+Action add_report(CLI::App& app);
+Action add_completion(CLI::App& app);
+Action add_export(CLI::App& app);
 
 /// `elbo train --nproc N`: runs `elbo train ARGS` as N data-parallel ranks on this
 /// machine, child processes of this binary with --rank r --world-size N --master

@@ -4,8 +4,10 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
+#include "elbo/data/crystal_rows.h"
 #include "elbo/data/fasta.h"
 #include "elbo/report/format.h"
+#include "elbo/run/crystals.h"
 
 #include <cctype>
 #include <iostream>
@@ -44,7 +46,8 @@ Action add_design(CLI::App& app) {
   DesignRequest& r = args->request;
   app.add_option("run", args->run, "run directory")->required();
   app.add_option("--property", r.property,
-                 "DNA runs: gc | motif:ACGT... (exact oracles); other runs: a column of data.target_columns")
+                 "DNA runs: gc | motif:ACGT... (exact oracles); crystal runs: volume_per_atom | number_density "
+                 "(exact); other runs: a column of data.target_columns")
       ->required();
   app.add_option("--target", args->target, "the property value wanted, or max to maximize the prediction")->required();
   app.add_option("--n", r.n, "designs")->capture_default_str()->check(CLI::PositiveNumber);
@@ -77,6 +80,11 @@ Action add_design(CLI::App& app) {
     write_file_atomic(out + "/trajectory.csv", trajectory_csv(result));
     if (result.sequences)
       write_file_atomic(out + "/designs.fasta", data::format_fasta(data::fasta_records(result.designs.x, "design")));
+    std::string crystal_validity;
+    if (result.crystals)  // the designs as CIF files and their checks
+      crystal_validity = crystal_summary(write_crystals(data::row_structures(result.designs.x, run.config.get_int("data.max_atoms"),
+                                                                             "design"),
+                                                        out + "/designs", "designs.csv", false));
 
     const Json& head = result.json["head"];
     std::cout << "property " << r.property << ", " << (r.maximize ? "maximized" : "target " + args->target) << "; head "
@@ -94,7 +102,9 @@ Action add_design(CLI::App& app) {
                 << pad(cell(s["bits_per_base"], 3), 21) << cell(s["novelty"], 3) << "\n";
     }
     for (const std::string& note : result.notes) std::cout << "note: " << note << "\n";
-    std::cout << "wrote " << out << "/design.json, trajectory.csv" << (result.sequences ? ", designs.fasta" : "") << "\n";
+    if (result.crystals) std::cout << "designs: " << crystal_validity << "\n";
+    std::cout << "wrote " << out << "/design.json, trajectory.csv" << (result.sequences ? ", designs.fasta" : "")
+              << (result.crystals ? ", designs/ (CIF files, designs.csv)" : "") << "\n";
     return 0;
   };
 }

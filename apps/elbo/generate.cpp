@@ -8,6 +8,7 @@
 #include "elbo/data/fasta.h"
 #include "elbo/data/load.h"
 #include "elbo/data/multimodal.h"
+#include "elbo/run/crystals.h"
 #include "elbo/run/memory_estimate.h"
 
 #include <iomanip>
@@ -18,6 +19,7 @@ namespace elbo::cli {
 namespace {
 
 bool sequences(const LoadedRun& run) { return run.config.get_string("data.format") == "fasta"; }
+bool crystals(const LoadedRun& run) { return run.config.get_string("model.type") == "crystal"; }
 
 std::string default_out(const LoadedRun& run, const std::string& stem) {
   return run.dir + "/" + stem + (sequences(run) ? ".fasta" : run.info.image.is_image() ? ".png" : ".csv");
@@ -33,11 +35,16 @@ Action add_sample(CLI::App& app) {
   struct Args {
     std::string run, out;
     int64_t n = 64, seed = 1, columns = 8, condition = -1;
+    bool poscar = false, most_probable = false;
   };
   auto args = std::make_shared<Args>();
   app.add_option("run", args->run, "run directory")->required();
   app.add_option("--n", args->n, "number of samples")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--out", args->out, "output .png (image grid) or .csv (default: RUN/samples.png or .csv)");
+  app.add_option("--out", args->out, "output .png (image grid) or .csv (default: RUN/samples.png or .csv; crystals: "
+                 "a directory, default RUN/samples, of sample1.cif ... and samples.csv)");
+  app.add_flag("--poscar", args->poscar, "crystals: also write each sample as a VASP POSCAR file");
+  app.add_flag("--most-probable", args->most_probable, "crystals: decode each z ~ p(z) to its most probable count and "
+               "elements and the locations of the lattice and coordinates, instead of one draw");
   app.add_option("--seed", args->seed, "seed of the prior draws")->capture_default_str();
   app.add_option("--columns", args->columns, "images per row")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--condition", args->condition,
@@ -48,6 +55,15 @@ Action add_sample(CLI::App& app) {
     ELBO_CHECK(args->condition < 0 || run.model->classes() > 0, "elbo sample --condition: the model of '", run.dir,
                "' is not conditional (train it with model.conditional = true or model.type = \"m2\")");
     torch::NoGradGuard no_grad;
+    if (crystals(run)) {  // structures: CIF files and a table of their checks
+      const std::string dir = args->out.empty() ? run.dir + "/samples" : args->out;
+      const auto checks = write_crystals(sample_crystals(*run.model, run.config, args->n, static_cast<uint64_t>(args->seed),
+                                                         args->most_probable),
+                                         dir, "samples.csv", args->poscar);
+      std::cout << "wrote " << args->n << " structures to " << dir << " (CIF" << (args->poscar ? ", POSCAR" : "")
+                << ") and their table to " << dir << "/samples.csv\n" << crystal_summary(checks) << "\n";
+      return 0;
+    }
     seed_stream(static_cast<uint64_t>(args->seed), RngStream::evaluation);
     torch::Tensor z = run.model->sample_prior(args->n);
     torch::Tensor y = args->condition >= 0 ? torch::full({args->n}, args->condition, z.options().dtype(torch::kLong))
@@ -71,11 +87,25 @@ Action add_reconstruct(CLI::App& app) {
   auto args = std::make_shared<Args>();
   app.add_option("run", args->run, "run directory")->required();
   app.add_option("--n", args->n, "test examples to reconstruct")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--out", args->out, "output .png (inputs above reconstructions) or .csv (reconstructions)");
+  app.add_option("--out", args->out, "output .png (inputs above reconstructions) or .csv (reconstructions); crystals: a "
+                 "directory (default RUN/reconstructions) of CIF files and reconstructions.csv");
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
     torch::NoGradGuard no_grad;
     data::Dataset test = first(data::load_test_data(run.config), args->n);
+    if (crystals(run)) {  // decoded structures as CIF files, with how close they come
+      const CrystalReconstruction r = reconstruct_crystals(*run.model, run.config, test);
+      const std::string dir = args->out.empty() ? run.dir + "/reconstructions" : args->out;
+      const auto checks = write_crystals(r.structures, dir, "reconstructions.csv", false);
+      std::cout << "wrote " << r.examples << " reconstructions of test structures to " << dir << "\n"
+                << "atom count right: " << r.count_matches << " / " << r.examples << "; count and every element right: "
+                << r.species_matches << " / " << r.examples << "\n"
+                << "coordinate error (those): " << r.coordinate_error << " A per atom (minimum image); lattice lengths "
+                << r.length_error << " relative, angles " << r.angle_error << " degrees\n"
+                << "positions, species and order aside (Chamfer distance): " << r.chamfer_error << " A\n"
+                << crystal_summary(checks) << "\n";
+      return 0;
+    }
     data::Batch batch = test.slice(0, test.size());
     const dist::DistributionPtr p = run.model->likelihood(run.model->posterior(batch)->mean(), batch.y);
     const std::string out = args->out.empty() ? default_out(run, "reconstructions") : args->out;
@@ -138,15 +168,20 @@ Action add_config(CLI::App& app) {
   struct Args {
     std::string config_path;
     std::vector<std::string> sets;
-    bool estimate = false;
+    bool estimate = false, keys = false;
   };
   auto args = std::make_shared<Args>();
   app.add_option("config", args->config_path, "show this config resolved against the defaults")->check(CLI::ExistingFile);
+  app.add_flag("--keys", args->keys, "print only the config keys, one per line (for scripts and shell completion)");
   app.add_option("--set", args->sets, "override a key (repeatable)");
   app.add_flag("--estimate", args->estimate,
                "read the data and print the memory training would need (parameters, gradients, Adam, activations, "
                "data) beside the memory available; nothing else is allocated");
   return [args]() -> int {
+    if (args->keys) {
+      for (const ConfigKey& key : config_schema()) std::cout << key.name << "\n";
+      return 0;
+    }
     if (args->estimate) {
       const int64_t baseline = resident_bytes();
       Config config = args->config_path.empty() ? Config() : Config::from_file(args->config_path);

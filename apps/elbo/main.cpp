@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   CLI::App app{"elbo: ELBO-based variational inference (VAEs) — train, evaluate, sample"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "elbo 0.1.0");
+  app.set_help_all_flag("--help-all", "Print this help with every subcommand's options and exit (the man page's text)");
   std::map<CLI::App*, elbo::cli::Action> actions;
   auto add = [&](const char* name, const char* help, elbo::cli::Action (*make)(CLI::App&)) {
     CLI::App* sub = app.add_subcommand(name, help);
@@ -42,10 +43,16 @@ int main(int argc, char** argv) {
   add("design", "inverse design: move latent codes toward a property predicted from them, decode and measure them", elbo::cli::add_design);
   add("lattice", "write the built-in lattice fields (data.lattice_*: Gaussian free field, Ising) as IDX and CSV files",
       elbo::cli::add_lattice);
+  add("export", "write a run's weights as a PyTorch state dict (torch.load gives a dict of tensors) and its config "
+      "as JSON beside it", elbo::cli::add_export);
+  add("report", "rebuild a run's report.html from metrics.jsonl and its checkpoint, also while it trains (it says "
+      "which step it shows)", elbo::cli::add_report);
   add("sweep", "train one run per value of a config key (e.g. objective.beta) and draw the rate-distortion curve",
       elbo::cli::add_sweep);
   add("config", "print every config key with its default and meaning, a resolved config, or (--estimate) the memory "
       "its training needs", elbo::cli::add_config);
+  add("completion", "print a bash completion script: subcommands, their options and config keys for --set",
+      elbo::cli::add_completion);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,8 +10,20 @@ const std::vector<ConfigKey>& config_schema() {
       {"data.format", S("idx"), "file format of the data set (dsprites: built-in synthetic images with known factors; "
        "lattice: built-in lattice fields, data.lattice_*; series: a CSV time series cut into windows, "
        "data.time_column ...; fasta: DNA sequences, plain or gzip, cut into windows of data.window bases, x = base "
-       "index A0 C1 G2 T3)", -1e300, 1e300,
-       {"idx", "csv", "dsprites", "series", "fasta", "lattice"}},
+       "index A0 C1 G2 T3; crystals: crystal structures from a CIF, pymatgen or ASE JSON file, data.max_atoms ...)", -1e300, 1e300,
+       {"idx", "csv", "dsprites", "series", "fasta", "lattice", "crystals"}},
+      {"data.max_atoms", int64_t{20}, "crystals: atoms per cell at most (the padded width; a larger structure in a "
+       "file is refused, a larger prototype under data.substitutions left out)", 1, 1000},
+      {"data.substitutions", int64_t{0}, "crystals: > 0 = data.train holds prototypes (e.g. pymatgen's "
+       "aflow_prototypes.json): the training set is up to this many element substitutions of each "
+       "(data/crystal_substitution.h; plausible, not relaxed by DFT) and, with data.test = \"\", the prototypes "
+       "themselves are the test set; 0 = the structures of data.train as they are", 0, 1e6},
+      {"data.substitution_seed", int64_t{0}, "crystals: seed of the substitutions (the same data for every train.seed)",
+       0, 9.2e18},
+      {"data.wrap_coordinates", true, "crystals: CIF fractional coordinates outside [0, 1) are wrapped into the cell "
+       "with a note (true) or refused (false)"},
+      {"data.origin_shift", false, "crystals: augmentation: each training batch's crystals get a random origin (every "
+       "atom shifted by one uniform vector, wrapped, atoms re-sorted into canonical order); not validation or test"},
       {"data.lattice_model", S("gff"), "lattice: the field (data/lattice.h): gff = massive Gaussian free field, exact "
        "(use model.likelihood = \"gaussian\"); ising = 2-D Ising spins by Wolff cluster flips, as {0, 1}; file = "
        "configurations read from data.train / data.test (CSV rows or IDX examples of L^2 values, as elbo lattice "
@@ -107,8 +119,17 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.type", S("vae"), "model family (hvae: hierarchical VAE with model.latent_dims layers; m2: semi-supervised "
        "VAE with the label as an enumerated latent; classifier: an MLP p(y|x), M2's supervised baseline; multimodal: "
        "one z behind the [[data.modalities]], a product-of-experts encoder; bnn: a Bayesian neural network, "
-       "model.task; brnn: a Bayesian GRU forecaster on data.format = \"series\")", -1e300, 1e300,
-       {"vae", "hvae", "m2", "classifier", "multimodal", "bnn", "brnn"}},
+       "model.task; brnn: a Bayesian GRU forecaster on data.format = \"series\"; crystal: a VAE on data.format = "
+       "\"crystals\", deep-sets encoder, lattice / count / species / coordinates decoded)", -1e300, 1e300,
+       {"vae", "hvae", "m2", "classifier", "multimodal", "bnn", "brnn", "crystal"}},
+      {"model.coordinate_likelihood", S("wrapped_normal"), "crystal: p(fractional coordinates | z), a wrapped normal "
+       "on the 3-torus (periodic) or a plain gaussian on [0, 1) (the ablation)", -1e300, 1e300,
+       {"wrapped_normal", "gaussian"}},
+      {"model.harmonics", int64_t{3}, "crystal: the encoder reads sin and cos of 2 pi h f for h = 1..H of each "
+       "fractional coordinate f", 1, 64},
+      {"model.images", int64_t{3}, "crystal: images k = -K..K summed by the wrapped normal where its scale is below "
+       "0.3 (above, its Fourier series)", 1, 100},
+      {"model.species_embedding", int64_t{16}, "crystal: width of the learned embedding of each element", 1, 4096},
       {"model.task", S("classification"), "bnn: classification (labels, categorical likelihood) or regression "
        "(data.target_columns, Gaussian likelihood with a learned noise scale starting at model.scale)", -1e300, 1e300,
        {"classification", "regression"}},

@@ -2,6 +2,9 @@
 
 #include "elbo/core/check.h"
 #include "elbo/core/rng.h"
+#include "elbo/data/crystal_json.h"
+#include "elbo/data/crystal_rows.h"
+#include "elbo/data/crystal_substitution.h"
 #include "elbo/data/csv.h"
 #include "elbo/data/dsprites.h"
 #include "elbo/data/fasta.h"
@@ -13,6 +16,7 @@
 #include "elbo/data/series.h"
 
 #include <algorithm>
+#include <iostream>
 #include <sstream>
 
 namespace elbo::data {
@@ -112,6 +116,55 @@ namespace {
 
 bool series(const Config& c) { return c.get_string("data.format") == "series"; }
 bool fasta(const Config& c) { return c.get_string("data.format") == "fasta"; }
+bool crystals(const Config& c) { return c.get_string("data.format") == "crystals"; }
+
+/// The structures of a crystal file (CIF, pymatgen or ASE JSON; data/crystal_json.h) with at most
+/// max_atoms atoms each (0: any) and data.wrap_coordinates; its notes (wrapped coordinates) go to stderr.
+std::vector<Structure> read_crystal_file(const Config& c, const std::string& path, int64_t max_atoms) {
+  ELBO_CHECK(!c.get_bool("data.standardize") && c.get_string("data.binarize") == "none" &&
+                 c.get_string("data.missing") == "none",
+             "data.format = \"crystals\" gives each crystal as its lattice, atom count, species and coordinates: "
+             "data.standardize must be false, data.binarize and data.missing \"none\"");
+  CifOptions o;
+  o.max_atoms = max_atoms;
+  o.wrap_coordinates = c.get_bool("data.wrap_coordinates");
+  std::vector<std::string> notes;
+  std::vector<Structure> structures = read_structures(path, o, &notes);
+  for (const std::string& note : notes) std::cerr << "elbo: note: " << note << "\n";
+  return structures;
+}
+
+/// A crystal file as a data set of padded rows (data/crystal_rows.h), data.max_atoms wide.
+Dataset crystal_file(const Config& c, const std::string& path) {
+  const int64_t max_atoms = c.get_int("data.max_atoms");
+  return crystal_dataset(read_crystal_file(c, path, max_atoms), max_atoms, path);
+}
+
+void hold_out_test(Dataset& all, Dataset& test, const Config& c, uint64_t seed);
+
+/// data.format = "crystals": the structures of data.train, or with data.substitutions > 0 the element
+/// substitutions of its prototypes (the prototypes held out as the test set unless data.test names a file).
+void crystal_splits(const Config& c, Dataset& all, Dataset& test, uint64_t seed) {
+  const std::string path = data_path(c, c.get_string("data.train"));
+  const int64_t max_atoms = c.get_int("data.max_atoms");
+  const bool own_test = !c.get_string("data.test").empty();
+  if (const int64_t per = c.get_int("data.substitutions"); per > 0) {
+    SubstitutionOptions o;
+    o.per_prototype = per;
+    o.max_atoms = max_atoms;
+    o.seed = static_cast<uint64_t>(c.get_int("data.substitution_seed"));
+    const SubstitutionSet set = substitution_set(read_crystal_file(c, path, 0), o);
+    ELBO_CHECK(!set.train.empty(), path, ": no prototype could be substituted (", set.over_max_atoms,
+               " over data.max_atoms = ", max_atoms, ", ", set.without_substitute, " without a substitute, ", set.crowded,
+               " crowded)");
+    all = crystal_dataset(set.train, max_atoms, path + " (substituted)");
+    if (!own_test) test = crystal_dataset(set.held_out, max_atoms, path + " (prototypes, held out)");
+  } else {
+    all = crystal_file(c, path);
+    if (!own_test) hold_out_test(all, test, c, seed);
+  }
+  if (own_test) test = crystal_file(c, data_path(c, c.get_string("data.test")));
+}
 
 /// data.lattice_model = "file": one L x L configuration per row of a CSV file (L^2 numbers, read as data.header
 /// and data.delimiter say) or per example of an IDX file ([N, L, L] or [N, L * L]), as `elbo lattice` writes them.
@@ -166,6 +219,7 @@ Dataset fasta_windows(const Config& c, const std::vector<FastaRecord>& records, 
 Dataset read_split(const Config& c, const std::string& file_key, const std::string& labels_key) {
   const std::string path = resolve(c, file_key);
   if (c.get_string("data.format") == "csv") return split_targets(read_table(c, path), c, true);
+  if (crystals(c)) return crystal_file(c, path);
   return read_idx_images(path, resolve(c, labels_key));
 }
 
@@ -230,6 +284,8 @@ Splits load_data(const Config& c, bool read_test_file) {
     SeriesSplits windows = series_splits(c);
     all = std::move(windows.train);
     s.test = std::move(windows.test);
+  } else if (crystals(c)) {
+    crystal_splits(c, all, s.test, seed);
   } else if (fasta(c)) {  // windows of whole records: no test window shares a base with a training window
     const std::string path = resolve(c, "data.train");
     std::vector<FastaRecord> records = read_fasta(path);
@@ -331,6 +387,7 @@ Dataset read_examples(const Config& c, const std::string& path) {
              "\" is built in; it has no files to read (data.lattice_model = \"file\" reads them)");
   ELBO_CHECK(!series(c), "a series run has no rows to predict from a file; elbo forecast RUN --horizon H continues it");
   if (fasta(c)) return fasta_windows(c, read_fasta(path), path, false);
+  if (crystals(c)) return crystal_file(c, path);
   return c.get_string("data.format") == "csv" ? split_targets(read_table(c, path), c, false) : read_idx_images(path, "");
 }
 

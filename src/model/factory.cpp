@@ -4,6 +4,7 @@
 #include "elbo/model/bnn.h"
 #include "elbo/model/brnn.h"
 #include "elbo/model/classifier.h"
+#include "elbo/model/crystal_vae.h"
 #include "elbo/model/hierarchical_vae.h"
 #include "elbo/model/m2.h"
 #include "elbo/model/multimodal_vae.h"
@@ -22,6 +23,12 @@ std::shared_ptr<Model> make_model(const Config& config, const data::Schema& sche
                "with model.likelihood = \"categorical\" and model.categories = 4 (got model.type = \"", type,
                "\", model.likelihood = \"", config.get_string("model.likelihood"), "\", model.categories = ",
                config.get_int("model.categories"), ")");
+  ELBO_CHECK((config.get_string("data.format") == "crystals") == (type == "crystal"),
+             type == "crystal" ? "model.type = \"crystal\" reads crystal structures: set data.format = \"crystals\""
+                               : "data.format = \"crystals\" gives each crystal as lattice, count, species and "
+                                 "coordinates: it needs model.type = \"crystal\"",
+             " (got model.type = \"", type, "\", data.format = \"", config.get_string("data.format"), "\")");
+  if (type == "crystal") return CrystalVae(CrystalVaeOptions::from_config(config, schema)).ptr();
   if (type == "hvae") return HierarchicalVae(HierarchicalVaeOptions::from_config(config, features)).ptr();
   if (type == "multimodal") return MultimodalVae(MultimodalVaeOptions::from_config(config, schema)).ptr();
   if (type == "bnn") return Bnn(BnnOptions::from_config(config, schema)).ptr();
@@ -35,7 +42,7 @@ std::shared_ptr<Model> make_model(const Config& config, const data::Schema& sche
     return Classifier(features, classes, config.get_ints("model.hidden"),
                       nn::parse_activation(config.get_string("model.activation")))
         .ptr();
-  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier, multimodal, bnn, brnn");
+  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier, multimodal, bnn, brnn, crystal");
   return Vae(VaeOptions::from_config(config, features, schema.image)).ptr();
 }
 

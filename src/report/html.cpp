@@ -23,7 +23,10 @@ constexpr const char* kCss =
     "figure{margin:.6em 0}"
     "figure img{image-rendering:pixelated;max-width:100%;height:auto;border:1px solid #ddd}"
     "figcaption{font-size:.9em;color:#555;margin-top:.3em}"
-    ".plot{overflow-x:auto;margin:.6em 0}";
+    "figure.chart{margin:.6em 0}"
+    "figure.chart svg{max-width:100%;height:auto}"
+    "details{font-size:.9em;margin-top:.2em}"
+    "details table{margin:.3em 0}";
 
 uint32_t big_endian_u32(const std::string& s, size_t at) {
   uint32_t v = 0;
@@ -32,8 +35,12 @@ uint32_t big_endian_u32(const std::string& s, size_t at) {
 }
 
 /// An <img> embedding the PNG at `path`; small images are shown enlarged (crisp pixels).
-std::string embedded_png(const std::string& caption, const std::string& path) {
+std::string embedded_png(const Figure& figure) {
   constexpr const char* fn = "elbo::report::write_html_report";
+  const std::string& caption = figure.caption;
+  const std::string& path = figure.path;
+  ELBO_CHECK(!figure.alt.empty() && figure.alt != caption, fn, ": image '", caption, "' (", path,
+             ") needs alt text that says what it shows, other than its caption");
   std::string png;
   try {
     png = read_file(path);
@@ -46,7 +53,7 @@ std::string embedded_png(const std::string& caption, const std::string& path) {
   const uint32_t width = big_endian_u32(png, 16), height = big_endian_u32(png, 20);
   const uint32_t scale = width == 0 ? 1 : std::clamp<uint32_t>(480 / width, 1, 4);
   return "<figure><img width=\"" + std::to_string(width * scale) + "\" height=\"" +
-         std::to_string(height * scale) + "\" alt=\"" + html_escape(caption) +
+         std::to_string(height * scale) + "\" alt=\"" + html_escape(figure.alt) +
          "\" src=\"data:image/png;base64," + base64(png) + "\"><figcaption>" + html_escape(caption) +
          "</figcaption></figure>\n";
 }
@@ -61,7 +68,47 @@ std::string inline_svg(const std::string& svg) {
   return svg;
 }
 
+/// A field of a CSV row, quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& field) {
+  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
+  std::string out = "\"";
+  for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+/// A chart, then its numbers: a CSV link (a data URI: the page stays self-contained) and, for
+/// small charts, the same numbers as a table folded under it.
+std::string chart_html(const Chart& chart) {
+  std::string html = "<figure class=\"chart\">\n" + inline_svg(chart.svg) + "<figcaption>The numbers: <a download=\"" +
+                     html_escape(chart.file_name) + "\" href=\"data:text/csv;charset=utf-8;base64," +
+                     base64(chart_csv(chart)) + "\">" + html_escape(chart.file_name) + "</a> (" +
+                     std::to_string(chart.rows.size()) + " rows)</figcaption>\n";
+  if (!chart.rows.empty() && chart.rows.size() <= kChartTableRows) {
+    html += "<details><summary>Table of the numbers</summary>\n<table>\n<thead><tr>";
+    for (const std::string& c : chart.columns) html += "<th scope=\"col\">" + html_escape(c) + "</th>";
+    html += "</tr></thead>\n<tbody>\n";
+    for (const auto& row : chart.rows) {
+      html += "<tr>";
+      for (const std::string& v : row) html += "<td>" + html_escape(v) + "</td>";
+      html += "</tr>\n";
+    }
+    html += "</tbody>\n</table>\n</details>\n";
+  }
+  return html + "</figure>\n";
+}
+
 }  // namespace
+
+std::string chart_csv(const Chart& chart) {
+  std::string out;
+  const auto line = [&](const std::vector<std::string>& fields) {
+    for (size_t i = 0; i < fields.size(); ++i) out += (i ? "," : "") + csv_field(fields[i]);
+    out += "\n";
+  };
+  line(chart.columns);
+  for (const auto& row : chart.rows) line(row);
+  return out;
+}
 
 std::string base64(const std::string& bytes) {
   static constexpr char kAlphabet[] =
@@ -105,7 +152,7 @@ void write_html_report(const std::string& path, const std::string& title,
                        const std::vector<Section>& sections) {
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
-                     html_escape(title) + "</title>\n<style>" + kCss + "</style>\n</head>\n<body>\n<h1>" +
+                     html_escape(title) + "</title>\n<style>" + kCss + "</style>\n</head>\n<body>\n<main>\n<h1>" +
                      html_escape(title) + "</h1>\n";
   for (const Section& s : sections) {
     html += "<section>\n";
@@ -117,15 +164,15 @@ void write_html_report(const std::string& path, const std::string& title,
         html += "<tr><th>" + html_escape(key) + "</th><td>" + html_escape(value) + "</td></tr>\n";
       html += "</table>\n";
     }
-    if (!s.png_files.empty()) {
+    if (!s.figures.empty()) {
       html += "<div class=\"figures\">\n";
-      for (const auto& [caption, png_path] : s.png_files) html += embedded_png(caption, png_path);
+      for (const Figure& figure : s.figures) html += embedded_png(figure);
       html += "</div>\n";
     }
-    for (const std::string& svg : s.svgs) html += "<div class=\"plot\">\n" + inline_svg(svg) + "</div>\n";
+    for (const Chart& chart : s.charts) html += chart_html(chart);
     html += "</section>\n";
   }
-  html += "</body>\n</html>\n";
+  html += "</main>\n</body>\n</html>\n";
   write_file_atomic(path, html);
 }
 

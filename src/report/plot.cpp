@@ -5,6 +5,7 @@
 #include "elbo/report/html.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <iomanip>
@@ -18,7 +19,15 @@ namespace {
 /// Okabe & Ito (2008), "Color Universal Design": distinguishable with any colour-vision deficiency.
 constexpr const char* kPalette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
                                     "#CC79A7", "#56B4E9", "#000000", "#F0E442"};
+constexpr const char* kColourNames[] = {"blue", "orange", "green", "vermillion", "purple", "sky blue", "black", "yellow"};
 constexpr int kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
+/// Line series k: dash pattern k (more than colour tells series apart; 5 patterns x 8 colours).
+constexpr const char* kDashes[] = {"", "7 3", "2 2.5", "8 3 2 3", "14 4"};
+constexpr const char* kDashNames[] = {"solid line", "dashed line", "dotted line", "dash-dot line", "long-dashed line"};
+constexpr int kDashCount = sizeof(kDashes) / sizeof(kDashes[0]);
+/// Scatter series k: marker shape k.
+constexpr const char* kMarkerNames[] = {"circles", "squares", "triangles", "diamonds", "inverted triangles", "crosses"};
+constexpr int kMarkerCount = sizeof(kMarkerNames) / sizeof(kMarkerNames[0]);
 constexpr double kCharWidth = 6.2;  // rough advance of an 11px sans-serif glyph
 constexpr const char* kFont =
     "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
@@ -49,10 +58,97 @@ std::string text(const std::string& s) {
 
 double text_width(const std::string& s) { return kCharWidth * static_cast<double>(s.size()); }
 
-std::string open_svg(int width, int height) {
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
+/// The opening of an SVG document that is one image to assistive technology: role="img" and its
+/// accessible name, a <title> as the first child.
+std::string open_svg(int width, int height, const std::string& title) {
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"" + std::to_string(width) + "\" height=\"" +
          std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " +
-         std::to_string(height) + "\" font-family=\"" + kFont + "\" font-size=\"11\">\n";
+         std::to_string(height) + "\" font-family=\"" + kFont + "\" font-size=\"11\">\n<title>" + text(title) +
+         "</title>\n";
+}
+
+/// How series k is drawn, in words: its colour and its dash pattern, marker or band.
+std::string style_name(const Series& s, size_t k) {
+  const std::string colour = kColourNames[k % kPaletteSize];
+  if (!s.low.empty()) return colour + " band";
+  if (s.points) return colour + " " + kMarkerNames[k % kMarkerCount];
+  return colour + " " + kDashNames[k % kDashCount];
+}
+
+/// A plot in words (an SVG <title>): its title, axes and series with their styles.
+std::string describe(const LinePlot& plot) {
+  std::string d = plot.title.empty() ? "Chart" : plot.title;
+  if (!plot.x_label.empty() || !plot.y_label.empty())
+    d += ": " + (plot.y_label.empty() ? std::string("y") : plot.y_label) + " against " +
+         (plot.x_label.empty() ? std::string("x") : plot.x_label);
+  std::string names;
+  for (size_t k = 0; k < plot.series.size(); ++k)
+    if (!plot.series[k].label.empty())
+      names += (names.empty() ? "" : ", ") + plot.series[k].label + " (" + style_name(plot.series[k], k) + ")";
+  return names.empty() ? d : d + "; " + names;
+}
+
+/// Marker `shape` (circle, square, triangle, diamond, inverted triangle, cross) of radius about r at (cx, cy).
+void draw_marker(std::ostream& out, int shape, double cx, double cy, const char* colour, double r, double opacity) {
+  const std::string fill = std::string("\" fill=\"") + colour + "\" fill-opacity=\"" + num(opacity) + "\"/>\n";
+  const auto at = [&](double dx, double dy) { return num(cx + dx * r) + "," + num(cy + dy * r); };
+  switch (shape % kMarkerCount) {
+    case 0: out << "<circle cx=\"" << num(cx) << "\" cy=\"" << num(cy) << "\" r=\"" << num(r) << fill; break;
+    case 1: out << "<rect x=\"" << num(cx - 0.9 * r) << "\" y=\"" << num(cy - 0.9 * r) << "\" width=\"" << num(1.8 * r)
+                << "\" height=\"" << num(1.8 * r) << fill; break;
+    case 2: out << "<path d=\"M" << at(0, -1.3) << "L" << at(1.15, 0.8) << "L" << at(-1.15, 0.8) << "Z" << fill; break;
+    case 3: out << "<path d=\"M" << at(0, -1.3) << "L" << at(1.3, 0) << "L" << at(0, 1.3) << "L" << at(-1.3, 0) << "Z"
+                << fill; break;
+    case 4: out << "<path d=\"M" << at(0, 1.3) << "L" << at(1.15, -0.8) << "L" << at(-1.15, -0.8) << "Z" << fill; break;
+    default: out << "<path d=\"M" << at(-1.2, 0) << "L" << at(1.2, 0) << "M" << at(0, -1.2) << "L" << at(0, 1.2)
+                 << "\" stroke=\"" << colour << "\" stroke-width=\"1.5\" fill=\"none\"/>\n";
+  }
+}
+
+/// The dash attribute of line series k ("" for the solid first one).
+std::string dash_attribute(size_t k) {
+  const char* dash = kDashes[k % kDashCount];
+  return *dash ? std::string(" stroke-dasharray=\"") + dash + "\"" : std::string();
+}
+
+/// A number for a chart's table: 6 significant digits, "" when not finite.
+std::string cell(double v) {
+  if (!std::isfinite(v)) return "";
+  auto out = classic_stream();
+  out << std::setprecision(6) << v;
+  return out.str();
+}
+
+/// A file name from a chart title: lower-case letters and digits, runs of anything else as one '-'.
+std::string csv_name(const std::string& title) {
+  std::string name;
+  for (char c : title) {
+    if (std::isalnum(static_cast<unsigned char>(c))) name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else if (!name.empty() && name.back() != '-') name += '-';
+  }
+  while (!name.empty() && name.back() == '-') name.pop_back();
+  return (name.empty() ? std::string("chart") : name.substr(0, 60)) + ".csv";
+}
+
+/// Every point of a plot's series as rows (series, x, y[, lower]), `prefix` cells first.
+void append_points(const LinePlot& plot, const std::vector<std::string>& prefix, bool bands,
+                   std::vector<std::vector<std::string>>& rows) {
+  for (size_t k = 0; k < plot.series.size(); ++k) {
+    const Series& s = plot.series[k];
+    const std::string name = s.label.empty() ? "series " + std::to_string(k + 1) : s.label;
+    for (size_t i = 0; i < s.y.size(); ++i) {
+      std::vector<std::string> row = prefix;
+      row.push_back(name);
+      row.push_back(cell(s.x.empty() ? static_cast<double>(i) : s.x[i]));
+      row.push_back(cell(s.y[i]));
+      if (bands) row.push_back(s.low.empty() ? "" : cell(s.low[i]));
+      rows.push_back(std::move(row));
+    }
+  }
+}
+
+bool has_band(const LinePlot& plot) {
+  return std::any_of(plot.series.begin(), plot.series.end(), [](const Series& s) { return !s.low.empty(); });
 }
 
 void check_size(const char* fn, int width, int height) {
@@ -233,12 +329,10 @@ std::string line_plot_body(const LinePlot& plot, int width, int height) {
     std::vector<std::pair<double, double>> run;
     const auto flush = [&] {
       if (run.size() == 1 || s.points) {
-        for (const auto& [cx, cy] : run)
-          out << "<circle cx=\"" << num(cx) << "\" cy=\"" << num(cy) << "\" r=\"2.5\" fill=\"" << colour
-              << "\" fill-opacity=\"0.7\"/>\n";
+        for (const auto& [cx, cy] : run) draw_marker(out, static_cast<int>(k), cx, cy, colour, 2.5, 0.7);
       } else if (run.size() > 1) {
-        out << "<polyline fill=\"none\" stroke=\"" << colour
-            << "\" stroke-width=\"1.75\" stroke-linejoin=\"round\" points=\"";
+        out << "<polyline fill=\"none\" stroke=\"" << colour << "\"" << dash_attribute(k)
+            << " stroke-width=\"1.75\" stroke-linejoin=\"round\" points=\"";
         for (size_t j = 0; j < run.size(); ++j)
           out << (j ? " " : "") << num(run[j].first) << "," << num(run[j].second);
         out << "\"/>\n";
@@ -286,12 +380,19 @@ std::string line_plot_body(const LinePlot& plot, int width, int height) {
         << num(w) << "\" height=\"" << num(h)
         << "\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n";
     for (size_t j = 0; j < legend.size(); ++j) {
-      const std::string cy = num(by + 11 + 14.0 * j);
-      out << "<line x1=\"" << num(bx + 6) << "\" x2=\"" << num(bx + 22) << "\" y1=\"" << cy
-          << "\" y2=\"" << cy << "\" stroke=\"" << kPalette[legend[j] % kPaletteSize]
-          << "\" stroke-width=\"2\"/>\n"
-          << "<text x=\"" << num(bx + 26) << "\" y=\"" << cy << "\" dy=\"0.32em\">"
-          << text(plot.series[legend[j]].label) << "</text>\n";
+      const double y = by + 11 + 14.0 * j;
+      const std::string cy = num(y);
+      const Series& s = plot.series[legend[j]];
+      const char* colour = kPalette[legend[j] % kPaletteSize];
+      if (!s.low.empty())  // a band: a swatch of its fill
+        out << "<rect x=\"" << num(bx + 6) << "\" y=\"" << num(y - 4) << "\" width=\"16\" height=\"8\" fill=\"" << colour
+            << "\" fill-opacity=\"0.25\"/>\n";
+      else if (s.points)
+        draw_marker(out, static_cast<int>(legend[j]), bx + 14, y, colour, 3, 0.9);
+      else
+        out << "<line x1=\"" << num(bx + 6) << "\" x2=\"" << num(bx + 22) << "\" y1=\"" << cy << "\" y2=\"" << cy
+            << "\" stroke=\"" << colour << "\"" << dash_attribute(legend[j]) << " stroke-width=\"2\"/>\n";
+      out << "<text x=\"" << num(bx + 26) << "\" y=\"" << cy << "\" dy=\"0.32em\">" << text(s.label) << "</text>\n";
     }
     out << "</g>\n";
   }
@@ -319,13 +420,15 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
 
 std::string render_svg(const LinePlot& plot, int width, int height) {
   check_size("elbo::report::render_svg", width, height);
-  return open_svg(width, height) + line_plot_body(plot, width, height) + "</svg>\n";
+  return open_svg(width, height, describe(plot)) + line_plot_body(plot, width, height) + "</svg>\n";
 }
 
 std::string render_svg_row(const std::vector<LinePlot>& plots, int width_each, int height) {
   check_size("elbo::report::render_svg_row", width_each, height);
   if (plots.empty()) return render_svg(LinePlot{}, width_each, height);
-  std::string svg = open_svg(width_each * static_cast<int>(plots.size()), height);
+  std::string title = std::to_string(plots.size()) + " charts. ";
+  for (size_t i = 0; i < plots.size(); ++i) title += (i ? ". " : "") + describe(plots[i]);
+  std::string svg = open_svg(width_each * static_cast<int>(plots.size()), height, title);
   for (size_t i = 0; i < plots.size(); ++i)
     svg += "<g transform=\"translate(" + std::to_string(width_each * static_cast<int>(i)) + ",0)\">\n" +
            line_plot_body(plots[i], width_each, height) + "</g>\n";
@@ -357,7 +460,9 @@ std::string render_bar_svg(const std::string& title, const std::vector<double>& 
                            int height) {
   check_size("elbo::report::render_bar_svg", width, height);
   auto out = classic_stream();
-  out << open_svg(width, height);
+  out << open_svg(width, height,
+                  (title.empty() ? std::string("Bar chart") : title) + ": " + std::to_string(values.size()) + " bars" +
+                      (y_label.empty() ? "" : " of " + y_label) + (x_label.empty() ? "" : ", by " + x_label));
   draw_background_and_title(out, title, width, height);
   if (values.empty()) {
     draw_no_data(out, width, height);
@@ -399,6 +504,43 @@ std::string render_bar_svg(const std::string& title, const std::vector<double>& 
   draw_frame_and_labels(out, f, x_label, y_label, height);
   out << "</svg>\n";
   return out.str();
+}
+
+Chart line_chart(const LinePlot& plot, int width, int height) {
+  Chart chart{render_svg(plot, width, height),
+              {"series", plot.x_label.empty() ? "x" : plot.x_label, plot.y_label.empty() ? "y" : plot.y_label},
+              {},
+              csv_name(plot.title)};
+  const bool bands = has_band(plot);
+  if (bands) chart.columns.push_back("lower");
+  append_points(plot, {}, bands, chart.rows);
+  return chart;
+}
+
+Chart line_chart_row(const std::vector<LinePlot>& plots, int width_each, int height) {
+  std::string title;
+  for (const LinePlot& p : plots) title += (title.empty() ? "" : " ") + p.title;
+  Chart chart{render_svg_row(plots, width_each, height), {"chart", "series", "x", "y"}, {}, csv_name(title)};
+  const bool bands = std::any_of(plots.begin(), plots.end(), has_band);
+  if (bands) chart.columns.push_back("lower");
+  for (size_t i = 0; i < plots.size(); ++i)
+    append_points(plots[i], {plots[i].title.empty() ? "chart " + std::to_string(i + 1) : plots[i].title}, bands, chart.rows);
+  return chart;
+}
+
+Chart bar_chart(const std::string& title, const std::vector<double>& values, const std::string& x_label,
+                const std::string& y_label, const std::vector<std::string>& names, int width, int height) {
+  ELBO_CHECK(names.empty() || names.size() == values.size(), "elbo::report::bar_chart: '", title, "' has ",
+             values.size(), " values but ", names.size(), " names");
+  Chart chart{render_bar_svg(title, values, x_label, y_label, width, height), {"bar"}, {}, csv_name(title)};
+  if (!names.empty()) chart.columns.push_back("name");
+  chart.columns.push_back(y_label.empty() ? "value" : y_label);
+  for (size_t i = 0; i < values.size(); ++i) {
+    chart.rows.push_back({std::to_string(i)});
+    if (!names.empty()) chart.rows.back().push_back(names[i]);
+    chart.rows.back().push_back(cell(values[i]));
+  }
+  return chart;
 }
 
 }  // namespace elbo::report

@@ -6,6 +6,7 @@
 #include "elbo/diag/evidence.h"
 #include "elbo/diag/refine.h"
 #include "elbo/diag/sequence_property.h"
+#include "elbo/run/crystals.h"
 #include "elbo/run/summaries.h"
 
 #include <chrono>
@@ -112,6 +113,9 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   DesignResult out;
   out.request = r;
   out.sequences = run.config.get_string("data.format") == "fasta";
+  out.crystals = run.config.get_string("model.type") == "crystal";
+  const int64_t max_atoms = out.crystals ? run.config.get_int("data.max_atoms") : 0;
+  if (out.crystals) crystal_property(r.property, Tensor(), max_atoms);  // refuses an unknown property first
 
   data::Splits splits = data::load_data(run.config);
   const data::Dataset& train = splits.train;
@@ -119,7 +123,11 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
              " examples; the head needs at least 10");
   // The property of the training examples: an exact oracle on DNA windows, else a regression target.
   std::function<Tensor(const Tensor&)> property_of;  // of training rows (int64 indices)
-  if (out.sequences) {
+  if (out.crystals) {  // exact: measured on the structure
+    out.exact = true;
+    property_of = [&](const Tensor& rows) { return crystal_property(r.property, train.x.index_select(0, rows), max_atoms); };
+    out.notes.push_back("crystals: designs are decoded to their most probable structure; novelty is not measured");
+  } else if (out.sequences) {
     out.exact = true;
     property_of = [&](const Tensor& rows) {
       return diag::sequence_property(r.property, train.x.index_select(0, rows),
@@ -220,6 +228,8 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
       g->novelty = novelty(g->x, train);
     }
   }
+  if (out.crystals)
+    for (DesignGroup* g : {&out.start, &out.designs}) g->property = crystal_property(r.property, g->x, max_atoms);
 
   // design.json: every number.
   Json& j = out.json;

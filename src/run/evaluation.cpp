@@ -139,7 +139,8 @@ Evaluation evaluate_run(const LoadedRun& run, const EvaluationOptions& o) {
   write_file_atomic(run.dir + "/evaluation.json", e.json.dump(2) + "\n");
   if (const std::string warning = collapse_warning(e.summary); !warning.empty())
     std::cerr << "elbo: warning: " << warning << "\n";
-  write_report(run.dir, *run.model, test, run.config, e.summary, e.sections);
+  write_report(run.dir, *run.model, test, run.config, e.summary, e.sections,
+               run.info.config_toml.empty() ? nullptr : &run.info);
   return e;
 }
 

@@ -199,7 +199,7 @@ LatticeChecks check_lattice(model::Model& model, const data::Dataset& test, cons
   c.section.table = {{"fraction of power kept per shell |k|", kept_text},
                      {"canonical correlations (code vs lowest modes)", cca_text}};
   if (!references.empty()) c.section.table.push_back({"exact references", references});
-  c.section.svgs = {report::render_svg_row({spectrum, kept, correlation})};
+  c.section.charts = {report::line_chart_row({spectrum, kept, correlation})};
   return c;
 }
 

@@ -6,6 +6,7 @@
 #include "elbo/data/load.h"
 #include "elbo/model/bnn.h"
 #include "elbo/model/brnn.h"
+#include "elbo/model/crystal_vae.h"
 #include "elbo/model/hierarchical_vae.h"
 #include "elbo/model/m2.h"
 #include "elbo/model/multimodal_vae.h"
@@ -211,8 +212,24 @@ Net brnn(const Config& c, const data::Schema& schema, double batch, double parti
   return n;
 }
 
+/// A crystal VAE (model/crystal_vae.h): parameters counted on the built model (small); activations of
+/// the per-atom network over B x N atoms, the pooled network, the decoder's hidden layers over K x B
+/// rows and its 12 + 105 N outputs per row, about 4 copies of them (the species' log-softmax and gather).
+Net crystal(const Config& c, const data::Schema& schema, double batch, double particles) {
+  const model::CrystalVaeOptions o = model::CrystalVaeOptions::from_config(c, schema);
+  Net n;
+  for (const auto& p : model::CrystalVae(o)->parameters()) n.params += static_cast<double>(p.numel());
+  double hidden = 0;
+  for (int64_t h : o.hidden) hidden += static_cast<double>(h);
+  const double atoms = static_cast<double>(o.max_atoms), rows = batch * particles;
+  n.activations = 3 * hidden * batch * (atoms + 1) + 3 * hidden * rows + 4 * rows * (12 + 105 * atoms);
+  n.keys = "model.hidden, data.max_atoms, model.latent_dim";
+  return n;
+}
+
 Net network(const Config& c, const data::Schema& schema, double batch, double particles) {
   const std::string& type = c.get_string("model.type");
+  if (type == "crystal") return crystal(c, schema, batch, particles);
   if (type == "hvae") return hvae(c, schema, batch, particles);
   if (type == "m2") return m2(c, schema, batch, particles);
   if (type == "multimodal") return multimodal(c, schema, batch, particles);
@@ -229,7 +246,7 @@ Net network(const Config& c, const data::Schema& schema, double batch, double pa
     n.keys = "model.hidden, model.classes";
     return n;
   }
-  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier, multimodal, bnn, brnn");
+  ELBO_CHECK(type == "vae", "model.type '", type, "' is not one of: vae, hvae, m2, classifier, multimodal, bnn, brnn, crystal");
   return vae(c, schema, batch, particles);
 }
 

@@ -30,6 +30,29 @@ double seconds_since_process_start() {
 
 }  // namespace
 
+Json step_json(const train::StepRecord& r) {
+  Json line{{"type", "step"}, {"step", r.step},     {"epoch", r.epoch}, {"loss", r.loss},
+            {"elbo", r.elbo},   {"reconstruction", r.reconstruction},   {"kl", r.kl},
+            {"beta", r.beta},   {"lr", r.lr},         {"examples_per_s", r.examples_per_s}, {"skipped", r.skipped}};
+  for (const auto& [name, value] : r.objective_metrics) line[name] = value;
+  return line;
+}
+
+Json epoch_json(const train::EpochRecord& r) {
+  return {{"type", "epoch"},
+          {"step", r.step},
+          {"epoch", r.epoch},
+          {"loss", r.loss},
+          {"elbo", r.elbo},
+          {"reconstruction", r.reconstruction},
+          {"kl", r.kl},
+          {"valid_elbo", r.valid_elbo},
+          {"valid_reconstruction", r.valid_reconstruction},
+          {"valid_kl", r.valid_kl},
+          {"seconds", r.seconds},
+          {"examples_per_s", r.examples_per_s}};
+}
+
 MetricsLog::MetricsLog(const std::string& path, int64_t epochs)
     : out_(path, std::ios::app), epochs_(epochs), tty_(::isatty(STDERR_FILENO)) {
   ELBO_CHECK(out_, "cannot append to '", path, "'");
@@ -66,11 +89,7 @@ void MetricsLog::on_batch(int64_t epoch, int64_t batch, int64_t batches) {
 void MetricsLog::on_step(const train::StepRecord& r) {
   last_loss_ = r.loss;
   last_speed_ = r.examples_per_s;
-  Json line{{"type", "step"}, {"step", r.step},     {"epoch", r.epoch}, {"loss", r.loss},
-            {"elbo", r.elbo},   {"reconstruction", r.reconstruction},   {"kl", r.kl},
-            {"beta", r.beta},   {"lr", r.lr},         {"examples_per_s", r.examples_per_s}, {"skipped", r.skipped}};
-  for (const auto& [name, value] : r.objective_metrics) line[name] = value;
-  write(line, /*flush=*/false);
+  write(step_json(r), /*flush=*/false);
 }
 
 // The metrics up to a checkpoint reach the disk with it (a killed run resumes from there).
@@ -82,18 +101,7 @@ void MetricsLog::on_skipped_step(int64_t, const std::string& reason) {
 }
 
 void MetricsLog::on_epoch(const train::EpochRecord& r) {
-  write({{"type", "epoch"},
-         {"step", r.step},
-         {"epoch", r.epoch},
-         {"loss", r.loss},
-         {"elbo", r.elbo},
-         {"reconstruction", r.reconstruction},
-         {"kl", r.kl},
-         {"valid_elbo", r.valid_elbo},
-         {"valid_reconstruction", r.valid_reconstruction},
-         {"valid_kl", r.valid_kl},
-         {"seconds", r.seconds},
-         {"examples_per_s", r.examples_per_s}});
+  write(epoch_json(r));
   if (tty_) std::fprintf(stderr, "\r%100s\r", "");
   char valid[64] = "";
   if (std::isfinite(r.valid_elbo)) std::snprintf(valid, sizeof valid, "  valid ELBO %.2f", r.valid_elbo);

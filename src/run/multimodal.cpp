@@ -142,7 +142,7 @@ report::Section multimodal_section(model::Model& model, const data::Dataset& tes
   }
   report::LinePlot plot{"Latent means by the modalities each row has", "principal axis 1", "principal axis 2", {}};
   for (auto& [pattern, series] : by_pattern) plot.series.push_back(series);
-  sec.svgs.push_back(report::render_svg(plot, 560, 380));
+  sec.charts.push_back(report::line_chart(plot, 560, 380));
   // Reconstruction and cross-generation: every modality decoded from E_q[z | one modality], for rows
   // that have them all.
   bool images = false;
@@ -169,7 +169,10 @@ report::Section multimodal_section(model::Model& model, const data::Dataset& tes
     const std::string path = dir + "/cross_generation.png";
     write_examples(path, torch::stack(cells, 1).reshape({n * static_cast<int64_t>(cells.size()), -1}), shape,
                    static_cast<int64_t>(cells.size()));
-    sec.png_files.push_back({caption, path});
+    sec.figures.push_back({caption, path,
+                           std::to_string(n) + " rows of " + std::to_string(cells.size()) +
+                               " pictures: the true example, then its modalities decoded from each modality alone and "
+                               "from all of them"});
   }
   return sec;
 }

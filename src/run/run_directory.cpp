@@ -42,7 +42,8 @@ LoadedRun load_run(const std::string& dir) {
                  available_memory(), "loading '" + path + "'");
   set_threads(run.config.get_int("train.threads"));
   run.model = model::make_model(run.config, run.info.features, image);
-  train::load_checkpoint(path, *run.model, nullptr);
+  run.info = train::load_checkpoint(path, *run.model, nullptr);  // the step of these weights, also if a running
+                                                                  // elbo train renamed a newer checkpoint into place
   run.model->eval();
   return run;
 }

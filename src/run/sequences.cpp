@@ -167,10 +167,10 @@ SequenceChecks check_sequences(const LoadedRun& run, const SequenceOptions& o) {
     c.table += row("GC content per window, mean ± sd", "") +
                row("  held-out", fixed(held_stats.mean, 4) + " ± " + fixed(held_stats.sd, 4)) + gc_rows;
 
-  const std::string jsd_svg = report::render_svg(jsd_plot), gc_svg = report::render_svg(gc_plot);
+  const report::Chart jsd_chart = report::line_chart(jsd_plot), gc_chart = report::line_chart(gc_plot);
   write_file_atomic(out + "/sequences.json", c.json.dump(2) + "\n");
-  write_file_atomic(out + "/kmer_jsd.svg", jsd_svg);
-  if (dna) write_file_atomic(out + "/gc.svg", gc_svg);
+  write_file_atomic(out + "/kmer_jsd.svg", jsd_chart.svg);
+  if (dna) write_file_atomic(out + "/gc.svg", gc_chart.svg);
   c.section.heading = "Sequences against baselines";
   c.section.text =
       "Markov chains of orders 0.." + std::to_string(o.max_order) + " (pseudocount " + fixed(chain.alpha(), 2) +
@@ -185,8 +185,8 @@ SequenceChecks check_sequences(const LoadedRun& run, const SequenceOptions& o) {
   for (int64_t j = 0; j <= o.max_order; ++j)
     c.section.table.push_back({"Markov order " + std::to_string(j) + ", test bits/base", fixed(bits[j], 4)});
   if (std::isfinite(vae_bits)) c.section.table.push_back({"VAE IWAE bound, bits/base", fixed(vae_bits, 4)});
-  c.section.svgs.push_back(jsd_svg);
-  if (dna) c.section.svgs.push_back(gc_svg);
+  c.section.charts.push_back(jsd_chart);
+  if (dna) c.section.charts.push_back(gc_chart);
   return c;
 }
 

@@ -130,9 +130,11 @@ report::Section imputation_section(const diag::ImputationScores& s, const std::s
                {"log p(x_hid | x_obs), nats per hidden entry", num(s.log_likelihood)},
                {"effective sample size of the weights (mean)", num(s.effective_sample_size)}};
   if (!picture.empty())
-    sec.png_files = {{"Each row: the input (missing entries grey), its mask (white = observed), the true image, the "
-                      "imputed mean, four imputations (each the mean of p(x_mis | z) for a resampled code z)",
-                      picture}};
+    sec.figures = {{"Each row: the input (missing entries grey), its mask (white = observed), the true image, the "
+                    "imputed mean, four imputations (each the mean of p(x_mis | z) for a resampled code z)",
+                    picture,
+                    "Rows of eight images, one row per test example: the input with its hidden part grey, the mask, the "
+                    "true image, the imputed mean and four imputations"}};
   return sec;
 }
 
@@ -165,8 +167,8 @@ report::Section gaps_section(const diag::Gaps& g) {
              {"total gap", gap(g.total)},
              {"Pinsker bound on TV, amortized q", fixed(g.pinsker_amortized, 4)},
              {"Pinsker bound on TV, refined q*", fixed(g.pinsker_refined, 4)}};
-  s.svgs = {report::render_bar_svg("Inference gaps", {g.approximation.mean, g.amortization.mean, g.total.mean},
-                                   "0 approximation, 1 amortization, 2 total", "nats")};
+  s.charts = {report::bar_chart("Inference gaps", {g.approximation.mean, g.amortization.mean, g.total.mean},
+                                 "0 approximation, 1 amortization, 2 total", "nats", {"approximation", "amortization", "total"})};
   return s;
 }
 
@@ -215,7 +217,7 @@ report::Section mig_section(const diag::Mig& m) {
     s.table.emplace_back("gap of factor " + m.factor_names[k], mig_factor(m, k));
     axis += (k ? ", " : "") + std::to_string(k) + " " + m.factor_names[k];
   }
-  s.svgs = {report::render_bar_svg("Normalized gap per factor", m.gaps, axis, "gap / H(v)")};
+  s.charts = {report::bar_chart("Normalized gap per factor", m.gaps, axis, "gap / H(v)", m.factor_names)};
   return s;
 }
 

@@ -96,9 +96,9 @@ Sweep sweep(const Config& base, const std::string& key, const std::vector<std::s
                                  (std::isfinite(p.slope) ? ", -dD/dR to next " + report::fixed(p.slope, 2) : "")});
   }
   plot.series.push_back(curve);
-  const std::string svg = report::render_svg(plot);
-  write_file_atomic(out + "/rate_distortion.svg", svg);
-  section.svgs.push_back(svg);
+  const report::Chart chart = report::line_chart(plot);
+  write_file_atomic(out + "/rate_distortion.svg", chart.svg);
+  section.charts.push_back(chart);
   report::write_html_report(out + "/report.html", "elbo sweep " + key, {section});
   s.table = table.str();
   return s;

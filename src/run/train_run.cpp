@@ -56,6 +56,40 @@ class StopOnSignals {
   bool enabled_;
 };
 
+/// Passes every report on to both callbacks.
+class Tee : public train::Callback {
+ public:
+  Tee(train::Callback& a, train::Callback& b) : a_(a), b_(b) {}
+  void on_train_step(const std::string& d) override {
+    a_.on_train_step(d);
+    b_.on_train_step(d);
+  }
+  void on_batch(int64_t e, int64_t b, int64_t n) override {
+    a_.on_batch(e, b, n);
+    b_.on_batch(e, b, n);
+  }
+  void on_step(const train::StepRecord& r) override {
+    a_.on_step(r);
+    b_.on_step(r);
+  }
+  void on_epoch(const train::EpochRecord& r) override {
+    a_.on_epoch(r);
+    b_.on_epoch(r);
+  }
+  void on_checkpoint(const std::string& p, int64_t s) override {
+    a_.on_checkpoint(p, s);
+    b_.on_checkpoint(p, s);
+  }
+  void on_skipped_step(int64_t s, const std::string& r) override {
+    a_.on_skipped_step(s, r);
+    b_.on_skipped_step(s, r);
+  }
+
+ private:
+  train::Callback& a_;
+  train::Callback& b_;
+};
+
 }  // namespace
 
 Config resumed_config(const Config& given, bool given_explicitly, const std::string& dir, train::CheckpointInfo& info) {
@@ -139,7 +173,8 @@ int train_run(const Config& config, const std::string& dir, const TrainRunOption
   std::unique_ptr<MetricsLog> log = root ? std::make_unique<MetricsLog>(metrics, options.epochs) : nullptr;
   {
     StopOnSignals stop(trainer, o.stop_on_signals);
-    trainer.fit(data.train, data.validation, log.get());
+    std::unique_ptr<Tee> tee = log && o.progress ? std::make_unique<Tee>(*log, *o.progress) : nullptr;
+    trainer.fit(data.train, data.validation, tee ? static_cast<train::Callback*>(tee.get()) : log.get());
   }
   if (trainer.stopped_early()) {
     if (root)
@@ -155,7 +190,7 @@ int train_run(const Config& config, const std::string& dir, const TrainRunOption
   model->eval();  // as load_run leaves it: elbo evaluate gives the same numbers
   EvaluationOptions eo;
   eo.progress = true;
-  const Evaluation e = evaluate_run(LoadedRun{dir, stored, {}, model}, eo);
+  const Evaluation e = evaluate_run(LoadedRun{dir, stored, train::read_checkpoint_info(ckpt), model}, eo);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "\nelbo train: done in " << std::fixed << std::setprecision(1) << seconds << " s; run directory "
             << dir << "\n"

@@ -452,5 +452,42 @@ check "fasta gzip run trains" "$ELBO" train "${FASTA[@]}" --set "data.dir=$W" --
   --set data.reverse_complement=true --out "$W/fasta_run"
 [ -s "$W/fasta_run/samples.fasta" ] || { echo "FAIL fasta run wrote no samples.fasta"; failures=$((failures + 1)); }
 
+# ---------------------------------------------------------------- crystals (data.format = "crystals")
+CIF="$HERE/cif"
+CRYSTALS=("$TOML/crystals.toml" --set "data.dir=$CIF")
+refuse "cif missing cell parameter" 2 "$CIF/missing_cell.cif:2: data_broken: missing _cell_angle_gamma" \
+  "$ELBO" train "${CRYSTALS[@]}" --set data.train=missing_cell.cif --out "$W/c"
+refuse "cif degenerate cell" 2 "$CIF/degenerate.cif:8: data_flat: degenerate cell (zero volume)" \
+  "$ELBO" train "${CRYSTALS[@]}" --set data.train=degenerate.cif --out "$W/c"
+refuse "cif coordinate outside [0, 1) refused by data.wrap_coordinates" 2 \
+  "$CIF/outside.cif:15: _atom_site_fract_x = 1.5 of Cl is outside [0, 1) (wrapping into the cell is turned off)" \
+  "$ELBO" train "${CRYSTALS[@]}" --set data.train=outside.cif --set data.wrap_coordinates=false --out "$W/c"
+refuse "cif more atoms than data.max_atoms" 2 \
+  "$CIF/too_many_atoms.cif:2: data_nacl: more than 4 atoms in the cell after applying its 4 symmetry operations" \
+  "$ELBO" train "${CRYSTALS[@]}" --set data.train=too_many_atoms.cif --out "$W/c"
+refuse "cif unknown element" 2 "$CIF/unknown_element.cif:15: unknown element symbol 'Xq'" \
+  "$ELBO" train "${CRYSTALS[@]}" --set data.train=unknown_element.cif --out "$W/c"
+refuse "cif missing file" 2 "$CIF/nope.cif" \
+  "$ELBO" train "${CRYSTALS[@]}" --set data.train=nope.cif --out "$W/c"
+refuse "crystals with a vae" 2 "data.format = \"crystals\" gives each crystal as lattice, count, species and coordinates: it needs model.type = \"crystal\"" \
+  "$ELBO" train "${CRYSTALS[@]}" --set model.type=vae --out "$W/c"
+refuse "crystal model on images" 2 "model.type = \"crystal\" reads crystal structures: set data.format = \"crystals\"" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=crystal --out "$W/c"
+refuse "crystals standardized" 2 "data.format = \"crystals\" gives each crystal as its lattice, atom count, species and coordinates" \
+  "$ELBO" train "${CRYSTALS[@]}" --set data.standardize=true --out "$W/c"
+cases=$((cases + 1))
+if "$ELBO" train "${CRYSTALS[@]}" --set data.train=outside.cif --out "$W/crystal_run" > "$W/out" 2> "$W/err" &&
+   grep -qF "elbo: note: $CIF/outside.cif:15: _atom_site_fract_x = 1.5 is outside [0, 1): 1 coordinate of data_nacl wrapped into the cell" "$W/err"; then
+  echo "ok   cif coordinate outside [0, 1) wrapped with a note"
+else
+  echo "FAIL cif coordinate outside [0, 1) wrapped with a note:"; sed 's/^/     /' "$W/err" | head -20; failures=$((failures + 1))
+fi
+check "crystal run samples CIF files" "$ELBO" sample "$W/crystal_run" --n 3 --poscar
+check "crystal run reconstructs test structures as CIF files" "$ELBO" reconstruct "$W/crystal_run"
+for f in samples/sample1.cif samples/sample3.poscar samples/samples.csv reconstructions/reconstruction1.cif \
+         reconstructions/reconstructions.csv; do
+  [ -s "$W/crystal_run/$f" ] || { echo "FAIL crystal run wrote no $f"; failures=$((failures + 1)); }
+done
+
 echo "bad inputs: $cases cases, $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -70,6 +70,38 @@ jq_true "evaluate --gaps --mi --json" "$WORK/out" '.gaps as $g | ([$g.approximat
   | all(.mean >= -3 * .se)) and ($g.pinsker_tv_bound_refined | type == "number") and
   ([.information.mutual_information, .information.rate, .information.distortion] | all(type == "number"))'
 grep -q "Inference gaps" "$RUN/report.html" && grep -q "Information" "$RUN/report.html" || { echo "FAIL report has no gap/information sections"; failures=$((failures + 1)); }
+# elbo report rebuilds report.html from metrics.jsonl and the checkpoint, naming the step it shows: of a finished
+# run, of one still training (a long run stopped with SIGTERM afterwards) and of one without a checkpoint yet.
+last_step=$(jq -s '[.[] | select(.type == "epoch")] | last | .step' "$RUN/metrics.jsonl")
+check "report of a finished run" "$ELBO" report "$RUN" --k 5 --n 20
+grep -qF "the checkpoint at step $last_step, training curves to step $last_step" "$WORK/out" \
+  && grep -qF "at step $last_step</h1>" "$RUN/report.html" && grep -qF "epoch 2 of 2: training finished" "$RUN/report.html" \
+  && grep -qF "<th>test examples</th><td>20</td>" "$RUN/report.html" \
+  || { echo "FAIL report of a finished run (step $last_step)"; cat "$WORK/out"; failures=$((failures + 1)); }
+LIVE="$WORK/live"
+"$ELBO" train "${TINY[@]}" --set train.epochs=100000 --set train.checkpoint_every=5 --out "$LIVE" > /dev/null 2>&1 &
+trainer=$!
+for _ in $(seq 300); do [ -s "$LIVE/checkpoint.pt" ] && break; sleep 0.1; done
+check "report while training runs" "$ELBO" report "$LIVE" --k 5 --n 20
+kill -0 "$trainer" 2> /dev/null || { echo "FAIL report while training: the run was no longer training"; failures=$((failures + 1)); }
+kill -TERM "$trainer"; wait "$trainer"
+live_step=$(sed -n 's/.*<h1>elbo run: .* at step \([0-9]*\)<\/h1>.*/\1/p' "$LIVE/report.html")
+[ -n "$live_step" ] && [ "$live_step" -gt 0 ] && grep -qF "checkpoint at step $live_step" "$LIVE/report.html" \
+  && grep -q "of 100000 (training not finished)" "$LIVE/report.html" && [ ! -e "$LIVE/evaluation.json" ] \
+  || { echo "FAIL report while training: no step shown, or evaluation.json written"; cat "$WORK/out"; failures=$((failures + 1)); }
+mkdir -p "$WORK/starting" "$WORK/not_a_run"
+cp "$RUN/config.toml" "$RUN/metrics.jsonl" "$WORK/starting/"
+check "report before the first checkpoint" "$ELBO" report "$WORK/starting"
+grep -qF "no checkpoint yet" "$WORK/out" && grep -qF "none yet: no checkpoint (training curves only)" "$WORK/starting/report.html" \
+  && grep -qF "metrics.jsonl up to step $last_step" "$WORK/starting/report.html" \
+  || { echo "FAIL report before the first checkpoint"; cat "$WORK/out"; failures=$((failures + 1)); }
+mkdir -p "$WORK/no_metrics" && cp "$RUN/checkpoint.pt" "$WORK/no_metrics/"
+check "report of a checkpoint without metrics.jsonl" "$ELBO" report "$WORK/no_metrics" --k 5 --n 10
+grep -qF "metrics.jsonl has no records yet" "$WORK/no_metrics/report.html" && grep -qF "at step $last_step</h1>" "$WORK/no_metrics/report.html" \
+  || { echo "FAIL report of a checkpoint without metrics.jsonl"; failures=$((failures + 1)); }
+refuse "report of a directory that is not a run" 2 "is not a run directory: it has no metrics.jsonl and no checkpoint.pt" \
+  "$ELBO" report "$WORK/not_a_run"
+refuse "report of a missing directory" 2 "does not exist" "$ELBO" report "$WORK/nope"
 check "refine" "$ELBO" refine "$RUN" --n 5 --steps 20 --k 10 --out "$WORK/q.csv"
 [ "$(head -1 "$WORK/q.csv")" = "mu1,mu2,mu3,mu4,sigma1,sigma2,sigma3,sigma4,elbo_amortized,elbo_refined,label" ] || { echo "FAIL refine header"; failures=$((failures + 1)); }
 [ "$(wc -l < "$WORK/q.csv")" -eq 6 ] || { echo "FAIL refine rows"; failures=$((failures + 1)); }

@@ -1,6 +1,6 @@
 // CIF reading (syntax, symmetry expansion, merging) and writing (P1 CIF, POSCAR), and every
-// refusal with its file and line. These bad-input cases are checked here rather than through the
-// CLI in tests/bad_inputs/: the CLI does not read crystals yet.
+// refusal with its file and line. The CLI's refusals of the same kinds of file (data.format =
+// "crystals") are in tests/bad_inputs/cif/.
 #include "elbo/data/cif.h"
 
 #include "elbo/data/elements.h"

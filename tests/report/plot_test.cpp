@@ -274,6 +274,81 @@ TEST(RenderBarSvg, ManyBarsThinTheLabelsAndEmptySaysNoData) {
   expect_nice(tick_values(render_bar_svg("", {0, 0, 0}, "", ""), "ytick"));
 }
 
+/// The value of attribute `name` in each element `tag` of `svg`, in document order ("" where absent).
+std::vector<std::string> attributes(const std::string& svg, const std::string& tag, const std::string& name) {
+  const std::regex element("<" + tag + "\\b[^>]*>"), attribute(" " + name + "=\"([^\"]*)\"");
+  std::vector<std::string> values;
+  for (std::sregex_iterator it(svg.begin(), svg.end(), element), end; it != end; ++it) {
+    std::smatch m;
+    const std::string e = it->str();
+    values.push_back(std::regex_search(e, m, attribute) ? m[1].str() : "");
+  }
+  return values;
+}
+
+TEST(RenderSvg, IsAnImageTitledWithItsAxesAndSeriesStyles) {
+  const std::string svg = render_svg({"ELBO", "epoch", "nats", {{"train", {1, 2}, {1, 2}}, {"valid", {1, 2}, {2, 3}}}});
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\"", 0), 0u);
+  EXPECT_NE(svg.find("\">\n<title>ELBO: nats against epoch; train (blue solid line), valid (orange dashed line)</title>\n"),
+            std::string::npos);
+  EXPECT_EQ(count(svg, "<title>"), 1u);
+  EXPECT_NE(render_svg({}).find("<title>Chart</title>"), std::string::npos);
+  const std::string row = render_svg_row({{"a", "", "", {}}, {"b", "", "", {}}});
+  EXPECT_NE(row.find("<title>2 charts. a. b</title>"), std::string::npos);
+  EXPECT_NE(render_bar_svg("KL", {1, 2}, "dimension", "nats").find("role=\"img\""), std::string::npos);
+  EXPECT_NE(render_bar_svg("KL", {1, 2}, "dimension", "nats").find("<title>KL: 2 bars of nats, by dimension</title>"),
+            std::string::npos);
+}
+
+TEST(RenderSvg, SeriesDifferInMoreThanColour) {
+  LinePlot lines{"", "", "", {}}, dots{"", "", "", {}};
+  for (int k = 0; k < 5; ++k) lines.series.push_back({"l" + std::to_string(k), {0, 1}, {double(k), k + 1.0}});
+  for (int k = 0; k < 6; ++k) dots.series.push_back({"d" + std::to_string(k), {0.0 + k}, {1.0}, true});
+  const std::string svg = render_svg(lines);
+  const auto dashes = attributes(svg, "polyline", "stroke-dasharray");
+  ASSERT_EQ(dashes.size(), 5u);
+  EXPECT_EQ(dashes[0], "");  // the first series solid, every other its own pattern
+  EXPECT_EQ(std::set<std::string>(dashes.begin(), dashes.end()).size(), 5u);
+  // The legend shows each line's pattern (after the grid lines, which have none).
+  std::vector<std::string> legend = attributes(svg.substr(svg.find("class=\"legend\"")), "line", "stroke-dasharray");
+  EXPECT_EQ(legend, dashes);
+  // Scatters: one marker shape per series, in the plot and the legend alike.
+  const std::string scatter = render_svg(dots);
+  for (const char* shape : {"<circle", "<rect x", "<path d="}) EXPECT_NE(scatter.find(shape), std::string::npos) << shape;
+  EXPECT_NE(scatter.find("d0 (blue circles)"), std::string::npos);
+  EXPECT_NE(scatter.find("d5 (sky blue crosses)"), std::string::npos);
+  // A band's legend entry is a swatch of its fill.
+  const std::string band = render_svg({"", "", "", {{"90% band", {0, 1}, {2, 3}, false, {1, 2}}}});
+  EXPECT_NE(band.find("width=\"16\" height=\"8\""), std::string::npos);
+  EXPECT_NE(band.find("90% band (blue band)"), std::string::npos);
+}
+
+TEST(LineChart, TheNumbersDrawnBesideTheSvg) {
+  const LinePlot plot{"Loss / step", "step", "nats", {{"train", {1, 2}, {5, kNan}}, {"", {}, {7}}}};
+  const Chart chart = line_chart(plot);
+  EXPECT_EQ(chart.svg, render_svg(plot));
+  EXPECT_EQ(chart.file_name, "loss-step.csv");
+  EXPECT_EQ(chart.columns, (std::vector<std::string>{"series", "step", "nats"}));
+  EXPECT_EQ(chart.rows, (std::vector<std::vector<std::string>>{{"train", "1", "5"}, {"train", "2", ""}, {"series 2", "0", "7"}}));
+  const Chart band = line_chart({"", "", "", {{"b", {0}, {2}, false, {1}}, {"m", {0}, {1.5}}}});
+  EXPECT_EQ(band.file_name, "chart.csv");
+  EXPECT_EQ(band.columns, (std::vector<std::string>{"series", "x", "y", "lower"}));
+  EXPECT_EQ(band.rows, (std::vector<std::vector<std::string>>{{"b", "0", "2", "1"}, {"m", "0", "1.5", ""}}));
+  const Chart row = line_chart_row({{"a", "", "", {{"s", {0}, {1}}}}, {"", "", "", {{"t", {2}, {3}}}}});
+  EXPECT_EQ(row.columns, (std::vector<std::string>{"chart", "series", "x", "y"}));
+  EXPECT_EQ(row.rows, (std::vector<std::vector<std::string>>{{"a", "s", "0", "1"}, {"chart 2", "t", "2", "3"}}));
+}
+
+TEST(BarChart, ValuesWithTheirNames) {
+  const Chart chart = bar_chart("Inference gaps", {0.5, kNan}, "", "nats", {"approximation", "amortization"});
+  EXPECT_EQ(chart.file_name, "inference-gaps.csv");
+  EXPECT_EQ(chart.columns, (std::vector<std::string>{"bar", "name", "nats"}));
+  EXPECT_EQ(chart.rows, (std::vector<std::vector<std::string>>{{"0", "approximation", "0.5"}, {"1", "amortization", ""}}));
+  EXPECT_EQ(bar_chart("", {1}, "", "").columns, (std::vector<std::string>{"bar", "value"}));
+  expect_throw_containing<std::invalid_argument>([] { bar_chart("g", {1, 2}, "", "", {"a"}); },
+                                                 {"bar_chart", "'g'", "2 values", "1 names"});
+}
+
 TEST(HistogramSeries, StepOutlineOfDensities) {
   // Bins [0, .25) [.25, .5) [.5, .75) [.75, 1] hold 1, 0, 2, 1 of the 5 finite values (1 falls in the last bin,
   // 1.5 in none, NaN is left out): densities count / (5 * 0.25) = 0.8, 0, 1.6, 0.8, integrating to 4/5.

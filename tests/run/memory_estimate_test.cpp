@@ -50,6 +50,8 @@ TEST(MemoryEstimate, ParameterCountEqualsTheBuiltModelForEveryFamily) {
              "model.weights.sampling=\"weights\""}), table},
       {with({"model.type=\"brnn\"", "model.hidden=[5]", "data.format=\"series\"", "data.window=4"}),
        data::Schema::of_features(8)},
+      {with({"model.type=\"crystal\"", "model.hidden=[6]", "data.format=\"crystals\"", "data.max_atoms=3"}),
+       data::Schema::of_features(7 + 4 * 3)},
   };
   for (const auto& [config, schema] : cases)
     EXPECT_EQ(parameter_count(config, schema), built(config, schema)) << config.to_toml();

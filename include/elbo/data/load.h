@@ -18,7 +18,9 @@ struct Splits {
 /// training statistics), the built-in dsprites images with their factors
 /// (data/dsprites.h; data.dsprites_*), a series' windows (data/series.h) or windows of the
 /// sequences of a FASTA file (data/fasta.h: data.window, data.stride, data.ambiguous; the
-/// training windows followed by their reverse complements with data.reverse_complement), a test
+/// training windows followed by their reverse complements with data.reverse_complement), crystal
+/// structures (data.format = "crystals": a CIF, pymatgen or ASE JSON file as rows of data/crystal_rows.h,
+/// or with data.substitutions the element substitutions of its prototypes, the prototypes the test split), a test
 /// split (from its own file, held out (FASTA: whole records), for dsprites its own factor
 /// combinations, for the built-in lattice fields (data/lattice.h) its own draws), and a
 /// validation split held out of the training examples, and the data.missing masks of each split

@@ -1,4 +1,6 @@
 #pragma once
+#include "elbo/report/html.h"
+
 #include <string>
 #include <vector>
 
@@ -6,6 +8,8 @@ namespace elbo::report {
 
 /// One line of a plot. An empty `x` plots `y` against 0, 1, 2, ...; otherwise
 /// `x` and `y` have the same length. An empty label leaves the series out of the legend.
+/// Series k is told apart by more than colour: lines by dash pattern (solid, dashed, dotted,
+/// dash-dot, long dashes), scatters by marker shape, both shown in the legend.
 struct Series {
   std::string label;
   std::vector<double> x;
@@ -23,8 +27,9 @@ struct LinePlot {
   std::vector<Series> series;
 };
 
-/// Renders the plot as a standalone SVG document (no external resources).
-/// Non-finite points are skipped; an empty plot renders "no data".
+/// Renders the plot as a standalone SVG document (no external resources) with role="img" and a
+/// <title> naming the axes and each series' colour and style. Non-finite points are skipped;
+/// an empty plot renders "no data".
 std::string render_svg(const LinePlot& plot, int width = 480, int height = 300);
 
 /// Several plots side by side in one SVG (e.g. loss, reconstruction, KL).
@@ -39,10 +44,22 @@ Series histogram_series(const std::string& label, const std::vector<double>& val
 /// power of ten, about `target` intervals, the first <= lo and the last >= hi.
 std::vector<double> nice_ticks(double lo, double hi, int target = 5);
 
-/// A bar chart (e.g. KL per latent dimension) as SVG: bar i is labelled with
-/// its index; non-finite values leave their bar out.
+/// A bar chart (e.g. KL per latent dimension) as SVG (role="img", a <title>): bar i is labelled
+/// with its index; non-finite values leave their bar out.
 std::string render_bar_svg(const std::string& title, const std::vector<double>& values,
                            const std::string& x_label, const std::string& y_label,
                            int width = 480, int height = 260);
+
+/// The plot as a report chart: render_svg and the points it draws (series, x, y[, lower]; non-finite
+/// values empty), downloadable as "<title>.csv".
+Chart line_chart(const LinePlot& plot, int width = 480, int height = 300);
+
+/// Plots side by side (render_svg_row) and their points (chart, series, x, y[, lower]).
+Chart line_chart_row(const std::vector<LinePlot>& plots, int width_each = 420, int height = 300);
+
+/// A bar chart (render_bar_svg) and its values (bar index, its name when `names` are given, value).
+Chart bar_chart(const std::string& title, const std::vector<double>& values, const std::string& x_label,
+                const std::string& y_label, const std::vector<std::string>& names = {}, int width = 480,
+                int height = 260);
 
 }  // namespace elbo::report

@@ -17,7 +17,8 @@ namespace elbo::run {
 
 /// What to design.
 struct DesignRequest {
-  std::string property;          ///< DNA: "gc" or "motif:ACGT..."; other data: a column of data.target_columns
+  std::string property;          ///< DNA: "gc" or "motif:ACGT..."; crystals: "volume_per_atom" or "number_density";
+                                 ///< other data: a column of data.target_columns
   bool maximize = false;         ///< "max": maximize the predicted property, else reach `target`
   double target = NAN;           ///< the value wanted, in the property's units
   int64_t n = 64;                ///< designs
@@ -45,6 +46,8 @@ struct DesignGroup {
 struct DesignResult {
   DesignRequest request;
   bool sequences = false;          ///< DNA windows (data.format = "fasta")
+  bool crystals = false;           ///< a crystal run (model.type = "crystal"): rows of data/crystal_rows.h, decoded
+                                   ///< to their most probable structure; properties from run/crystals.h
   bool exact = false;              ///< the decoded designs' property is measured exactly (an oracle exists)
   double prior_sd = 1;             ///< p(z) = N(0, prior_sd^2 I) used in the objective
   std::vector<std::string> notes;  ///< caveats, in words (also in the JSON)

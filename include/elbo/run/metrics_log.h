@@ -34,6 +34,10 @@ class MetricsLog : public train::Callback {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
+/// The "step" and "epoch" lines of metrics.jsonl (numbers as recorded; dump() writes non-finite ones as null).
+Json step_json(const train::StepRecord& r);
+Json epoch_json(const train::EpochRecord& r);
+
 /// Keeps metrics.jsonl consistent with a checkpoint at `step`: drops the lines of later steps,
 /// and a line cut by a kill mid-write.
 void truncate_metrics(const std::string& path, int64_t step);

@@ -7,6 +7,10 @@
 #include <memory>
 #include <string>
 
+namespace elbo::train {
+class Callback;
+}  // namespace elbo::train
+
 namespace elbo::run {
 
 struct TrainRunOptions {
@@ -14,6 +18,7 @@ struct TrainRunOptions {
   std::string resume_from;      ///< the checkpoint to resume (a data-parallel rank > 0 gets a copy of rank 0's)
   std::shared_ptr<train::Distributed> distributed;  ///< one rank of a data-parallel run (rank 0 writes the run)
   bool stop_on_signals = false; ///< SIGINT/SIGTERM checkpoint and stop the run (exit status 130)
+  train::Callback* progress = nullptr;  ///< also told of each batch, step and epoch (rank 0; e.g. the Python module's callback)
 };
 
 /// Trains `config` into run directory `dir`: config.toml, checkpoint.pt (atomic, periodic),

@@ -1,0 +1,88 @@
+#pragma once
+// A VAE on crystal structures (data.format = "crystals", rows of data/crystal_rows.h): the decoder's
+// sites are the lattice, the atom count, the species of each atom and its fractional coordinates,
+// after CDVAE's fields (Xie et al. 2022), each scored by its own likelihood in the trace.
+#include "elbo/core/config.h"
+#include "elbo/data/schema.h"
+#include "elbo/dist/normal.h"
+#include "elbo/model/model.h"
+#include "elbo/nn/activation.h"
+#include "elbo/nn/mlp.h"
+
+#include <torch/nn/modules/embedding.h>
+
+#include <string>
+#include <vector>
+
+namespace elbo::model {
+
+/// Architecture of a crystal VAE.
+struct CrystalVaeOptions {
+  int64_t max_atoms = 20;            ///< N: atoms per cell at most (data.max_atoms; rows are 7 + 4N wide)
+  int64_t latent_dim = 16;
+  std::vector<int64_t> hidden{128, 128};  ///< widths of the per-atom network, the pooled network and the decoder
+  int64_t species_embedding = 16;    ///< width of the learned element embedding
+  int64_t harmonics = 3;             ///< H: the encoder reads sin, cos(2 pi h f), h = 1..H
+  int64_t images = 3;                ///< K of the wrapped normal (dist/wrapped_normal.h)
+  std::string coordinate_likelihood = "wrapped_normal";  ///< wrapped_normal | gaussian (the ablation)
+  bool origin_shift = false;         ///< training batches get random origins (data.origin_shift)
+  nn::Activation activation = nn::Activation::relu;
+  double prior_scale = 1.0;
+
+  /// model.* keys, data.max_atoms and data.origin_shift; checks that the schema's "x" is 7 + 4N wide.
+  static CrystalVaeOptions from_config(const Config& config, const data::Schema& schema);
+};
+
+/// q(z | crystal) = N(mu, sigma^2) from a deep-sets encoder (Zaheer et al. 2017), invariant to the
+/// order of the atoms: each atom's features (its element's embedding; sin and cos of 2 pi h f_k,
+/// h = 1..H, of its fractional coordinates, periodic in the cell) pass one MLP phi, the masked mean and
+/// sum / N over the atoms join the lattice features v and the count, and an MLP rho gives mu and the
+/// raw scale (dist::posterior_from_raw). p(z) = N(0, s^2 I).
+///
+/// p(crystal | z): one MLP from z emits every site's parameters; the sites of the trace:
+///  - "lattice": N(v; mu(z), sigma(z)^2) on the six lattice features (data/lattice_map.h: log-Cholesky
+///    of the metric, off-diagonals over their row's diagonal): every finite v is a valid lattice, and mu
+///    and sigma are bounded smoothly (tanh, two-sided softplus) so that every draw is finite for any z;
+///  - "count": categorical over 1..N;
+///  - "species": per atom slot, categorical over Z = 1..98, masked past the count;
+///  - "coords": per atom slot and axis, wrapped normal on the circle (a density on the 3-torus, the
+///    cell's periodicity: f and f + 1 are one point) or, for the ablation, a normal on the raw
+///    coordinate in [0, 1); masked past the count.
+/// Atoms are in canonical order (by element, then coordinates), so slot i of the decoder is the i-th
+/// atom of that order. likelihood(z) is the dist::Joint of the four over the row layout, so its
+/// sample() is a row (slots past the sampled count hold draws no one reads).
+class CrystalVaeImpl : public Model {
+ public:
+  explicit CrystalVaeImpl(const CrystalVaeOptions& options);
+
+  /// With origin_shift and in training mode the batch's crystals first get random origins.
+  Trace forward(const Batch& batch, int64_t particles) override;
+  Trace forward_with(const Batch& batch, const dist::DistributionPtr& q, int64_t particles) override;
+  dist::DistributionPtr posterior(const Batch& batch) override;
+  dist::DistributionPtr likelihood(const Tensor& z) override;
+  Tensor sample_prior(int64_t n) override;
+  int64_t latent_dim() const override { return options_.latent_dim; }
+  int64_t features() const override;
+  std::string describe() const override;
+
+  const CrystalVaeOptions& options() const { return options_; }
+  dist::Normal prior() const;
+
+  /// The decoder's four distributions for codes z [..., D]: lattice [..., 6], count [..., 1],
+  /// species [..., N], coordinates [..., 3N].
+  struct Decoded {
+    dist::DistributionPtr lattice, count, species, coords;
+  };
+  Decoded decode(const Tensor& z);
+
+ private:
+  void check_rows(const Tensor& x) const;
+
+  CrystalVaeOptions options_;
+  torch::nn::Embedding embedding_{nullptr};
+  nn::Mlp phi_{nullptr}, rho_{nullptr}, decoder_{nullptr};
+  Tensor prior_log_scale_;  // buffer [latent_dim]
+};
+TORCH_MODULE(CrystalVae);
+
+}  // namespace elbo::model

@@ -1,0 +1,206 @@
+#include "elbo/model/crystal_vae.h"
+
+#include "elbo/core/check.h"
+#include "elbo/data/crystal_rows.h"
+#include "elbo/dist/categorical.h"
+#include "elbo/dist/joint.h"
+#include "elbo/dist/wrapped_normal.h"
+
+#include <cmath>
+#include <limits>
+
+namespace elbo::model {
+namespace {
+
+constexpr int64_t kElements = 98;  // Z = 1..98 (data/elements.h)
+
+/// logits [..., C] -> [..., C + 1] with class 0 (no atom; a cell of 0 atoms) impossible: logit -inf,
+/// probability exactly 0 however low the others go (a masked padding slot's -inf stays out of the sum).
+Tensor with_class_zero_impossible(const Tensor& logits) {
+  auto shape = logits.sizes().vec();
+  shape.back() = 1;
+  return torch::cat({torch::full(shape, -std::numeric_limits<double>::infinity(), logits.options()), logits}, -1);
+}
+
+/// softplus(x) = log(1 + e^x), exact for large x.
+Tensor soft_plus(const Tensor& x) { return torch::clamp_min(x, 0) + torch::log1p(torch::exp(-x.abs())); }
+
+/// A scale's log from a raw output r, bounded smoothly on both sides: s = log lo + softplus(r - log lo),
+/// log sigma = log hi - softplus(log hi - s), in (log lo, log hi) and close to r well inside. The upper
+/// bound keeps every draw loc + sigma eps finite however far out z is.
+Tensor bounded_log_scale(const Tensor& r, double lo, double hi) {
+  const Tensor s = std::log(lo) + soft_plus(r - std::log(lo));
+  return std::log(hi) - soft_plus(std::log(hi) - s);
+}
+
+/// A location bounded smoothly to centre +- half_width: centre + half_width tanh(r / half_width).
+Tensor bounded(const Tensor& r, double centre, double half_width) { return centre + half_width * torch::tanh(r / half_width); }
+
+}  // namespace
+
+CrystalVaeOptions CrystalVaeOptions::from_config(const Config& c, const data::Schema& schema) {
+  ELBO_CHECK(c.get_string("data.format") == "crystals", "model.type = \"crystal\" reads crystal structures: set "
+             "data.format = \"crystals\" (got \"", c.get_string("data.format"), "\")");
+  CrystalVaeOptions o;
+  o.max_atoms = c.get_int("data.max_atoms");
+  o.latent_dim = c.get_int("model.latent_dim");
+  o.hidden = c.get_ints("model.hidden");
+  o.species_embedding = c.get_int("model.species_embedding");
+  o.harmonics = c.get_int("model.harmonics");
+  o.images = c.get_int("model.images");
+  o.coordinate_likelihood = c.get_string("model.coordinate_likelihood");
+  o.origin_shift = c.get_bool("data.origin_shift");
+  o.activation = nn::parse_activation(c.get_string("model.activation"));
+  o.prior_scale = c.get_double("model.prior_scale");
+  const int64_t width = data::CrystalRowLayout{o.max_atoms}.width();
+  ELBO_CHECK(schema.features() == width, "model.type = \"crystal\": the data have ", schema.features(),
+             " values per example, data.max_atoms = ", o.max_atoms, " needs 7 + 4 x ", o.max_atoms, " = ", width);
+  return o;
+}
+
+CrystalVaeImpl::CrystalVaeImpl(const CrystalVaeOptions& o) : options_(o) {
+  ELBO_CHECK(o.max_atoms >= 1 && o.latent_dim >= 1 && o.species_embedding >= 1 && o.harmonics >= 1 && o.images >= 1,
+             "elbo::model::CrystalVae: max_atoms, latent_dim, species_embedding, harmonics and images must be >= 1");
+  ELBO_CHECK(o.coordinate_likelihood == "wrapped_normal" || o.coordinate_likelihood == "gaussian",
+             "model.coordinate_likelihood must be \"wrapped_normal\" or \"gaussian\" (got \"", o.coordinate_likelihood,
+             "\")");
+  ELBO_CHECK(o.prior_scale > 0, "model.prior_scale must be positive (got ", o.prior_scale, ")");
+  const int64_t pooled = o.hidden.empty() ? 64 : o.hidden.back();
+  embedding_ = register_module("embedding", torch::nn::Embedding(kElements + 1, o.species_embedding));
+  phi_ = register_module("phi", nn::Mlp(nn::MlpOptions(o.species_embedding + 6 * o.harmonics, pooled)
+                                            .hidden(o.hidden)
+                                            .activation(o.activation)));
+  rho_ = register_module("rho", nn::Mlp(nn::MlpOptions(2 * pooled + 8, 2 * o.latent_dim)
+                                            .hidden(o.hidden)
+                                            .activation(o.activation)));
+  const int64_t n = o.max_atoms;
+  const int64_t outputs = 12 + n + n * kElements + 6 * n;
+  std::vector<int64_t> hidden(o.hidden.rbegin(), o.hidden.rend());
+  decoder_ = register_module("decoder", nn::Mlp(nn::MlpOptions(o.latent_dim, outputs).hidden(hidden).activation(o.activation)));
+  prior_log_scale_ = register_buffer("prior_log_scale", torch::full({o.latent_dim}, std::log(o.prior_scale)));
+}
+
+int64_t CrystalVaeImpl::features() const { return data::CrystalRowLayout{options_.max_atoms}.width(); }
+
+dist::Normal CrystalVaeImpl::prior() const {
+  return dist::Normal(torch::zeros_like(prior_log_scale_), prior_log_scale_);
+}
+
+void CrystalVaeImpl::check_rows(const Tensor& x) const {
+  ELBO_CHECK(x.dim() == 2 && x.size(1) == features(), "elbo::model::CrystalVae: expected crystal rows [B, ", features(),
+             "] (data.max_atoms = ", options_.max_atoms, "), got ", x.sizes());
+}
+
+dist::DistributionPtr CrystalVaeImpl::posterior(const Batch& batch) {
+  check_rows(batch.x);
+  const int64_t n = options_.max_atoms, b = batch.x.size(0);
+  const data::CrystalBatch c = data::crystal_batch(batch.x, n);
+  const Tensor mask = c.mask.unsqueeze(-1);  // [B, N, 1]
+  // Per atom: the element's embedding, sin and cos of 2 pi h f.
+  const Tensor h = torch::arange(1, options_.harmonics + 1, batch.x.options());
+  const Tensor angle = (2 * M_PI) * c.frac.unsqueeze(-1) * h;  // [B, N, 3, H]
+  const Tensor atoms = torch::cat({embedding_->forward(c.species.clamp(0, kElements)),
+                                   torch::sin(angle).reshape({b, n, -1}), torch::cos(angle).reshape({b, n, -1})},
+                                  -1);
+  const Tensor phi = phi_->forward(atoms) * mask;  // padding slots add nothing
+  const Tensor count = c.count.to(batch.x.scalar_type()).unsqueeze(1);  // [B, 1]
+  const Tensor sum = phi.sum(1);
+  const Tensor pooled = torch::cat({sum / count, sum / static_cast<double>(n), batch.x.narrow(1, 0, 6),
+                                    count / static_cast<double>(n), count.log()},
+                                   1);
+  return std::make_shared<dist::Normal>(dist::posterior_from_raw(rho_->forward(pooled)));
+}
+
+CrystalVaeImpl::Decoded CrystalVaeImpl::decode(const Tensor& z) {
+  ELBO_CHECK(z.dim() >= 1 && z.size(-1) == options_.latent_dim, "elbo::model::CrystalVae: expected codes [..., ",
+             options_.latent_dim, "], got ", z.sizes());
+  const int64_t n = options_.max_atoms;
+  const Tensor raw = decoder_->forward(z);
+  auto lead = z.sizes().vec();
+  lead.pop_back();
+  const auto shaped = [&](int64_t begin, int64_t width, std::vector<int64_t> tail) {
+    std::vector<int64_t> shape = lead;
+    shape.insert(shape.end(), tail.begin(), tail.end());
+    return raw.narrow(-1, begin, width).reshape(shape);
+  };
+  int64_t at = 0;
+  Decoded d;
+  // The lattice features' locations within physical bounds (lengths' logs 2 +- 5: 0.05 A to 1100 A;
+  // the shape ratios +- 10, angles down to ~6 degrees), scales in (1e-4, 2): every draw is finite, so
+  // every decoded lattice exists (data/lattice_map.h).
+  const Tensor lattice = shaped(at, 12, {12});
+  const Tensor lengths = bounded(lattice.narrow(-1, 0, 3), 2.0, 5.0), shape = bounded(lattice.narrow(-1, 3, 3), 0.0, 10.0);
+  d.lattice = std::make_shared<dist::Normal>(torch::cat({lengths, shape}, -1),
+                                             bounded_log_scale(lattice.narrow(-1, 6, 6), 1e-4, 2.0));
+  at += 12;
+  d.count = std::make_shared<dist::Categorical>(with_class_zero_impossible(shaped(at, n, {1, n})));
+  at += n;
+  d.species = std::make_shared<dist::Categorical>(with_class_zero_impossible(shaped(at, n * kElements, {n, kElements})));
+  at += n * kElements;
+  // Location and scale of each coordinate, atom-major like the rows: [..., 3N] each; sigma in (1e-4, 2)
+  // (a wrapped normal of scale 2 is uniform on the circle to 1e-30).
+  const Tensor loc = shaped(at, 3 * n, {3 * n}), log_scale = bounded_log_scale(shaped(at + 3 * n, 3 * n, {3 * n}), 1e-4, 2.0);
+  if (options_.coordinate_likelihood == "wrapped_normal")
+    d.coords = std::make_shared<dist::WrappedNormal>(loc, log_scale, options_.images);
+  else
+    d.coords = std::make_shared<dist::Normal>(loc, log_scale);
+  return d;
+}
+
+dist::DistributionPtr CrystalVaeImpl::likelihood(const Tensor& z) {
+  const int64_t n = options_.max_atoms;
+  Decoded d = decode(z);
+  return std::make_shared<dist::Joint>(std::vector<dist::DistributionPtr>{d.lattice, d.count, d.species, d.coords},
+                                       std::vector<int64_t>{6, 1, n, 3 * n});
+}
+
+Tensor CrystalVaeImpl::sample_prior(int64_t n) {
+  ELBO_CHECK(n > 0, "elbo::model::CrystalVae: sample count must be positive (got ", n, ")");
+  return prior().sample(n);
+}
+
+Trace CrystalVaeImpl::forward(const Batch& batch, int64_t particles) {
+  check_rows(batch.x);
+  if (!(options_.origin_shift && is_training())) return forward_with(batch, posterior(batch), particles);
+  Batch shifted = batch;
+  {
+    torch::NoGradGuard no_grad;  // data, not parameters
+    shifted.x = data::shift_rows(batch.x, torch::rand({batch.x.size(0), 3}, batch.x.options()), options_.max_atoms);
+  }
+  return forward_with(shifted, posterior(shifted), particles);
+}
+
+Trace CrystalVaeImpl::forward_with(const Batch& batch, const dist::DistributionPtr& q, int64_t particles) {
+  ELBO_CHECK(particles >= 1, "elbo::model::CrystalVae: particles must be >= 1 (got ", particles, ")");
+  ELBO_CHECK(q && q->has_rsample(), "elbo::model::CrystalVae: an external posterior must be reparameterizable (got ",
+             q ? q->name() : std::string("none"), ")");
+  check_rows(batch.x);
+  const auto shape = q->sample_shape();
+  ELBO_CHECK(shape.size() == 2 && shape[0] == batch.x.size(0) && shape[1] == options_.latent_dim,
+             "elbo::model::CrystalVae: an external posterior must be [B, ", options_.latent_dim, "] for rows ",
+             batch.x.sizes(), ", got ", c10::IntArrayRef(shape));
+  const int64_t n = options_.max_atoms;
+  const data::CrystalRowLayout layout{n};
+  const data::CrystalBatch c = data::crystal_batch(batch.x, n);
+  Trace trace;
+  trace.sites.push_back(sample_latent("z", q, prior(), particles));
+  const Decoded d = decode(trace.sites.back().value);
+  const Tensor& x = batch.x;
+  trace.sites.push_back(observe("lattice", *d.lattice, x.narrow(1, layout.lattice, 6)));
+  trace.sites.push_back(observe("count", *d.count, x.narrow(1, layout.count, 1)));
+  trace.sites.push_back(observe("species", *d.species, x.narrow(1, layout.species, n), c.mask));
+  trace.sites.push_back(observe("coords", *d.coords, x.narrow(1, layout.frac(), 3 * n),
+                                c.mask.repeat_interleave(3, 1)));
+  return trace;
+}
+
+std::string CrystalVaeImpl::describe() const {
+  const CrystalVaeOptions& o = options_;
+  return "crystal VAE: deep-sets encoder (hidden " + widths_text(o.hidden) + ", " + std::to_string(o.harmonics) +
+         " harmonics), up to " + std::to_string(o.max_atoms) + " atoms, lattice by log-Cholesky features, " +
+         (o.coordinate_likelihood == "wrapped_normal" ? "wrapped-normal (K = " + std::to_string(o.images) + ")"
+                                                      : std::string("gaussian")) +
+         " coordinates" + (o.origin_shift ? ", random origin shifts" : "") + ", " + Model::describe();
+}
+
+}  // namespace elbo::model

@@ -1,0 +1,195 @@
+"""`import elbo` against the elbo CLI on the same run, and its distribution functions against
+torch.distributions. usage: PYTHONPATH=BUILD/python module_test.py ELBO_BINARY
+Needs Debian's Fashion-MNIST (/usr/share/datasets/fashion-mnist), as the CLI tests do."""
+import csv
+import gzip
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+import torch
+
+import elbo
+
+ELBO = sys.argv[1]
+WORK = tempfile.mkdtemp()
+failures = []
+
+
+def check(name, condition, detail=""):
+    print(("ok   " if condition else "FAIL ") + name + ("" if condition else ": " + str(detail)))
+    if not condition:
+        failures.append(name)
+
+
+def raises(name, error, fragment, call):
+    try:
+        call()
+    except error as e:
+        check(name, fragment in str(e), f"{error.__name__} without '{fragment}': {e}")
+        return
+    except Exception as e:  # noqa: BLE001 - the wrong type is the failure reported
+        check(name, False, f"expected {error.__name__}, got {type(e).__name__}: {e}")
+        return
+    check(name, False, f"expected {error.__name__}, nothing raised")
+
+
+def cli(*args):
+    return subprocess.run([ELBO, *args], check=True, capture_output=True, text=True).stdout
+
+
+def read_csv(path):
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    return torch.tensor([[float(v) for v in row] for row in rows[1:]], dtype=torch.float64)
+
+
+def numbers(tree, path=""):
+    """Every number in a JSON tree by its path, timing fields left out."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            if k not in ("seconds", "examples_per_s"):
+                yield from numbers(v, f"{path}.{k}")
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            yield from numbers(v, f"{path}[{i}]")
+    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
+        yield path, float(tree)
+
+
+# ---- training, with a progress callback and the GIL released ----
+config = {"data": {"max_train": 1200, "max_test": 60, "validation": 200},
+          "model": {"hidden": [32], "latent_dim": 3},
+          "train": {"epochs": 2, "log_every": 4},
+          "eval.k": 5, "eval.n": 20}
+lines = []
+ticks = [0]
+stop = threading.Event()
+
+
+def count():  # runs only while the GIL is free
+    while not stop.is_set():
+        ticks[0] += 1
+        time.sleep(0.0005)
+
+
+counter = threading.Thread(target=count)
+counter.start()
+start = time.time()
+run = elbo.train(config, overrides={"train.seed": 3}, out=os.path.join(WORK, "run"), progress=lines.append)
+seconds = time.time() - start
+stop.set()
+counter.join()
+types = [line["type"] for line in lines]
+check("train: progress gets train_step, step and epoch lines", types[0] == "train_step" and types.count("epoch") == 2
+      and "step" in types, types)
+check("train: epoch lines as metrics.jsonl writes them",
+      [json.loads(l) for l in open(os.path.join(WORK, "run", "metrics.jsonl")) if '"epoch"' in l and '"valid_elbo"' in l]
+      == [l for l in lines if l["type"] == "epoch"])
+check(f"train: the GIL is released while training ({ticks[0]} ticks of another thread in {seconds:.1f} s)",
+      ticks[0] > 100 * seconds, f"{ticks[0]} ticks in {seconds:.1f} s")
+check("train: the run", run.step == 2 * math.ceil(1000 / 128) and run.latent_dim == 3 and run.features == 784,
+      repr(run))
+check("train: config", run.config["model"]["hidden"] == [32] and run.config["train"]["seed"] == 3, run.config["train"])
+RUN = run.dir
+
+
+def stop_after_first_epoch(line):
+    if line["type"] == "epoch":
+        raise RuntimeError("stopped by the callback")
+
+
+resumed_dir = os.path.join(WORK, "resumed")
+raises("train: an exception in the callback stops training", RuntimeError, "stopped by the callback",
+       lambda: elbo.train(config, {"train.seed": 3}, out=resumed_dir, progress=stop_after_first_epoch))
+resumed = elbo.train(out=resumed_dir, resume=True)
+check("train: resume=True ends with the weights of an uninterrupted run", resumed.step == run.step and all(
+    torch.equal(t, run.state_dict()[name]) for name, t in resumed.state_dict().items()))
+
+# ---- the same numbers as the CLI on the same run ----
+scores = run.evaluate(k=10, n=30)
+cli_scores = json.loads(cli("evaluate", RUN, "--k", "10", "--n", "30", "--json"))
+ours, theirs = dict(numbers(scores)), dict(numbers(cli_scores))
+check("evaluate: the keys of elbo evaluate --json", sorted(ours) == sorted(theirs),
+      set(ours).symmetric_difference(theirs))
+worst = max((abs(ours[k] - theirs[k]) / max(1.0, abs(theirs[k])), k) for k in theirs if k in ours)
+check(f"evaluate: the numbers of elbo evaluate --json ({len(theirs)}, largest relative difference {worst[0]:.2g})",
+      worst[0] < 1e-9, worst)
+check("evaluate: k, n", scores["k"] == 10 and scores["examples"] == 30, scores)
+loaded = elbo.load(RUN)
+check("load: same evaluation", loaded.evaluate(k=10, n=30)["elbo"] == scores["elbo"])
+
+with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
+    images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)[:20].copy()
+cli("encode", RUN, "--n", "20", "--out", os.path.join(WORK, "latents.csv"))
+cli("reconstruct", RUN, "--n", "20", "--out", os.path.join(WORK, "reconstructions.csv"))
+cli("sample", RUN, "--n", "6", "--out", os.path.join(WORK, "samples.csv"))
+latents, reconstructions = read_csv(os.path.join(WORK, "latents.csv")), read_csv(os.path.join(WORK, "reconstructions.csv"))
+mean, scale = run.encode(images)  # NumPy uint8 images [20, 28, 28]: k / 255, as the data loader reads them
+check("encode: (mean, scale) tensors [20, 3]", isinstance(mean, torch.Tensor) and mean.shape == (20, 3)
+      and scale.shape == (20, 3) and bool((scale > 0).all()), (type(mean), mean.shape))
+check("encode: elbo encode's means and scales", torch.allclose(torch.cat([mean, scale], 1).double(), latents[:, :6],
+                                                                 rtol=1e-6, atol=1e-6),
+      (torch.cat([mean, scale], 1).double() - latents[:, :6]).abs().max())
+flat = torch.from_numpy(images).reshape(20, 784).float() / 255
+check("encode: [B, 784] floats and [B, 1, 28, 28] as the same images",
+      torch.equal(run.encode(flat)[0], mean) and torch.equal(run.encode(flat.reshape(20, 1, 28, 28))[0], mean))
+rec = run.reconstruct(images)
+check("reconstruct: elbo reconstruct's", torch.allclose(rec.double(), reconstructions, rtol=0, atol=2e-7),
+      (rec.double() - reconstructions).abs().max())
+check("decode: decode(encode(x).mean) = reconstruct(x)", torch.equal(run.decode(mean), rec))
+check("sample: elbo sample's (seed 1)", torch.allclose(run.sample(6).double(), read_csv(os.path.join(WORK, "samples.csv")),
+                                                       rtol=0, atol=2e-7))
+torch.manual_seed(7)
+expected = torch.rand(3)
+torch.manual_seed(7)
+run.sample(4, seed=2)
+check("sample: torch's global generator left as it was", torch.equal(torch.rand(3), expected))
+weights = run.state_dict()["decoder.layer0.weight"]
+check("state_dict: the model's own tensors (no copy)",
+      weights.data_ptr() == run.state_dict()["decoder.layer0.weight"].data_ptr() and weights.shape == (32, 3))
+
+# ---- errors: the CLI's messages as ValueError ----
+raises("encode: wrong shape", ValueError, "x must be [B, 784] or images [B, 1, 28, 28], got [4, 5]",
+       lambda: run.encode(torch.zeros(4, 5)))
+raises("decode: wrong shape", ValueError, "z must be [B, 3] (latent codes), got [2, 4]", lambda: run.decode(torch.zeros(2, 4)))
+raises("load: no run", ValueError, "does not exist", lambda: elbo.load(os.path.join(WORK, "nothing")))
+raises("train: unknown key", ValueError, "did you mean 'train.epochs'", lambda: elbo.train({"train": {"epoch": 1}}, out=WORK))
+raises("train: wrong type", ValueError, "key 'train.epochs' must be", lambda: elbo.train({"train.epochs": "two"}, out=WORK))
+raises("train: out of range", ValueError, "out of range", lambda: elbo.train({"model.latent_dim": 0}, out=WORK))
+raises("evaluate: k", ValueError, "k must be positive", lambda: run.evaluate(k=0))
+
+# ---- distributions against torch.distributions ----
+D = torch.distributions
+g = torch.Generator().manual_seed(0)
+mq, sq = torch.randn(5, 4, generator=g, requires_grad=True), torch.rand(5, 4, generator=g) + 0.1
+mp, sp = torch.randn(4, generator=g), torch.rand(4, generator=g) + 0.1
+kl = elbo.kl_normal(mq, sq, mp, sp)
+check("kl_normal = torch's", torch.allclose(kl, D.kl_divergence(D.Normal(mq, sq), D.Normal(mp, sp)), atol=1e-6))
+check("kl_normal against N(0, 1) by default", torch.allclose(elbo.kl_normal(mq, sq),
+                                                             D.kl_divergence(D.Normal(mq, sq), D.Normal(0.0, 1.0)), atol=1e-6))
+kl.sum().backward()
+check("kl_normal is differentiable", mq.grad is not None and torch.allclose(mq.grad, (mq - mp).detach() / sp ** 2, atol=1e-5))
+x = torch.randn(5, 4, generator=g)
+check("normal_log_prob = torch's", torch.allclose(elbo.normal_log_prob(x, mp, sp), D.Normal(mp, sp).log_prob(x), atol=1e-5))
+logits, bits = torch.randn(5, 4, generator=g), (torch.rand(5, 4, generator=g) > 0.5).float()
+check("bernoulli_log_prob = torch's", torch.allclose(elbo.bernoulli_log_prob(bits, logits),
+                                                     D.Bernoulli(logits=logits).log_prob(bits), atol=1e-6))
+check("bernoulli_log_prob takes NumPy", torch.allclose(elbo.bernoulli_log_prob(bits.numpy(), logits.numpy()),
+                                                       D.Bernoulli(logits=logits).log_prob(bits), atol=1e-6))
+lp = torch.randn(5, 4, generator=g)
+check("kl_bernoulli = torch's", torch.allclose(elbo.kl_bernoulli(logits, lp),
+                                               D.kl_divergence(D.Bernoulli(logits=logits), D.Bernoulli(logits=lp)), atol=1e-5))
+raises("kl_normal: shapes", ValueError, "do not broadcast", lambda: elbo.kl_normal(torch.zeros(3), torch.ones(4)))
+raises("kl_normal: scale", ValueError, "every scale must be positive", lambda: elbo.kl_normal(torch.zeros(3), -torch.ones(3)))
+
+shutil.rmtree(WORK)
+print("module:", "all passed" if not failures else f"{len(failures)} failed: {failures}")
+sys.exit(1 if failures else 0)

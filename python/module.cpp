@@ -9,9 +9,18 @@
 #include "elbo/core/json.h"
 #include "elbo/core/rng.h"
 #include "elbo/data/dataset.h"
+#include "elbo/data/load.h"
+#include "elbo/data/series.h"
+#include "elbo/diag/classification.h"
+#include "elbo/diag/forecast.h"
+#include "elbo/diag/imputation.h"
+#include "elbo/diag/regression.h"
+#include "elbo/model/bnn.h"
+#include "elbo/model/brnn.h"
 #include "elbo/dist/bernoulli.h"
 #include "elbo/dist/kl.h"
 #include "elbo/dist/normal.h"
+#include "elbo/run/design.h"
 #include "elbo/run/evaluation.h"
 #include "elbo/run/export.h"
 #include "elbo/run/metrics_log.h"
@@ -20,6 +29,7 @@
 #include "elbo/train/trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -255,6 +265,173 @@ class Run {
     return run_.model->likelihood(run_.model->posterior(batch)->mean(), batch.y)->mean();
   }
 
+  /// As elbo impute --data: x [N, D] in the data's units (NaN or mask 0 = missing); the run's
+  /// standardization (data.standardize) applied and undone as the CLI does.
+  py::dict impute(const py::object& x_object, const py::object& mask_object, std::optional<int64_t> k, int64_t draws,
+                  int64_t seed) {
+    ELBO_CHECK(!k || *k > 0, "Run.impute: k must be positive (got ", k.value_or(0), ")");
+    ELBO_CHECK(draws > 0, "Run.impute: draws must be positive (got ", draws, ")");
+    torch::Tensor x = to_tensor(x_object).to(torch::kFloat).cpu();
+    const int64_t d = run_.model->features();
+    ELBO_CHECK(x.dim() == 2 && x.size(1) == d, "Run.impute: x must be [N, ", d, "], got ", x.sizes());
+    torch::Tensor mask = (~torch::isnan(x)).to(torch::kFloat);
+    if (!mask_object.is_none()) {
+      const torch::Tensor m = to_tensor(mask_object).cpu();
+      ELBO_CHECK(m.sizes() == x.sizes(), "Run.impute: mask must be [", x.size(0), ", ", d, "] like x, got ", m.sizes());
+      mask = mask * (m != 0).to(torch::kFloat);
+    }
+    ELBO_CHECK((mask == 0).any().item<bool>(), "Run.impute: x has no missing entries (NaN or mask 0)");
+    data::Dataset rows;
+    rows.name = "Run.impute x";
+    rows.x = torch::nan_to_num(x, 0) * mask;
+    rows.mask = mask;
+    diag::Imputation imp;
+    data::Standardization s;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mutex_);
+      KeepGlobalRng keep;
+      const Config& c = run_.config;
+      if (c.get_bool("data.standardize")) {
+        s = data::load_data(c).standardization;
+        data::apply_standardization(rows, s);
+      }
+      diag::ImputationOptions o;
+      o.particles = k ? *k : c.get_int("eval.k");
+      o.draws = draws;
+      o.seed = static_cast<uint64_t>(seed);
+      imp = diag::impute(*run_.model, rows, o);
+    }
+    py::dict out;
+    out["draws"] = run::original_units(imp.draws, s);
+    out["mean"] = run::original_units(imp.mean, s);
+    out["effective_sample_size"] = imp.effective_sample_size;
+    return out;
+  }
+
+  /// As elbo predict of a bnn or classifier run: x [N, F] in the data's units (None: the test split).
+  py::dict predict(const py::object& x_object, std::optional<int64_t> draws_option, int64_t seed) {
+    ELBO_CHECK(!draws_option || *draws_option > 0, "Run.predict: draws must be positive");
+    const Config& c = run_.config;
+    const std::string type = c.get_string("model.type");
+    ELBO_CHECK(type == "bnn" || type == "classifier", "Run.predict: '", run_.dir, "' holds a model.type = \"", type,
+               "\" run, which has no predictive distribution; predict reads bnn and classifier runs (p(y | x))");
+    torch::Tensor x;
+    if (!x_object.is_none()) {
+      x = to_tensor(x_object).to(torch::kFloat).cpu();
+      ELBO_CHECK(x.dim() == 2 && x.size(1) == run_.model->features(), "Run.predict: x must be [N, ",
+                 run_.model->features(), "], got ", x.sizes());
+    }
+    py::dict out;
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mutex_);
+    KeepGlobalRng keep;
+    torch::manual_seed(static_cast<uint64_t>(seed));
+    const data::Splits splits = data::load_data(c);
+    data::Dataset rows = splits.test;
+    if (x.defined()) {
+      rows = data::Dataset();
+      rows.name = "Run.predict x";
+      rows.x = x;
+      if (splits.standardization.mean.defined()) data::apply_standardization(rows, splits.standardization);
+    }
+    const int64_t draws = draws_option ? *draws_option : c.get_int("eval.draws");
+    auto* bnn = dynamic_cast<model::BnnImpl*>(run_.model.get());
+    if (bnn) bnn->set_draws(draws);
+    if (run_.model->has_classifier()) {
+      const torch::Tensor log_p = diag::class_log_probabilities(*run_.model, rows);
+      py::gil_scoped_acquire gil;
+      out["probabilities"] = log_p.exp();
+      return out;
+    }
+    ELBO_CHECK(bnn, "Run.predict: a ", type, " run has no predictive distribution p(y | x)");
+    diag::RegressionPrediction p = diag::predict_regression(*bnn, rows, draws);
+    const data::Standardization& s = splits.target_standardization;
+    if (s.mean.defined()) {
+      p.mean = run::original_units(p.mean, s);
+      p.sd = p.sd * s.std.to(torch::kDouble);
+      p.quantiles = run::original_units(p.quantiles, s);
+    }
+    py::gil_scoped_acquire gil;
+    out["mean"] = p.mean;
+    out["sd"] = p.sd;
+    out["quantiles"] = p.quantiles;
+    return out;
+  }
+
+  /// As elbo forecast: `draws` sample paths of a brnn run `horizon` steps past its training rows.
+  py::dict forecast(int64_t horizon, int64_t draws, int64_t seed) {
+    ELBO_CHECK(horizon >= 1, "Run.forecast: horizon must be >= 1 (got ", horizon, ")");
+    ELBO_CHECK(draws >= 2, "Run.forecast: draws must be >= 2 (got ", draws, ")");
+    const Config& c = run_.config;
+    auto* brnn = dynamic_cast<model::BrnnImpl*>(run_.model.get());
+    ELBO_CHECK(brnn, "Run.forecast: '", run_.dir, "' holds a model.type = \"", c.get_string("model.type"),
+               "\" run; forecasts continue a brnn run on a series (data.format = \"series\")");
+    torch::Tensor paths, truth;
+    std::vector<torch::Tensor> quantiles;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mutex_);
+      KeepGlobalRng keep;
+      const data::Series s = data::read_series(c);
+      const data::SeriesScale scale = data::series_scale(s, c.get_int("data.difference"));
+      const torch::Tensor z = scale.to_model(s.values);
+      const int64_t end = s.train_end - scale.lag, window = brnn->options().window;
+      const torch::Tensor context = z.slice(0, std::max<int64_t>(0, end - window), end).to(torch::kFloat);
+      torch::manual_seed(static_cast<uint64_t>(seed));
+      {
+        torch::NoGradGuard no_grad;
+        brnn->eval();
+        paths = brnn->forecast(context, horizon, draws);
+      }
+      paths = scale.to_file(paths, s.values.slice(0, 0, s.train_end));
+      const int64_t known = std::min<int64_t>(horizon, s.values.size(0) - s.train_end);
+      truth = s.values.slice(0, s.train_end, s.train_end + known);
+      for (size_t ch = 0; ch < s.names.size(); ++ch)
+        quantiles.push_back(diag::score_forecast(paths.select(2, ch), truth.select(1, ch)).quantiles);
+    }
+    py::dict out;
+    out["paths"] = paths;                          // [draws, horizon, C] in the file's units
+    out["mean"] = paths.mean(0);                   // [horizon, C]
+    out["quantiles"] = torch::stack(quantiles, 2); // [5, horizon, C] at 5/25/50/75/95%
+    out["truth"] = truth;                          // [known, C] held-out rows after the training ones
+    return out;
+  }
+
+  /// As elbo design: design.json's numbers as a dict, with "design_x" and "design_codes" (tensors) added.
+  py::dict design(const std::string& property, const py::object& target, int64_t n, int64_t steps, double lr,
+                  const std::string& start, int64_t seed) {
+    run::DesignRequest r;
+    r.property = property;
+    if (py::isinstance<py::str>(target)) {
+      ELBO_CHECK(target.cast<std::string>() == "max", "Run.design: target is a number or 'max' (got '",
+                 target.cast<std::string>(), "')");
+      r.maximize = true;
+    } else {
+      ELBO_CHECK(!target.is_none(), "Run.design: give a target (a number, or 'max')");
+      r.target = target.cast<double>();
+      ELBO_CHECK(std::isfinite(r.target), "Run.design: target must be finite");
+    }
+    ELBO_CHECK(n > 0 && steps >= 0 && lr > 0, "Run.design: n and lr must be positive, steps >= 0");
+    ELBO_CHECK(start == "prior" || start == "encoded", "Run.design: start is 'prior' or 'encoded' (got '", start, "')");
+    r.n = n;
+    r.steps = steps;
+    r.lr = lr;
+    r.start = start;
+    r.seed = static_cast<uint64_t>(seed);
+    run::DesignResult result;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mutex_);
+      KeepGlobalRng keep;
+      result = run::design_run(run_, r);
+    }
+    py::dict out = json_to_python(result.json);
+    out["design_x"] = result.designs.x;
+    out["design_codes"] = result.designs.codes;
+    return out;
+  }
+
   py::dict state_dict() const {
     py::dict out;
     for (const auto& [name, t] : run::state_dict(run_)) out[py::str(name)] = t;
@@ -452,6 +629,20 @@ PYBIND11_MODULE(elbo, m) {
            "Means of p(x | z) for n draws z of the prior, as `elbo sample --n N --seed SEED` decodes them: [n, D].")
       .def("reconstruct", &Run::reconstruct, py::arg("x"), py::arg("y") = py::none(),
            "The mean of p(x | z) at z = the posterior mean of x, as `elbo reconstruct`: [B, D].")
+      .def("impute", &Run::impute, py::arg("x"), py::arg("mask") = py::none(), py::arg("k") = py::none(),
+           py::arg("draws") = 100, py::arg("seed") = 1,
+           "Multiple imputation of x [N, D] (the data's units; NaN or mask 0 = missing), as `elbo impute --data`: "
+           "{'draws': [draws, N, D] completed copies, 'mean': [N, D], 'effective_sample_size': [N]}. k: None = eval.k.")
+      .def("predict", &Run::predict, py::arg("x") = py::none(), py::arg("draws") = py::none(), py::arg("seed") = 1,
+           "p(y | x) of a bnn or classifier run for rows x [N, F] (None: the test split), as `elbo predict`: "
+           "{'probabilities': [N, classes]} or {'mean', 'sd': [N, T], 'quantiles': [5, N, T]}.")
+      .def("forecast", &Run::forecast, py::arg("horizon"), py::arg("draws") = 1000, py::arg("seed") = 1,
+           "Sample paths of a brnn series run past its training rows, as `elbo forecast`: {'paths': [draws, horizon, C], "
+           "'mean': [horizon, C], 'quantiles': [5, horizon, C], 'truth': [held-out rows, C]} in the file's units.")
+      .def("design", &Run::design, py::arg("property"), py::arg("target"), py::arg("n") = 64, py::arg("steps") = 300,
+           py::arg("lr") = 0.05, py::arg("start") = "prior", py::arg("seed") = 1,
+           "Inverse design as `elbo design`: design.json's numbers as a dict, plus 'design_x' (the decoded designs) and "
+           "'design_codes' ([n, latent_dim]). target: a number or 'max'.")
       .def("state_dict", &Run::state_dict,
            "The model's parameters and buffers by name (the tensors of `elbo export --format state_dict`), sharing "
            "the model's memory: clone() one before changing it.")

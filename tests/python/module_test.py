@@ -156,6 +156,93 @@ weights = run.state_dict()["decoder.layer0.weight"]
 check("state_dict: the model's own tensors (no copy)",
       weights.data_ptr() == run.state_dict()["decoder.layer0.weight"].data_ptr() and weights.shape == (32, 3))
 
+# ---- impute, predict, forecast, design: the CLI subcommands' numbers on the same tiny runs ----
+HERE = os.path.dirname(os.path.abspath(__file__))
+CSV_DIR = os.path.join(HERE, "..", "bad_inputs", "csv")
+EXAMPLES = os.path.join(HERE, "..", "..", "examples")
+
+
+def read_rows(path):
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+# elbo impute --data on a standardized table with MCAR cells (tests/cli/cli_test.sh's TABLE run).
+table = elbo.train({"data": {"format": "csv", "dir": CSV_DIR, "train": "good4.csv", "test": "good4.csv", "validation": 0,
+                             "standardize": True, "missing": "mcar", "missing_rate": 0.3},
+                    "model": {"likelihood": "gaussian", "hidden": [16], "latent_dim": 2},
+                    "train": {"epochs": 3, "batch_size": 8}, "eval.k": 20, "eval.n": 0}, out=os.path.join(WORK, "table"))
+with open(os.path.join(WORK, "holes.csv"), "w") as f:
+    f.write("a,b,c,d\n0.5,,1.25,\n,,,\n0.1,0.2,0.3,0.4\n")
+cli("impute", table.dir, "--data", os.path.join(WORK, "holes.csv"), "--draws", "3", "--out", os.path.join(WORK, "filled.csv"))
+holes = torch.tensor([[0.5, math.nan, 1.25, math.nan], [math.nan] * 4, [0.1, 0.2, 0.3, 0.4]])
+imp = table.impute(holes, draws=3)
+filled = read_csv(os.path.join(WORK, "filled.csv"))[:, 2:].reshape(3, 3, 4)
+check("impute: elbo impute --data's completed copies", imp["draws"].shape == (3, 3, 4)
+      and torch.allclose(imp["draws"].double(), filled, rtol=1e-6, atol=1e-6), (imp["draws"].double() - filled).abs().max())
+mask = torch.tensor([[1, 0, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]])
+check("impute: a mask gives the same copies as NaN", torch.equal(table.impute(torch.nan_to_num(holes, 7.0), mask=mask,
+                                                                                draws=3)["draws"], imp["draws"]))
+check("impute: observed cells kept, mean [3, 4]", imp["mean"].shape == (3, 4)
+      and abs(float(imp["mean"][2, 3]) - 0.4) < 1e-6 and imp["effective_sample_size"].shape == (3,))
+raises("impute: no missing entries", ValueError, "no missing entries", lambda: table.impute(torch.zeros(2, 4)))
+
+# elbo predict on a bnn regression run (tests/bad_inputs' FAST settings).
+fast = {"data.validation": 4, "model.hidden": [8], "model.latent_dim": 2, "train.epochs": 1, "train.batch_size": 8,
+        "eval.k": 4, "eval.n": 4, "report.samples": 4}
+bnn = elbo.train({**fast, "data.format": "csv", "data.dir": CSV_DIR, "data.train": "good4.csv", "data.test": "",
+                  "model.likelihood": "gaussian", "model.type": "bnn", "model.task": "regression",
+                  "data.target_columns": "d"}, out=os.path.join(WORK, "bnn"))
+cli("predict", bnn.dir, "--draws", "5", "--out", os.path.join(WORK, "p.csv"))
+p = read_csv(os.path.join(WORK, "p.csv"))
+ours = bnn.predict(draws=5)
+mine = torch.cat([ours["mean"], ours["sd"], ours["quantiles"][:, :, 0].T], 1).double()
+check("predict: elbo predict's mean, sd and quantiles", mine.shape == p[:, :7].shape
+      and torch.allclose(mine, p[:, :7], rtol=1e-6, atol=1e-6), (mine - p[:, :7]).abs().max() if mine.shape == p[:, :7].shape
+      else mine.shape)
+raises("predict: a VAE has no predictive distribution", ValueError, "which has no predictive distribution",
+       lambda: run.predict())
+
+# elbo forecast on a brnn series run (tests/bad_inputs' SERIES settings).
+series = elbo.train({"data": {"format": "series", "dir": CSV_DIR, "train": "series_good.csv", "test": "",
+                              "train_labels": "", "test_labels": "", "validation": 0, "time_column": "time",
+                              "test_from": 31, "window": 8},
+                     "model": {"type": "brnn", "hidden": [4]}, "train": {"epochs": 1, "batch_size": 8},
+                     "eval.k": 2, "eval.n": 4}, out=os.path.join(WORK, "series"))
+cli("forecast", series.dir, "--horizon", "12", "--draws", "20", "--out", os.path.join(WORK, "fc.csv"))
+header, rows = read_rows(os.path.join(WORK, "fc.csv"))
+theirs = torch.tensor([[float(v) for v in row[3:9]] for row in rows], dtype=torch.float64)  # mean, q05..q95
+fc = series.forecast(12, draws=20)
+mine = torch.cat([fc["mean"][:, :1], fc["quantiles"][:, :, 0].T], 1).double()
+check("forecast: elbo forecast's mean and quantiles", header[3:9] == ["mean", "q05", "q25", "q50", "q75", "q95"]
+      and fc["paths"].shape == (20, 12, 1) and torch.allclose(mine, theirs, rtol=1e-6, atol=1e-6),
+      (header, fc["paths"].shape, (mine - theirs).abs().max() if mine.shape == theirs.shape else mine.shape))
+raises("forecast: not a brnn run", ValueError, "forecasts continue a brnn run", lambda: run.forecast(5))
+
+# elbo design on a DNA run of planted-motif windows (tests/cli/cli_test.sh's, one epoch).
+subprocess.run([sys.executable, os.path.join(EXAMPLES, "dna", "planted_motif.py"), "--n", "300", "--length", "40",
+                "--offset", "10", "--seed", "1", "--out", os.path.join(WORK, "planted.fa")], check=True, capture_output=True)
+dna = elbo.train(os.path.join(EXAMPLES, "dna", "dna.toml"),
+                 {"data.train": os.path.join(WORK, "planted.fa"), "data.window": 40, "data.stride": 40, "data.max_train": 0,
+                  "data.max_test": 0, "data.validation": 30, "model.latent_dim": 4, "train.epochs": 1, "eval.k": 20,
+                  "objective.warmup_steps": 0}, out=os.path.join(WORK, "dna"))
+cli("design", dna.dir, "--property", "gc", "--target", "0.5", "--n", "8", "--steps", "30", "--out", os.path.join(WORK, "design"))
+designed = dna.design("gc", 0.5, n=8, steps=30)
+with open(os.path.join(WORK, "design", "design.json")) as f:
+    design_json = json.load(f)
+ours = dict(numbers({k: v for k, v in designed.items() if k not in ("design_x", "design_codes")}))
+theirs = dict(numbers(design_json))
+check("design: the keys of design.json", sorted(ours) == sorted(theirs), set(ours).symmetric_difference(theirs))
+worst = max([(abs(ours[k] - theirs[k]) / max(1.0, abs(theirs[k])), k) for k in theirs if k in ours] or [(1.0, "none")])
+check(f"design: the numbers of design.json ({len(theirs)}, largest relative difference {worst[0]:.2g})", worst[0] < 1e-9,
+      worst)
+with open(os.path.join(WORK, "design", "designs.fasta")) as f:
+    fasta = [line.strip() for line in f if not line.startswith(">")]
+check("design: the designs of designs.fasta", ["".join("ACGT"[int(b)] for b in row) for row in designed["design_x"]] == fasta
+      and designed["design_codes"].shape == (8, 4), (fasta[:1], designed["design_x"][:1]))
+raises("design: a property the run lacks", ValueError, "motif:", lambda: dna.design("weight", 1.0, n=2, steps=1))
+
 # ---- errors: the CLI's messages as ValueError ----
 raises("encode: wrong shape", ValueError, "x must be [B, 784] or images [B, 1, 28, 28], got [4, 5]",
        lambda: run.encode(torch.zeros(4, 5)))

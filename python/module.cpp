@@ -346,12 +346,7 @@ class Run {
     }
     ELBO_CHECK(bnn, "Run.predict: a ", type, " run has no predictive distribution p(y | x)");
     diag::RegressionPrediction p = diag::predict_regression(*bnn, rows, draws);
-    const data::Standardization& s = splits.target_standardization;
-    if (s.mean.defined()) {
-      p.mean = run::original_units(p.mean, s);
-      p.sd = p.sd * s.std.to(torch::kDouble);
-      p.quantiles = run::original_units(p.quantiles, s);
-    }
+    run::to_original_units(p, splits.target_standardization);
     py::gil_scoped_acquire gil;
     out["mean"] = p.mean;
     out["sd"] = p.sd;

@@ -73,12 +73,7 @@ int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
     diag::RegressionPrediction p = diag::predict_regression(*bnn, rows, draws);
     const double seconds = seconds_since(start);
     const data::Standardization& s = splits.target_standardization;
-    if (s.mean.defined()) {  // back to the data's units: densities divide by the scale
-      p.mean = original_units(p.mean, s);
-      p.sd = p.sd * s.std.to(torch::kDouble);
-      p.quantiles = original_units(p.quantiles, s);
-      if (p.log_density.defined()) p.log_density = p.log_density - s.std.to(torch::kDouble).log().sum();
-    }
+    to_original_units(p, s);
     const torch::Tensor target = rows.target.defined() ? original_units(rows.target, s) : torch::Tensor();
     const int64_t t = p.mean.size(1);
     const char* columns[] = {"mean", "sd", "q05", "q25", "q50", "q75", "q95", "target"};

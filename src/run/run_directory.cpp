@@ -1,5 +1,7 @@
 #include "elbo/run/run_directory.h"
 
+#include "elbo/diag/regression.h"
+
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
 #include "elbo/core/device.h"
@@ -62,6 +64,14 @@ bool ends_with(const std::string& s, const std::string& tail) {
 torch::Tensor original_units(const torch::Tensor& x, const data::Standardization& s) {
   if (!s.mean.defined()) return x.to(torch::kDouble);
   return x.to(torch::kDouble) * s.std.to(torch::kDouble) + s.mean.to(torch::kDouble);
+}
+
+void to_original_units(diag::RegressionPrediction& p, const data::Standardization& s) {
+  if (!s.mean.defined()) return;
+  p.mean = original_units(p.mean, s);
+  p.sd = p.sd * s.std.to(torch::kDouble);
+  p.quantiles = original_units(p.quantiles, s);
+  if (p.log_density.defined()) p.log_density = p.log_density - s.std.to(torch::kDouble).log().sum();
 }
 
 void write_examples(const std::string& path, const torch::Tensor& x, const ImageShape& image, int64_t columns) {

@@ -9,6 +9,10 @@
 #include <memory>
 #include <string>
 
+namespace elbo::diag {
+struct RegressionPrediction;
+}
+
 namespace elbo::run {
 
 inline std::string checkpoint_path(const std::string& dir) { return dir + "/checkpoint.pt"; }
@@ -37,5 +41,10 @@ bool ends_with(const std::string& s, const std::string& tail);
 /// Values in the data file's units (double): standardized columns mapped back (x * std + mean);
 /// without a standardization, x as it is.
 torch::Tensor original_units(const torch::Tensor& x, const data::Standardization& s);
+
+/// A BNN's predictions of standardized targets in the data file's units: mean and quantiles mapped
+/// back, sd times the scale, log densities minus sum log std (a density divides by the scale);
+/// unchanged without a standardization.
+void to_original_units(diag::RegressionPrediction& p, const data::Standardization& s);
 
 }  // namespace elbo::run

@@ -5,7 +5,9 @@ tests/data/crystal_reference_test.cpp compares the project's crystal readers and
   inputs:  every structure pymatgen reads from the fixtures in tests/data/crystals/ (CIF through
            CifParser, symmetry applied; aflow_subset.json through Structure.from_dict; ASE's
            dcdft_subset.json through ase.db): site count, cell parameters, volume, sites
-           [Z, x, y, z] and the sorted minimum-image distances between distinct sites.
+           [Z, x, y, z], the sorted minimum-image distances between distinct sites and the mass
+           density in g/cm^3 (Structure.density).
+  atomic_masses: Element.from_Z(Z).atomic_mass in u for Z = 1..98 (the element table's masses).
   written: every file under tests/data/crystals/written/ (the project's P1 CIF and POSCAR output)
            read by pymatgen (CifParser, Poscar) and by ASE (ase.io.read): cell parameters, volume, sites.
 
@@ -18,7 +20,7 @@ import warnings
 
 import ase.db
 import ase.io
-from pymatgen.core import Structure
+from pymatgen.core import Element, Structure
 from pymatgen.io.cif import CifParser
 from pymatgen.io.vasp import Poscar
 
@@ -35,6 +37,7 @@ def record(structure, distances=True):
         "nsites": len(structure),
         "parameters": [lattice.a, lattice.b, lattice.c, lattice.alpha, lattice.beta, lattice.gamma],
         "volume": lattice.volume,
+        "density": float(structure.density),
         "sites": [[site.specie.Z] + [float(x) for x in site.frac_coords] for site in structure],
     }
     if distances:
@@ -78,7 +81,9 @@ def main():
             pm = Poscar.from_file(path).structure
             atoms = ase.io.read(path, format="vasp")
         written[name] = {"pymatgen": record(pm, distances=False), "ase": ase_record(atoms)}
-    out = {"@generated": "scripts/generate_crystal_reference.py", "inputs": inputs, "written": written}
+    masses = {str(z): float(Element.from_Z(z).atomic_mass) for z in range(1, 99)}
+    out = {"@generated": "scripts/generate_crystal_reference.py", "inputs": inputs, "written": written,
+           "atomic_masses": masses}
     with open(os.path.join(ROOT, "tests", "data", "crystal_reference.json"), "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")

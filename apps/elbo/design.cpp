@@ -47,7 +47,7 @@ Action add_design(CLI::App& app) {
   app.add_option("run", args->run, "run directory")->required();
   app.add_option("--property", r.property,
                  "DNA runs: gc | motif:ACGT... (exact oracles); crystal runs: volume_per_atom | number_density "
-                 "(exact); other runs: a column of data.target_columns")
+                 "| mass_density (exact); other runs: a column of data.target_columns")
       ->required();
   app.add_option("--target", args->target, "the property value wanted, or max to maximize the prediction")->required();
   app.add_option("--n", r.n, "designs")->capture_default_str()->check(CLI::PositiveNumber);
@@ -56,6 +56,17 @@ Action add_design(CLI::App& app) {
   app.add_option("--start", r.start, "start codes: prior draws, or posterior means of random training examples")
       ->capture_default_str()
       ->check(CLI::IsMember({"prior", "encoded"}));
+  app.add_option("--fit", r.fit,
+                 "the head's pairs: encoded (posterior means of training examples, their property) or decoded (those "
+                 "and as many prior draws, decoded as the designs are and measured exactly; crystal and DNA runs); "
+                 "auto: decoded for crystal runs")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "encoded", "decoded"}));
+  app.add_option("--dims", r.dims,
+                 "the dimensions the search moves: all, or the active units (Var_x E_q[z_i | x] > 0.01); auto: active "
+                 "for crystal runs")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "all", "active"}));
   app.add_option("--seed", r.seed, "seed of every draw")->capture_default_str();
   app.add_option("--out", args->out, "output directory (default: RUN/design-PROPERTY)");
   return [args]() -> int {
@@ -88,9 +99,11 @@ Action add_design(CLI::App& app) {
 
     const Json& head = result.json["head"];
     std::cout << "property " << r.property << ", " << (r.maximize ? "maximized" : "target " + args->target) << "; head "
-              << "p(c | z): held-out R^2 " << report::fixed(head["r2_held_out"].get<double>(), 3) << ", noise sd "
-              << report::fixed(head["noise_sd"].get<double>(), 4) << " (" << head["fitted"] << " encoded training "
-              << "examples fitted, " << head["held_out"] << " held out)\n";
+              << "p(" << (result.log_property ? "log c" : "c") << " | z): held-out R^2 "
+              << report::fixed(head["r2_held_out"].get<double>(), 3) << ", noise sd "
+              << report::fixed(head["noise_sd"].get<double>(), 4) << " (" << head["fitted"]
+              << (result.decoded_fit ? " decoded codes" : " encoded training examples") << " fitted, "
+              << head["held_out"] << " held out)\n";
     std::cout << pad("", 19) << pad(result.exact ? "property (exact)" : "property", 21) << pad("predicted f(z)", 21)
               << pad("bits/base (ELBO)", 21) << "novelty\n";
     for (const char* group : {"reference", "start", "designs"}) {

@@ -35,7 +35,7 @@ Action add_sample(CLI::App& app) {
   struct Args {
     std::string run, out;
     int64_t n = 64, seed = 1, columns = 8, condition = -1;
-    bool poscar = false, most_probable = false;
+    bool poscar = false, most_probable = false, valid_only = false;
   };
   auto args = std::make_shared<Args>();
   app.add_option("run", args->run, "run directory")->required();
@@ -45,6 +45,9 @@ Action add_sample(CLI::App& app) {
   app.add_flag("--poscar", args->poscar, "crystals: also write each sample as a VASP POSCAR file");
   app.add_flag("--most-probable", args->most_probable, "crystals: decode each z ~ p(z) to its most probable count and "
                "elements and the locations of the lattice and coordinates, instead of one draw");
+  app.add_flag("--valid-only", args->valid_only, "crystals: keep only structurally valid draws (every distance > "
+               "0.5 A, volume > 0.1 A^3) by rejection, i.e. sample p(crystal | valid), and print the acceptance rate "
+               "(the unconditioned validity)");
   app.add_option("--seed", args->seed, "seed of the prior draws")->capture_default_str();
   app.add_option("--columns", args->columns, "images per row")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--condition", args->condition,
@@ -52,16 +55,30 @@ Action add_sample(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
+    ELBO_CHECK(!args->valid_only || crystals(run), "elbo sample --valid-only: only crystal runs have a validity check");
     ELBO_CHECK(args->condition < 0 || run.model->classes() > 0, "elbo sample --condition: the model of '", run.dir,
                "' is not conditional (train it with model.conditional = true or model.type = \"m2\")");
     torch::NoGradGuard no_grad;
     if (crystals(run)) {  // structures: CIF files and a table of their checks
       const std::string dir = args->out.empty() ? run.dir + "/samples" : args->out;
-      const auto checks = write_crystals(sample_crystals(*run.model, run.config, args->n, static_cast<uint64_t>(args->seed),
-                                                         args->most_probable),
-                                         dir, "samples.csv", args->poscar);
+      std::vector<data::Structure> structures;
+      std::string rejection;
+      if (args->valid_only) {
+        ValidCrystalSamples v = sample_valid_crystals(*run.model, run.config, args->n, static_cast<uint64_t>(args->seed),
+                                                      args->most_probable);
+        structures = std::move(v.structures);
+        std::ostringstream text;
+        text << std::fixed << std::setprecision(1) << "conditioned on validity (--valid-only): accepted " << args->n
+             << " of " << v.drawn << " draws, acceptance rate "
+             << 100.0 * static_cast<double>(args->n) / static_cast<double>(v.drawn) << "% (the unconditioned validity)\n";
+        rejection = text.str();
+      } else {
+        structures =
+            sample_crystals(*run.model, run.config, args->n, static_cast<uint64_t>(args->seed), args->most_probable);
+      }
+      const auto checks = write_crystals(structures, dir, "samples.csv", args->poscar);
       std::cout << "wrote " << args->n << " structures to " << dir << " (CIF" << (args->poscar ? ", POSCAR" : "")
-                << ") and their table to " << dir << "/samples.csv\n" << crystal_summary(checks) << "\n";
+                << ") and their table to " << dir << "/samples.csv\n" << rejection << crystal_summary(checks) << "\n";
       return 0;
     }
     seed_stream(static_cast<uint64_t>(args->seed), RngStream::evaluation);

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   add("lattice", "write the built-in lattice fields (data.lattice_*: Gaussian free field, Ising) as IDX and CSV files",
       elbo::cli::add_lattice);
   add("export", "write a run's weights as a PyTorch state dict (torch.load gives a dict of tensors) and its config "
-      "as JSON beside it", elbo::cli::add_export);
+      "as JSON beside it, or (--format cif) a crystal run's data split as CIF files", elbo::cli::add_export);
   add("report", "rebuild a run's report.html from metrics.jsonl and its checkpoint, also while it trains (it says "
       "which step it shows)", elbo::cli::add_report);
   add("sweep", "train one run per value of a config key (e.g. objective.beta) and draw the rate-distortion curve",

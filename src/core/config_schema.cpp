@@ -125,6 +125,10 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.coordinate_likelihood", S("wrapped_normal"), "crystal: p(fractional coordinates | z), a wrapped normal "
        "on the 3-torus (periodic) or a plain gaussian on [0, 1) (the ablation)", -1e300, 1e300,
        {"wrapped_normal", "gaussian"}},
+      {"model.coordinate_decoder", S("independent"), "crystal: the atoms' coordinates independent given z, or "
+       "decoded atom by atom in the rows' order, each atom's distribution reading the atoms before it "
+       "(autoregressive: sampling takes one decoder pass per atom slot)", -1e300, 1e300,
+       {"independent", "autoregressive"}},
       {"model.harmonics", int64_t{3}, "crystal: the encoder reads sin and cos of 2 pi h f for h = 1..H of each "
        "fractional coordinate f", 1, 64},
       {"model.images", int64_t{3}, "crystal: images k = -K..K summed by the wrapped normal where its scale is below "

@@ -1,4 +1,5 @@
 #include "elbo/data/crystal.h"
+#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 #include "elbo/data/elements.h"
@@ -14,7 +15,6 @@
 namespace elbo::data {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 double dot(const Vec3& u, const Vec3& v) { return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]; }
 
@@ -268,6 +268,16 @@ Structure random_origin_shift(Structure s, uint64_t seed) {
   std::mt19937_64 gen(seed);
   const Vec3 shift{uniform01(gen), uniform01(gen), uniform01(gen)};
   return shift_origin(std::move(s), shift);
+}
+
+double mass_density(const Structure& s) {
+  ELBO_CHECK(s.size() > 0, "elbo::data::mass_density: the structure '", s.name, "' has no atoms");
+  const double v = volume(s.lattice);
+  ELBO_CHECK(std::isfinite(v) && v > 0, "elbo::data::mass_density: the cell of '", s.name, "' has volume ", v, " A^3");
+  double mass = 0;  // u
+  for (int z : s.species) mass += element(z).mass;
+  constexpr double kGramsPerCubicCentimetre = 1e24 / 6.02214076e23;  // 1 u / A^3 in g/cm^3
+  return kGramsPerCubicCentimetre * mass / v;
 }
 
 std::string formula(const Structure& s, bool reduce) {

@@ -1,4 +1,5 @@
 #include "elbo/data/dsprites.h"
+#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 
@@ -11,7 +12,6 @@ namespace {
 
 using torch::Tensor;
 
-constexpr double kPi = 3.14159265358979323846;
 
 /// Box of half-size 0.8 (exact signed distance).
 Tensor square_sdf(const Tensor& u, const Tensor& v) {

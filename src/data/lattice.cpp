@@ -1,4 +1,5 @@
 #include "elbo/data/lattice.h"
+#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 #include "elbo/core/rng.h"
@@ -15,7 +16,6 @@ namespace {
 
 using torch::Tensor;
 
-constexpr double kPi = 3.14159265358979323846;
 
 void check_size(int64_t L, const char* function) {
   ELBO_CHECK(L >= 2, "elbo::data::", function, ": data.lattice_size must be at least 2 (got ", L, ")");

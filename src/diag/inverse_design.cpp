@@ -1,4 +1,5 @@
 #include "elbo/diag/inverse_design.h"
+#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 
@@ -9,7 +10,6 @@
 namespace elbo::diag {
 namespace {
 
-constexpr double kLog2Pi = 1.8378770664093453;
 
 /// log N(z; 0, sd^2 I) [n] for z [n, D].
 Tensor log_prior(const Tensor& z, double sd) {
@@ -35,6 +35,9 @@ Design design_codes(const PropertyHead& head, const Tensor& start, const DesignO
              "] (got ", start.sizes(), ")");
   ELBO_CHECK(o.steps >= 0, fn, ": steps must be >= 0 (got ", o.steps, ")");
   ELBO_CHECK(o.lr > 0 && std::isfinite(o.lr), fn, ": lr must be positive (got ", o.lr, ")");
+  ELBO_CHECK(!o.free.defined() || (o.free.dim() == 1 && o.free.size(0) == d), fn, ": free must be [", d, "] (got ",
+             o.free.defined() ? o.free.sizes() : c10::IntArrayRef{}, ")");
+  const Tensor free = o.free.defined() ? (o.free != 0).to(torch::kFloat) : Tensor();
   torch::AutoGradMode grad(true);
   Design out;
   out.start = start.detach().to(torch::kFloat).clone();
@@ -53,6 +56,7 @@ Design design_codes(const PropertyHead& head, const Tensor& start, const DesignO
                        step);
     if (step == o.steps) break;
     (-j.sum()).backward();
+    if (free.defined()) z.mutable_grad().mul_(free);
     adam.step();
   }
   out.codes = z.detach();

@@ -1,4 +1,5 @@
 #include "elbo/diag/property_head.h"
+#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 #include "elbo/core/rng.h"
@@ -10,7 +11,6 @@
 namespace elbo::diag {
 namespace {
 
-constexpr double kLog2Pi = 1.8378770664093453;
 
 /// 1 - sum (c - f)^2 / sum (c - mean c)^2 (NaN when c is constant).
 double r_squared(const Tensor& c, const Tensor& f) {
@@ -26,7 +26,8 @@ Tensor PropertyHead::predict(const Tensor& z) const {
   const int64_t d = net->options().in();
   ELBO_CHECK(z.dim() >= 1 && z.size(-1) == d, "PropertyHead::predict: codes must be [..., ", d, "] (got ", z.sizes(),
              ")");
-  return net.ptr()->forward(z.to(torch::kFloat)).squeeze(-1) * sd + mean;
+  const Tensor x = z.to(torch::kFloat);
+  return net.ptr()->forward(inputs.defined() ? x * inputs : x).squeeze(-1) * sd + mean;
 }
 
 Tensor PropertyHead::log_prob(const Tensor& z, double c) const {
@@ -43,6 +44,8 @@ PropertyHead fit_property_head(const Tensor& z, const Tensor& c, const PropertyH
   ELBO_CHECK(o.steps >= 1 && o.lr > 0, fn, ": steps must be >= 1 and lr > 0 (got ", o.steps, ", ", o.lr, ")");
   ELBO_CHECK(torch::isfinite(z).all().item<bool>(), fn, ": the codes hold a non-finite value");
   ELBO_CHECK(torch::isfinite(c).all().item<bool>(), fn, ": the property holds a non-finite value");
+  ELBO_CHECK(!o.inputs.defined() || (o.inputs.dim() == 1 && o.inputs.size(0) == z.size(1)), fn, ": inputs must be [",
+             z.size(1), "] (got ", o.inputs.defined() ? o.inputs.sizes() : c10::IntArrayRef{}, ")");
   torch::NoGradGuard outside;  // the caller's grad mode plays no part in the fit
   const int64_t n = z.size(0), d = z.size(1);
   seed_stream(o.seed, RngStream::evaluation, 0x68656164ULL);  // "head"
@@ -59,13 +62,15 @@ PropertyHead fit_property_head(const Tensor& z, const Tensor& c, const PropertyH
   const double sd = head.fitted > 1 ? cf.std().item<double>() : 0.0;
   head.sd = sd > 0 ? sd : 1.0;  // a constant property: centred only
   head.net = nn::Mlp(nn::MlpOptions(d, 1).hidden(o.hidden).activation(o.activation));
+  if (o.inputs.defined()) head.inputs = (o.inputs != 0).to(torch::kFloat);
+  const Tensor zf_in = head.inputs.defined() ? zf * head.inputs : zf;
   const Tensor target = ((cf - head.mean) / head.sd).to(torch::kFloat);
   {
     torch::AutoGradMode grad(true);
     torch::optim::Adam adam(head.net->parameters(), torch::optim::AdamOptions(o.lr));
     for (int64_t step = 0; step < o.steps; ++step) {
       adam.zero_grad();
-      const Tensor loss = (head.net->forward(zf).squeeze(-1) - target).square().mean();
+      const Tensor loss = (head.net->forward(zf_in).squeeze(-1) - target).square().mean();
       loss.backward();
       adam.step();
     }

@@ -1,4 +1,5 @@
 #include "elbo/dist/normal.h"
+#include "elbo/core/math_constants.h"
 
 #include <cmath>
 
@@ -8,7 +9,6 @@
 
 namespace elbo::dist {
 namespace {
-const double kHalfLog2Pi = 0.5 * std::log(2.0 * M_PI);
 }
 
 Normal::Normal(Tensor loc, Tensor log_scale) : loc_(std::move(loc)), log_scale_(std::move(log_scale)) {

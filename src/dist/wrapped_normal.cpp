@@ -1,4 +1,5 @@
 #include "elbo/dist/wrapped_normal.h"
+#include "elbo/core/math_constants.h"
 
 #include <cmath>
 
@@ -9,7 +10,6 @@
 namespace elbo::dist {
 namespace {
 
-const double kHalfLog2Pi = 0.5 * std::log(2.0 * M_PI);
 constexpr int64_t kFourierTerms = 6;
 
 /// x - floor(x) in [0, 1) (remainder(-tiny, 1) rounds to 1, which is 0 on the circle).

@@ -2,6 +2,7 @@
 
 #include "elbo/core/check.h"
 #include "elbo/data/crystal_rows.h"
+#include "elbo/model/crystal_coordinates.h"
 #include "elbo/dist/categorical.h"
 #include "elbo/dist/joint.h"
 #include "elbo/dist/wrapped_normal.h"
@@ -33,6 +34,12 @@ Tensor bounded_log_scale(const Tensor& r, double lo, double hi) {
   return std::log(hi) - soft_plus(std::log(hi) - s);
 }
 
+/// `lead` with one more axis of `last` entries.
+std::vector<int64_t> lead_with(std::vector<int64_t> lead, int64_t last) {
+  lead.push_back(last);
+  return lead;
+}
+
 /// A location bounded smoothly to centre +- half_width: centre + half_width tanh(r / half_width).
 Tensor bounded(const Tensor& r, double centre, double half_width) { return centre + half_width * torch::tanh(r / half_width); }
 
@@ -49,6 +56,7 @@ CrystalVaeOptions CrystalVaeOptions::from_config(const Config& c, const data::Sc
   o.harmonics = c.get_int("model.harmonics");
   o.images = c.get_int("model.images");
   o.coordinate_likelihood = c.get_string("model.coordinate_likelihood");
+  o.coordinate_decoder = c.get_string("model.coordinate_decoder");
   o.origin_shift = c.get_bool("data.origin_shift");
   o.activation = nn::parse_activation(c.get_string("model.activation"));
   o.prior_scale = c.get_double("model.prior_scale");
@@ -64,6 +72,8 @@ CrystalVaeImpl::CrystalVaeImpl(const CrystalVaeOptions& o) : options_(o) {
   ELBO_CHECK(o.coordinate_likelihood == "wrapped_normal" || o.coordinate_likelihood == "gaussian",
              "model.coordinate_likelihood must be \"wrapped_normal\" or \"gaussian\" (got \"", o.coordinate_likelihood,
              "\")");
+  ELBO_CHECK(o.coordinate_decoder == "independent" || o.coordinate_decoder == "autoregressive",
+             "model.coordinate_decoder must be \"independent\" or \"autoregressive\" (got \"", o.coordinate_decoder, "\")");
   ELBO_CHECK(o.prior_scale > 0, "model.prior_scale must be positive (got ", o.prior_scale, ")");
   const int64_t pooled = o.hidden.empty() ? 64 : o.hidden.back();
   embedding_ = register_module("embedding", torch::nn::Embedding(kElements + 1, o.species_embedding));
@@ -77,6 +87,16 @@ CrystalVaeImpl::CrystalVaeImpl(const CrystalVaeOptions& o) : options_(o) {
   const int64_t outputs = 12 + n + n * kElements + 6 * n;
   std::vector<int64_t> hidden(o.hidden.rbegin(), o.hidden.rend());
   decoder_ = register_module("decoder", nn::Mlp(nn::MlpOptions(o.latent_dim, outputs).hidden(hidden).activation(o.activation)));
+  if (o.coordinate_decoder == "autoregressive") {
+    const int64_t width = o.hidden.empty() ? 64 : o.hidden.front();
+    const std::vector<int64_t> rest(o.hidden.size() > 1 ? o.hidden.begin() + 1 : o.hidden.end(), o.hidden.end());
+    atom_code_ = register_module("atom_code", torch::nn::Linear(o.latent_dim, width));
+    atom_slot_ = register_parameter("atom_slot", torch::zeros({n, width}));
+    // W_j ~ U(+-1/sqrt(fan in)) over the N x 6H inputs of a dense masked layer.
+    const double bound = 1.0 / std::sqrt(static_cast<double>(n * 6 * o.harmonics));
+    atom_previous_ = register_parameter("atom_previous", torch::rand({n, 6 * o.harmonics, width}) * (2 * bound) - bound);
+    atom_net_ = register_module("atom_net", nn::Mlp(nn::MlpOptions(width, 6).hidden(rest).activation(o.activation)));
+  }
   prior_log_scale_ = register_buffer("prior_log_scale", torch::full({o.latent_dim}, std::log(o.prior_scale)));
 }
 
@@ -139,12 +159,51 @@ CrystalVaeImpl::Decoded CrystalVaeImpl::decode(const Tensor& z) {
   at += n * kElements;
   // Location and scale of each coordinate, atom-major like the rows: [..., 3N] each; sigma in (1e-4, 2)
   // (a wrapped normal of scale 2 is uniform on the circle to 1e-30).
-  const Tensor loc = shaped(at, 3 * n, {3 * n}), log_scale = bounded_log_scale(shaped(at + 3 * n, 3 * n, {3 * n}), 1e-4, 2.0);
-  if (options_.coordinate_likelihood == "wrapped_normal")
+  const Tensor loc = shaped(at, 3 * n, {3 * n}), raw_scale = shaped(at + 3 * n, 3 * n, {3 * n});
+  const bool wrapped = options_.coordinate_likelihood == "wrapped_normal";
+  if (options_.coordinate_decoder == "autoregressive") {
+    std::vector<int64_t> shape = lead;
+    shape.push_back(3 * n);
+    // The distribution calls back into this module (it must not outlive it, as no likelihood does).
+    d.coords = std::make_shared<AutoregressiveCoordinates>(
+        [this, z, loc, raw_scale](const Tensor& f) { return coordinates_given(z, loc, raw_scale, f); }, shape, wrapped,
+        options_.images);
+    return d;
+  }
+  const Tensor log_scale = bounded_log_scale(raw_scale, 1e-4, 2.0);
+  if (wrapped)
     d.coords = std::make_shared<dist::WrappedNormal>(loc, log_scale, options_.images);
   else
     d.coords = std::make_shared<dist::Normal>(loc, log_scale);
   return d;
+}
+
+std::pair<Tensor, Tensor> CrystalVaeImpl::coordinates_given(const Tensor& z, const Tensor& loc, const Tensor& raw_scale,
+                                                             const Tensor& f_in) {
+  const int64_t n = options_.max_atoms;
+  ELBO_CHECK(f_in.dim() >= 1 && f_in.size(-1) == 3 * n, "elbo::model::CrystalVae: expected coordinates [..., ", 3 * n,
+             "], got ", f_in.sizes());
+  const Tensor f = f_in.to(z.options());
+  const std::vector<int64_t> lead = at::infer_size(f.sizes().slice(0, f.dim() - 1), z.sizes().slice(0, z.dim() - 1));
+  std::vector<int64_t> atoms_shape = lead;
+  atoms_shape.insert(atoms_shape.end(), {n, 3});
+  // phi(f_j) [..., N, 6H]: sin and cos of 2 pi h f, periodic in the cell.
+  const Tensor h = torch::arange(1, options_.harmonics + 1, z.options());
+  const Tensor angle = (2 * M_PI) * f.expand(lead_with(lead, 3 * n)).reshape(atoms_shape).unsqueeze(-1) * h;
+  std::vector<int64_t> feature_shape = lead;
+  feature_shape.insert(feature_shape.end(), {n, 3 * options_.harmonics});
+  const Tensor phi = torch::cat({torch::sin(angle).reshape(feature_shape), torch::cos(angle).reshape(feature_shape)}, -1);
+  // sum_{j<i} W_j phi(f_j): each slot's projection, summed over the earlier slots (exclusive cumulative sum).
+  const Tensor projected = torch::einsum("...jf,jfw->...jw", {phi, atom_previous_});  // [..., N, width]
+  const Tensor earlier = torch::cat({torch::zeros_like(projected.narrow(-2, 0, 1)),
+                                     projected.narrow(-2, 0, n - 1).cumsum(-2)}, -2);
+  const Tensor hidden = nn::activate(atom_code_->forward(z).unsqueeze(-2) + atom_slot_ + earlier, options_.activation);
+  const Tensor out = atom_net_->forward(hidden);  // [..., N, 6]
+  std::vector<int64_t> flat = lead;
+  flat.push_back(3 * n);
+  const Tensor mu = loc + out.narrow(-1, 0, 3).reshape(flat);
+  const Tensor log_sigma = bounded_log_scale(raw_scale + out.narrow(-1, 3, 3).reshape(flat), 1e-4, 2.0);
+  return {mu, log_sigma};
 }
 
 dist::DistributionPtr CrystalVaeImpl::likelihood(const Tensor& z) {
@@ -200,7 +259,8 @@ std::string CrystalVaeImpl::describe() const {
          " harmonics), up to " + std::to_string(o.max_atoms) + " atoms, lattice by log-Cholesky features, " +
          (o.coordinate_likelihood == "wrapped_normal" ? "wrapped-normal (K = " + std::to_string(o.images) + ")"
                                                       : std::string("gaussian")) +
-         " coordinates" + (o.origin_shift ? ", random origin shifts" : "") + ", " + Model::describe();
+         " coordinates" + (o.coordinate_decoder == "autoregressive" ? " decoded atom by atom" : "") +
+         (o.origin_shift ? ", random origin shifts" : "") + ", " + Model::describe();
 }
 
 }  // namespace elbo::model

@@ -1,4 +1,5 @@
 #include "elbo/nn/gaussian_weights.h"
+#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
@@ -19,7 +20,6 @@ using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-constexpr double kHalfLog2Pi = 0.91893853320467274178;
 
 /// Splits [0, n) into chunks run on LibTorch's intra-op threads; f(chunk, begin, end).
 template <typename F>

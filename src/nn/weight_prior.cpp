@@ -1,4 +1,5 @@
 #include "elbo/nn/weight_prior.h"
+#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 #include "elbo/core/config.h"
@@ -8,7 +9,6 @@
 namespace elbo::nn {
 namespace {
 
-constexpr double kHalfLog2Pi = 0.91893853320467274178;
 
 /// log N(w; 0, s^2) elementwise.
 torch::Tensor log_gaussian(const torch::Tensor& w, double s) {

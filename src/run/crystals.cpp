@@ -57,14 +57,17 @@ std::string crystal_table_csv(const std::vector<CrystalCheck>& checks) {
 }
 
 torch::Tensor crystal_property(const std::string& property, const torch::Tensor& rows, int64_t max_atoms) {
-  ELBO_CHECK(property == "volume_per_atom" || property == "number_density", "'", property,
-             "' is not a property of a crystal run; valid: volume_per_atom (A^3 per atom), number_density (atoms per nm^3)");
+  ELBO_CHECK(property == "volume_per_atom" || property == "number_density" || property == "mass_density", "'", property,
+             "' is not a property of a crystal run; valid: volume_per_atom (A^3 per atom), number_density (atoms per "
+             "nm^3), mass_density (g/cm^3)");
   if (!rows.defined()) return {};
   const std::vector<data::Structure> s = data::row_structures(rows, max_atoms);
   std::vector<double> values;
   for (const data::Structure& x : s) {
     const double per_atom = data::volume(x.lattice) / static_cast<double>(x.size());
-    values.push_back(property == "volume_per_atom" ? per_atom : 1000.0 / per_atom);
+    values.push_back(property == "volume_per_atom"  ? per_atom
+                     : property == "number_density" ? 1000.0 / per_atom
+                                                    : data::mass_density(x));
   }
   return torch::tensor(values, torch::kDouble);
 }
@@ -78,6 +81,31 @@ std::vector<data::Structure> sample_crystals(model::Model& model, const Config& 
   const dist::DistributionPtr p = model.likelihood(model.sample_prior(n));
   const torch::Tensor rows = most_probable ? p->mean() : p->sample();
   return data::row_structures(rows, config.get_int("data.max_atoms"), "sample");
+}
+
+ValidCrystalSamples sample_valid_crystals(model::Model& model, const Config& config, int64_t n, uint64_t seed,
+                                          bool most_probable, int64_t max_draws) {
+  require_crystals(config, "elbo sample");
+  ELBO_CHECK(n > 0, "elbo sample: --n must be positive (got ", n, ")");
+  if (max_draws <= 0) max_draws = 100 * n;
+  torch::NoGradGuard no_grad;
+  seed_stream(seed, RngStream::evaluation);
+  const int64_t max_atoms = config.get_int("data.max_atoms");
+  ValidCrystalSamples out;
+  while (static_cast<int64_t>(out.structures.size()) < n) {
+    ELBO_CHECK(out.drawn < max_draws, "elbo sample --valid-only: ", out.structures.size(), " of ", out.drawn,
+               " draws were valid, short of ", n, " after the limit of ", max_draws, " draws");
+    const int64_t block = std::min<int64_t>(max_draws - out.drawn, std::max<int64_t>(64, n - static_cast<int64_t>(out.structures.size())));
+    const dist::DistributionPtr p = model.likelihood(model.sample_prior(block));
+    for (data::Structure& s : data::row_structures(most_probable ? p->mean() : p->sample(), max_atoms, "sample")) {
+      ++out.drawn;
+      if (!check_crystal(s).valid) continue;
+      s.name = "sample" + std::to_string(out.structures.size() + 1);
+      out.structures.push_back(std::move(s));
+      if (static_cast<int64_t>(out.structures.size()) == n) break;
+    }
+  }
+  return out;
 }
 
 CrystalReconstruction reconstruct_crystals(model::Model& model, const Config& config, const data::Dataset& data) {

@@ -3,6 +3,7 @@
 #include "elbo/core/check.h"
 #include "elbo/core/rng.h"
 #include "elbo/data/load.h"
+#include "elbo/diag/collapse.h"
 #include "elbo/diag/evidence.h"
 #include "elbo/diag/refine.h"
 #include "elbo/diag/sequence_property.h"
@@ -22,7 +23,7 @@ using torch::Tensor;
 constexpr const char* kFn = "elbo design";
 
 /// Counters of the evaluation stream for each draw of a design run.
-enum Draw : uint64_t { kFitSubset = 0x64650001, kStart, kReference, kDecode, kEvidence };
+enum Draw : uint64_t { kFitSubset = 0x64650001, kStart, kReference, kDecode, kEvidence, kFitPrior, kFitDecode };
 
 c10::Device model_device(model::Model& model) {
   const auto params = model.parameters();
@@ -32,6 +33,20 @@ c10::Device model_device(model::Model& model) {
 /// E_q[z | x] [N, D] of every example (float32, CPU).
 Tensor encode_means(model::Model& model, const data::Dataset& d) {
   return diag::amortized_posterior(model, d, 500)->mean().to(torch::kFloat);
+}
+
+/// Codes [n, D] decoded as designs are: one draw of the bases (DNA), else the most probable row (crystals: the
+/// most probable count and elements, the location of every lattice feature and coordinate); CPU, in blocks.
+Tensor decode_codes(model::Model& model, const Tensor& codes, bool draw) {
+  torch::NoGradGuard no_grad;
+  const c10::Device device = model_device(model);
+  std::vector<Tensor> parts;
+  for (int64_t begin = 0; begin < codes.size(0); begin += 1024) {
+    const Tensor block = codes.slice(0, begin, std::min(codes.size(0), begin + 1024));
+    const dist::DistributionPtr p = model.likelihood(block.to(device));
+    parts.push_back((draw ? p->sample() : p->mean()).to(torch::kCPU));
+  }
+  return torch::cat(parts);
 }
 
 /// Names of the target columns: the cells of data.target_columns when there is one per column, else target1..T.
@@ -109,6 +124,10 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   ELBO_CHECK(r.k >= 1, kFn, ": k must be >= 1 (got ", r.k, ")");
   ELBO_CHECK(r.max_fit >= 10, kFn, ": max_fit must be >= 10 (got ", r.max_fit, ")");
   ELBO_CHECK(r.start == "prior" || r.start == "encoded", kFn, ": --start must be prior or encoded (got '", r.start, "')");
+  ELBO_CHECK(r.fit == "auto" || r.fit == "encoded" || r.fit == "decoded", kFn,
+             ": --fit must be auto, encoded or decoded (got '", r.fit, "')");
+  ELBO_CHECK(r.dims == "auto" || r.dims == "all" || r.dims == "active", kFn,
+             ": --dims must be auto, all or active (got '", r.dims, "')");
   ELBO_CHECK(r.maximize || std::isfinite(r.target), kFn, ": --target must be a number or max");
   DesignResult out;
   out.request = r;
@@ -116,6 +135,14 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   out.crystals = run.config.get_string("model.type") == "crystal";
   const int64_t max_atoms = out.crystals ? run.config.get_int("data.max_atoms") : 0;
   if (out.crystals) crystal_property(r.property, Tensor(), max_atoms);  // refuses an unknown property first
+  out.decoded_fit = r.fit == "decoded" || (r.fit == "auto" && out.crystals);
+  ELBO_CHECK(!out.decoded_fit || out.crystals || out.sequences, kFn, ": --fit decoded measures decoded codes with an "
+             "exact oracle, which exists for crystal runs and DNA runs (data.format = \"fasta\"), not for the run '",
+             run.dir, "' (data.format = \"", run.config.get_string("data.format"), "\")");
+  const bool active_only = r.dims == "active" || (r.dims == "auto" && out.crystals);
+  out.log_property = out.crystals;
+  ELBO_CHECK(!out.log_property || r.maximize || r.target > 0, kFn, ": --target of the crystal property '", r.property,
+             "' must be positive (got ", r.target, ")");
 
   data::Splits splits = data::load_data(run.config);
   const data::Dataset& train = splits.train;
@@ -157,18 +184,54 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
         << "exposes no log p(z) (a hierarchical model's structured prior is not used)";
   out.notes.push_back(prior.str());
 
-  // The head on encoded training examples (a seeded subset).
+  // The head on encoded training examples (a seeded subset), and with fit = decoded on as many prior draws, every
+  // code decoded and measured.
+  const auto decoded_property = [&](const Tensor& x) {
+    return out.crystals ? crystal_property(r.property, x, max_atoms) : diag::sequence_property(r.property, x);
+  };
   seed_stream(r.seed, RngStream::evaluation, kFitSubset);
   const int64_t fit_n = std::min(train.size(), r.max_fit);
   Tensor rows = torch::randperm(train.size(), torch::kLong).slice(0, 0, fit_n);
-  const Tensor c = property_of(rows);
-  const Tensor finite = torch::isfinite(c), fitted_c = c.masked_select(finite);
-  rows = rows.masked_select(finite);
-  const data::Dataset fit_set = train.subset(rows);
-  const Tensor z_fit = encode_means(model, fit_set);
+  Tensor z_fit, c;
+  Tensor z_encoded;  // the encoded examples' means, for the active units
+  if (!out.decoded_fit) {
+    c = property_of(rows);
+    z_fit = z_encoded = encode_means(model, train.subset(rows));
+  } else {
+    z_encoded = encode_means(model, train.subset(rows));
+    seed_stream(r.seed, RngStream::evaluation, kFitPrior);
+    Tensor z_prior;
+    {
+      torch::NoGradGuard no_grad;
+      z_prior = model.sample_prior(fit_n).to(torch::kCPU, torch::kFloat);
+    }
+    z_fit = torch::cat({z_encoded, z_prior});
+    seed_stream(r.seed, RngStream::evaluation, kFitDecode);
+    c = decoded_property(decode_codes(model, z_fit, out.sequences));
+  }
+  // Crystals' properties are positive and span decades (a prior draw's cell can be 100 times another's volume per
+  // atom): the head fits log c, where a few huge cells do not swamp the least squares, and the search aims at log t.
+  const Tensor finite = torch::isfinite(c) & (out.log_property ? c > 0 : torch::ones_like(c, torch::kBool));
+  const Tensor fitted_c = c.masked_select(finite);
+  z_fit = z_fit.index_select(0, finite.nonzero().squeeze(1));
+  const diag::LatentActivity activity = diag::latent_activity(z_encoded);
+  out.free = active_only ? (activity.activity > 0.01).to(torch::kFloat) : torch::ones({model.latent_dim()});
+  if (active_only && out.free.sum().item<double>() == 0) {
+    out.notes.push_back("no latent dimension is active (Var_x E_q[z_i | x] > 0.01): the search moves all of them");
+    out.free = torch::ones({model.latent_dim()});
+  }
   diag::PropertyHeadOptions head_options = r.head;
   head_options.seed = r.seed;
-  out.head = diag::fit_property_head(z_fit, fitted_c, head_options);
+  if (active_only) head_options.inputs = out.free;  // the head reads the active units only
+  out.head = diag::fit_property_head(z_fit, out.log_property ? fitted_c.log() : fitted_c, head_options);
+  if (out.decoded_fit)
+    out.notes.push_back("the head is fitted on " + std::to_string(z_encoded.size(0)) + " encoded training examples " +
+                        "and " + std::to_string(fit_n) + " prior draws, each decoded as the designs are and measured " +
+                        "exactly");
+  if (active_only)
+    out.notes.push_back("the search moves the " + std::to_string(static_cast<int64_t>(out.free.sum().item<double>())) +
+                        " active units of " + std::to_string(model.latent_dim()) + " (Var_x E_q[z_i | x] > 0.01), the "
+                        "only ones the head reads; the others stay at their start");
 
   // The reference: n random training examples (their windows, encodings and property).
   seed_stream(r.seed, RngStream::evaluation, kReference);
@@ -193,24 +256,26 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   }
   diag::DesignOptions design_options;
   design_options.maximize = r.maximize;
-  design_options.target = r.target;
+  design_options.target = out.log_property && !r.maximize ? std::log(r.target) : r.target;
   design_options.steps = r.steps;
   design_options.lr = r.lr;
   design_options.prior_sd = out.prior_sd;
+  design_options.free = out.free;
   out.design = diag::design_codes(out.head, start, design_options);
+  if (out.log_property) out.design.predicted = out.design.predicted.exp();  // in the property's units
 
   // Decode start and final codes: one draw of the bases (DNA), else the mean.
-  const c10::Device device = model_device(model);
   seed_stream(r.seed, RngStream::evaluation, kDecode);
   for (auto [group, codes] : {std::pair{&out.start, out.design.start}, std::pair{&out.designs, out.design.codes}}) {
-    torch::NoGradGuard no_grad;
     group->codes = codes;
-    const dist::DistributionPtr p = model.likelihood(codes.to(device));
-    group->x = (out.sequences ? p->sample() : p->mean()).to(torch::kCPU);
+    group->x = decode_codes(model, codes, out.sequences);
   }
   {
     torch::NoGradGuard no_grad;
-    for (DesignGroup* g : {&out.reference, &out.start, &out.designs}) g->predicted = out.head.predict(g->codes).to(torch::kDouble);
+    for (DesignGroup* g : {&out.reference, &out.start, &out.designs}) {
+      g->predicted = out.head.predict(g->codes).to(torch::kDouble);
+      if (out.log_property) g->predicted = g->predicted.exp();
+    }
   }
   const double low = fitted_c.min().item<double>(), high = fitted_c.max().item<double>();
   const double predicted_mean = out.designs.predicted.mean().item<double>();
@@ -223,13 +288,13 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   if (out.sequences) {
     bits_per_base(model, ref_set.x, ref_set.mask, r, out.reference);
     for (DesignGroup* g : {&out.start, &out.designs}) {
-      g->property = diag::sequence_property(r.property, g->x);
+      g->property = decoded_property(g->x);
       bits_per_base(model, g->x, Tensor(), r, *g);
       g->novelty = novelty(g->x, train);
     }
   }
   if (out.crystals)
-    for (DesignGroup* g : {&out.start, &out.designs}) g->property = crystal_property(r.property, g->x, max_atoms);
+    for (DesignGroup* g : {&out.start, &out.designs}) g->property = decoded_property(g->x);
 
   // design.json: every number.
   Json& j = out.json;
@@ -245,6 +310,11 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   j["exact_oracle"] = out.exact;
   j["objective"] = r.maximize ? "f(z) / s + log N(z; 0, prior_sd^2 I)" : "log N(target; f(z), s^2) + log N(z; 0, prior_sd^2 I)";
   j["prior_sd"] = out.prior_sd;
+  j["fit"] = out.decoded_fit ? "decoded" : "encoded";
+  j["head_scale"] = out.log_property ? "log" : "linear";
+  j["dims"] = active_only ? "active" : "all";
+  j["moved_dims"] = json_array(out.free);
+  j["activity"] = json_array(activity.activity);
   j["fitted_property_range"] = {low, high};
   j["notes"] = out.notes;
   j["head"] = {{"hidden", r.head.hidden},          {"steps", r.head.steps},     {"lr", r.head.lr},

@@ -8,6 +8,7 @@
 #include "elbo/data/load.h"
 #include "elbo/report/format.h"
 #include "elbo/report/plot.h"
+#include "elbo/run/crystal_report.h"
 #include "elbo/run/evaluation.h"
 #include "elbo/run/pictures.h"
 #include "elbo/run/run_directory.h"
@@ -138,6 +139,8 @@ int64_t write_run_report(const std::string& dir, model::Model& model, const data
   Pictures p = make_pictures(model, test, config, summary.activity.kl_per_dim);
   const ImageShape& image = test.image;
   if (!p.samples.defined()) {  // a model without a per-example code: nothing to picture
+  } else if (config.get_string("model.type") == "crystal") {  // structures: a table and a picture of cells
+    sections.push_back(crystal_section(model, config, dir));
   } else if (!test.alphabet.empty()) {  // sequences: draws from p(x|z), z ~ p(z), as FASTA
     torch::NoGradGuard no_grad;
     const torch::Tensor x = model.likelihood(model.sample_prior(p.samples.size(0)))->sample();

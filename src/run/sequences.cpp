@@ -21,7 +21,7 @@ namespace {
 using report::fixed;
 using torch::Tensor;
 
-std::string row(const std::string& key, const std::string& value) { return table_row(key, value, 44); }
+std::string sequence_row(const std::string& key, const std::string& value) { return table_row(key, value, 44); }
 
 }  // namespace
 
@@ -133,14 +133,14 @@ SequenceChecks check_sequences(const LoadedRun& run, const SequenceOptions& o) {
       cells += (k > 1 ? "  " : "") + fixed(jsd.back(), 4);
     }
     Json entry = {{"label", s.label}, {"windows", s.x.size(0)}, {"kmer_jsd_bits", jsd}};
-    jsd_rows += row("  " + s.label, cells);
+    jsd_rows += sequence_row("  " + s.label, cells);
     jsd_plot.series.push_back({s.label, ks, jsd, false, {}});
     if (dna) {
       const Tensor gc = diag::gc_content(s.x, s.mask);
       const MeanSd stats = mean_sd(gc);
       entry["gc_mean"] = stats.mean;
       entry["gc_sd"] = stats.sd;
-      gc_rows += row("  " + s.label, fixed(stats.mean, 4) + " ± " + fixed(stats.sd, 4));
+      gc_rows += sequence_row("  " + s.label, fixed(stats.mean, 4) + " ± " + fixed(stats.sd, 4));
       if (s.key != "shuffled_held_out") gc_drawn.emplace_back(s.label, gc);
     }
     c.json[s.key] = entry;
@@ -155,17 +155,17 @@ SequenceChecks check_sequences(const LoadedRun& run, const SequenceOptions& o) {
   c.json["seconds"] = {{"load_data", load_seconds}, {"markov_fit", fit_seconds}, {"markov_score", score_seconds}, {"total", seconds()}};
 
   // The table, the report section and the files.
-  c.table = row("Markov chains on " + std::to_string(train.size()) + " training windows",
+  c.table = sequence_row("Markov chains on " + std::to_string(train.size()) + " training windows",
                 "bits/base on " + std::to_string(test.size()) + " test windows");
   for (int64_t j = 0; j <= o.max_order; ++j)
-    c.table += row("  order " + std::to_string(j) + (j == best ? " (best)" : ""), fixed(bits[j], 4));
-  if (std::isfinite(vae_bits)) c.table += row("  VAE, IWAE bound (evaluation.json)", fixed(vae_bits, 4));
+    c.table += sequence_row("  order " + std::to_string(j) + (j == best ? " (best)" : ""), fixed(bits[j], 4));
+  if (std::isfinite(vae_bits)) c.table += sequence_row("  VAE, IWAE bound (evaluation.json)", fixed(vae_bits, 4));
   std::string header;
   for (int64_t k = 1; k <= o.max_k; ++k) header += ("k=" + std::to_string(k) + "      ").substr(0, 8);
-  c.table += row("k-mer JSD to " + std::to_string(held_out.size()) + " held-out windows (bits)", header) + jsd_rows;
+  c.table += sequence_row("k-mer JSD to " + std::to_string(held_out.size()) + " held-out windows (bits)", header) + jsd_rows;
   if (dna)
-    c.table += row("GC content per window, mean ± sd", "") +
-               row("  held-out", fixed(held_stats.mean, 4) + " ± " + fixed(held_stats.sd, 4)) + gc_rows;
+    c.table += sequence_row("GC content per window, mean ± sd", "") +
+               sequence_row("  held-out", fixed(held_stats.mean, 4) + " ± " + fixed(held_stats.sd, 4)) + gc_rows;
 
   const report::Chart jsd_chart = report::line_chart(jsd_plot), gc_chart = report::line_chart(gc_plot);
   write_file_atomic(out + "/sequences.json", c.json.dump(2) + "\n");

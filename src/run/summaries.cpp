@@ -12,29 +12,29 @@ namespace {
 
 using report::fixed;
 
-std::string row(const std::string& key, const std::string& value) { return table_row(key, value); }
+std::string summary_row(const std::string& key, const std::string& value) { return table_row(key, value); }
 
 }  // namespace
 
 std::string summary_table(const diag::Summary& s) {
-  std::string out = row("test examples", std::to_string(s.examples)) + row("ELBO (nats)", fixed(s.elbo)) +
-                    row("  reconstruction E_q log p(x|z)", fixed(s.reconstruction)) +
-                    row("  KL(q(z|x) || p(z))", fixed(s.kl)) +
-                    row("log p(x), IWAE K=" + std::to_string(s.k), fixed(s.log_px) + " ± " + fixed(s.log_px_se)) +
-                    row("ELBO gap  log p(x) - ELBO", fixed(s.gap) + " ± " + fixed(s.gap_se)) +
-                    row("Pinsker bound on TV(q, p(z|x))", fixed(s.pinsker_tv, 4));
+  std::string out = summary_row("test examples", std::to_string(s.examples)) + summary_row("ELBO (nats)", fixed(s.elbo)) +
+                    summary_row("  reconstruction E_q log p(x|z)", fixed(s.reconstruction)) +
+                    summary_row("  KL(q(z|x) || p(z))", fixed(s.kl)) +
+                    summary_row("log p(x), IWAE K=" + std::to_string(s.k), fixed(s.log_px) + " ± " + fixed(s.log_px_se)) +
+                    summary_row("ELBO gap  log p(x) - ELBO", fixed(s.gap) + " ± " + fixed(s.gap_se)) +
+                    summary_row("Pinsker bound on TV(q, p(z|x))", fixed(s.pinsker_tv, 4));
   if (s.activity.activity.defined())
-    out += row("active units (Var E_q[z] > 0.01)",
+    out += summary_row("active units (Var E_q[z] > 0.01)",
                std::to_string(s.activity.active_units) + " / " + std::to_string(s.activity.activity.numel()));
   if (s.groups.size() > 1)
     for (const auto& g : s.groups)
-      out += row("  KL " + g.name + " (" + std::to_string(g.dims) + " dims)",
+      out += summary_row("  KL " + g.name + " (" + std::to_string(g.dims) + " dims)",
                  fixed(g.kl) + (g.active_units >= 0 ? ", active units " + std::to_string(g.active_units) : std::string()));
   if (s.activity.kl_per_dim.defined()) {
     std::string kl;
     const torch::Tensor d = s.activity.kl_per_dim;
     for (int64_t i = 0; i < d.numel(); ++i) kl += (i ? " " : "") + fixed(d[i].item<double>(), 2);
-    out += row("KL per latent dimension", kl);
+    out += summary_row("KL per latent dimension", kl);
   }
   return out;
 }
@@ -64,8 +64,8 @@ MeanSd mean_sd(const torch::Tensor& values) {
 void to_json(Json& j, const MeanSd& m) { j = Json{{"mean", m.mean}, {"sd", m.sd}}; }
 
 std::string bits_per_base_table(double elbo, double iwae, double se, int64_t k) {
-  return row("bits per base, -ELBO", fixed(elbo, 4)) +
-         row("bits per base, -IWAE K=" + std::to_string(k), fixed(iwae, 4) + " ± " + fixed(se, 4));
+  return summary_row("bits per base, -ELBO", fixed(elbo, 4)) +
+         summary_row("bits per base, -IWAE K=" + std::to_string(k), fixed(iwae, 4) + " ± " + fixed(se, 4));
 }
 
 std::string collapse_warning(const diag::Summary& summary) {
@@ -107,10 +107,10 @@ report::Section classification_section(const diag::Classification& c) {
 }
 
 std::string imputation_table(const diag::ImputationScores& s) {
-  return row("imputation RMSE (hidden entries)", fixed(s.rmse) + " (" + std::to_string(s.hidden) + " entries of " +
+  return summary_row("imputation RMSE (hidden entries)", fixed(s.rmse) + " (" + std::to_string(s.hidden) + " entries of " +
                                                      std::to_string(s.examples) + " rows)") +
-         row("coverage of 50% / 90% intervals", fixed(s.coverage50) + " / " + fixed(s.coverage90)) +
-         row("log p(x_hid | x_obs) per entry", fixed(s.log_likelihood) + " nats (K=" + std::to_string(s.particles) +
+         summary_row("coverage of 50% / 90% intervals", fixed(s.coverage50) + " / " + fixed(s.coverage90)) +
+         summary_row("log p(x_hid | x_obs) per entry", fixed(s.log_likelihood) + " nats (K=" + std::to_string(s.particles) +
                                                    ", " + std::to_string(s.draws) + " draws, ESS " +
                                                    fixed(s.effective_sample_size) + ")");
 }
@@ -140,15 +140,15 @@ report::Section imputation_section(const diag::ImputationScores& s, const std::s
 
 std::string gaps_table(const diag::Gaps& g) {
   auto gap = [](const diag::Gap& x) { return fixed(x.mean) + " ± " + fixed(x.se) + " (MC ± " + fixed(x.mc_se) + ")"; };
-  return row("ELBO, amortized q(z|x)", fixed(g.elbo_amortized_mean)) +
-         row("ELBO*, refined q*(z|x)", fixed(g.elbo_refined_mean) + " (" + std::to_string(g.refined.steps) +
+  return summary_row("ELBO, amortized q(z|x)", fixed(g.elbo_amortized_mean)) +
+         summary_row("ELBO*, refined q*(z|x)", fixed(g.elbo_refined_mean) + " (" + std::to_string(g.refined.steps) +
                                           " steps" + (g.refined.converged ? "" : ", not converged") + ")") +
-         row("log p(x), IWAE with q or q*", fixed(g.log_px_mean)) +
-         row("approximation gap log p - ELBO*", gap(g.approximation)) +
-         row("amortization gap  ELBO* - ELBO", gap(g.amortization)) +
-         row("total gap  log p(x) - ELBO", gap(g.total)) +
-         row("Pinsker bound TV, amortized q", fixed(g.pinsker_amortized, 4)) +
-         row("Pinsker bound TV, refined q*", fixed(g.pinsker_refined, 4));
+         summary_row("log p(x), IWAE with q or q*", fixed(g.log_px_mean)) +
+         summary_row("approximation gap log p - ELBO*", gap(g.approximation)) +
+         summary_row("amortization gap  ELBO* - ELBO", gap(g.amortization)) +
+         summary_row("total gap  log p(x) - ELBO", gap(g.total)) +
+         summary_row("Pinsker bound TV, amortized q", fixed(g.pinsker_amortized, 4)) +
+         summary_row("Pinsker bound TV, refined q*", fixed(g.pinsker_refined, 4));
 }
 
 report::Section gaps_section(const diag::Gaps& g) {
@@ -186,11 +186,11 @@ report::Section information_section(const diag::Information& i) {
 }
 
 std::string information_table(const diag::Information& i) {
-  return row("mutual information I(x;z)",
+  return summary_row("mutual information I(x;z)",
              fixed(i.mutual_information) + " ± " + fixed(i.mutual_information_se) + " (<= log N = " + fixed(i.log_n) + ")") +
-         row("rate E KL(q(z|x) || p(z))", fixed(i.rate) + " ± " + fixed(i.rate_se)) +
-         row("distortion -E log p(x|z)", fixed(i.distortion) + " ± " + fixed(i.distortion_se)) +
-         row("KL(q(z) || p(z)) = rate - I", fixed(i.marginal_kl));
+         summary_row("rate E KL(q(z|x) || p(z))", fixed(i.rate) + " ± " + fixed(i.rate_se)) +
+         summary_row("distortion -E log p(x|z)", fixed(i.distortion) + " ± " + fixed(i.distortion_se)) +
+         summary_row("KL(q(z) || p(z)) = rate - I", fixed(i.marginal_kl));
 }
 
 std::string mig_factor(const diag::Mig& m, size_t k) {
@@ -199,8 +199,8 @@ std::string mig_factor(const diag::Mig& m, size_t k) {
 }
 
 std::string mig_table(const diag::Mig& m) {
-  std::string out = row("MIG (" + std::to_string(m.bins) + " bins)", fixed(m.mig));
-  for (size_t k = 0; k < m.gaps.size(); ++k) out += row("  gap of factor " + m.factor_names[k], mig_factor(m, k));
+  std::string out = summary_row("MIG (" + std::to_string(m.bins) + " bins)", fixed(m.mig));
+  for (size_t k = 0; k < m.gaps.size(); ++k) out += summary_row("  gap of factor " + m.factor_names[k], mig_factor(m, k));
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
+#include "elbo/core/error_message.h"
 #include "elbo/train/adam_step.h"
 #include "elbo/train/archive_check.h"
 
@@ -86,12 +87,6 @@ void verify(torch::serialize::InputArchive& archive, const std::string& path) {
   }
   ELBO_CHECK(stored.item<int64_t>() == checksum.value(), "checkpoint '", path,
              "' is corrupt: its contents do not match the checksum stored when it was written");
-}
-
-/// The message of an exception from LibTorch (c10::Error without its backtrace).
-std::string message_of(const std::exception& e) {
-  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
-  return c10 ? c10->what_without_backtrace() : e.what();
 }
 
 /// Runs `read` on a checkpoint from anyone: whatever LibTorch's reader or a tensor operation

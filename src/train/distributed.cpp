@@ -1,6 +1,7 @@
 #include "elbo/train/distributed.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/error_message.h"
 #include "elbo/core/config.h"
 
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
@@ -26,12 +27,6 @@ namespace {
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-}
-
-/// An exception's message without LibTorch's C++ backtrace.
-std::string message_of(const std::exception& e) {
-  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) return c10->what_without_backtrace();
-  return e.what();
 }
 
 /// The local address this host uses to reach `host` (the interface the other

@@ -488,6 +488,16 @@ for f in samples/sample1.cif samples/sample3.poscar samples/samples.csv reconstr
          reconstructions/reconstructions.csv; do
   [ -s "$W/crystal_run/$f" ] || { echo "FAIL crystal run wrote no $f"; failures=$((failures + 1)); }
 done
+refuse "crystal design for a non-positive volume" 2 "elbo design: --target of the crystal property 'volume_per_atom' must be positive (got -1)" \
+  "$ELBO" design "$W/crystal_run" --property volume_per_atom --target -1 --n 2 --steps 2
+refuse "design fitted on decoded codes without an oracle" 2 "elbo design: --fit decoded measures decoded codes with an exact oracle" \
+  "$ELBO" design "$RUN" --property x1 --target 0 --fit decoded --n 2 --steps 2
+refuse "valid-only samples of a non-crystal run" 2 "elbo sample --valid-only: only crystal runs have a validity check" \
+  "$ELBO" sample "$RUN" --n 2 --valid-only
+check "crystal run samples valid structures only" "$ELBO" sample "$W/crystal_run" --n 4 --valid-only --out "$W/valid"
+cases=$((cases + 1))
+if grep -q "acceptance rate" "$W/out" && [ "$(ls "$W/valid"/sample*.cif | wc -l)" -eq 4 ]; then echo "ok   valid-only sampling reports its acceptance rate"
+else echo "FAIL valid-only sampling: no acceptance rate or not 4 CIF files"; sed 's/^/     /' "$W/out" | head; failures=$((failures + 1)); fi
 
 echo "bad inputs: $cases cases, $failures failure(s)"
 [ "$failures" -eq 0 ]

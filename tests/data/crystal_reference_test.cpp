@@ -91,10 +91,25 @@ TEST(CrystalReference, OurReadersAgreeWithPymatgen) {
       std::sort(d.begin(), d.end());
       ASSERT_EQ(d.size(), r["distances"].size());
       for (size_t k = 0; k < d.size(); ++k) EXPECT_NEAR(d[k], r["distances"][k].get<double>(), 2e-3) << k;
+      // pymatgen's Structure.density (its masses, its N_A): the same to 1e-6 relative.
+      EXPECT_NEAR(mass_density(s), r["density"].get<double>(), 1e-6 * r["density"].get<double>());
       ++checked;
     }
   }
   EXPECT_EQ(checked, static_cast<int64_t>(ref.size()));
+}
+
+TEST(CrystalReference, AtomicMassesArePymatgens) {
+  const Json ref = reference().at("atomic_masses");
+  ASSERT_EQ(ref.size(), static_cast<size_t>(kMaxAtomicNumber));
+  for (int z = 1; z <= kMaxAtomicNumber; ++z)
+    EXPECT_NEAR(element(z).mass, ref.at(std::to_string(z)).get<double>(), 1e-9) << element(z).symbol;
+  // And a few against IUPAC's standard atomic weights (CIAAW 2021, within their stated intervals, which
+  // pymatgen's older values fall in): Na 22.98976928(2), Fe 55.845(2), U 238.02891(3), C [12.0096, 12.0116].
+  EXPECT_NEAR(element(11).mass, 22.98976928, 2e-8);
+  EXPECT_NEAR(element(26).mass, 55.845, 2e-3);
+  EXPECT_NEAR(element(92).mass, 238.02891, 3e-5);
+  EXPECT_NEAR(element(6).mass, 12.0106, 1e-3);
 }
 
 TEST(CrystalReference, WrittenFilesAreTheCheckedInOnesAndReadBackInPymatgenAndAse) {

@@ -173,6 +173,20 @@ TEST(Structure, DistancesOfRockSalt) {
   EXPECT_NEAR(min_interatomic_distance(one), 2.5, 1e-12);  // its own image
 }
 
+TEST(Structure, MassDensityOfRockSaltIsItsClosedForm) {
+  // 4 NaCl in a^3: rho = 4 (m_Na + m_Cl) / (N_A a^3) = 4 x 58.443 u / (6.02214076e23 x 179.406e-24 cm^3) = 2.164
+  // g/cm^3 (measured: 2.165).
+  const Structure s = rock_salt();
+  EXPECT_NEAR(mass_density(s), 4 * (22.98976928 + 35.453) / (0.602214076 * 5.64 * 5.64 * 5.64), 1e-9);
+  EXPECT_NEAR(mass_density(s), 2.164, 5e-4);
+  Structure empty;
+  empty.lattice = s.lattice;
+  test::expect_invalid_argument([&] { mass_density(empty); }, {"mass_density", "no atoms"});
+  Structure flat = s;
+  flat.lattice = Mat3{};
+  test::expect_invalid_argument([&] { mass_density(flat); }, {"mass_density", "volume 0"});
+}
+
 TEST(Structure, CanonicalOrderIgnoresListingOrderAndWholeCells) {
   const Structure s = canonical(rock_salt());
   EXPECT_EQ(s.species, (std::vector<int>{11, 11, 11, 11, 17, 17, 17, 17}));

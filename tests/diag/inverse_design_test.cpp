@@ -116,6 +116,28 @@ TEST(InverseDesign, MaxRaisesThePredictionMonotonically) {
   EXPECT_LT((d.codes - torch::tensor({2.0f, 1.0f})).abs().max().item<double>(), 2e-3);
 }
 
+// With z_2 held at its start c (free = {1, 0, 1}) the objective over the free dims F is the same ridge
+// problem with the target moved by w_2 c: z_F* = w_F (t - b - w_2 c) / (s^2 + |w_F|^2) at prior sd 1.
+TEST(InverseDesign, HeldDimensionsStayAtTheStartAndTheFreeOnesReachTheReducedMaximizer) {
+  const diag::PropertyHead h = linear_head({1.5f, -0.5f, 0.8f}, 0.3, 0.2, 2.0, 0.7);
+  const double w[3] = {3.0, -1.0, 1.6}, b = 0.8, s = 0.7, t = 2.5;
+  diag::DesignOptions o;
+  o.target = t;
+  o.steps = 2000;
+  o.free = torch::tensor({1.0f, 0.0f, 1.0f});
+  torch::manual_seed(6);
+  const Tensor start = torch::randn({6, 3}) * 2;
+  const diag::Design d = diag::design_codes(h, start, o);
+  EXPECT_TRUE(torch::equal(d.codes.select(1, 1), start.select(1, 1)));
+  for (int64_t i = 0; i < 6; ++i) {
+    const double c = start[i][1].item<double>(), scale = (t - b - w[1] * c) / (s * s + w[0] * w[0] + w[2] * w[2]);
+    EXPECT_NEAR(d.codes[i][0].item<double>(), w[0] * scale, 2e-3) << i;
+    EXPECT_NEAR(d.codes[i][2].item<double>(), w[2] * scale, 2e-3) << i;
+  }
+  o.free = torch::ones({2});
+  test::expect_invalid_argument([&] { diag::design_codes(h, start, o); }, {"free must be [3]", "[2]"});
+}
+
 TEST(InverseDesign, RefusesMismatchedStartCodes) {
   const diag::PropertyHead h = linear_head({1.0f, 0.5f}, 0.0, 0.0, 1.0, 0.5);
   test::expect_invalid_argument([&] { diag::design_codes(h, torch::zeros({4, 3}), {}); }, {"[n, 2]", "[4, 3]"});

@@ -6,6 +6,8 @@
 #include "elbo/data/crystal_rows.h"
 #include "elbo/data/lattice_map.h"
 #include "elbo/dist/joint.h"
+#include "elbo/dist/wrapped_normal.h"
+#include "elbo/model/crystal_coordinates.h"
 
 #include "support/finite_difference.h"
 
@@ -67,9 +69,13 @@ double elbo(CrystalVae& model, const Batch& batch, int64_t particles, uint64_t s
 }
 
 TEST(CrystalVae, TraceHasTheFourSitesAndExactMasks) {
+  for (const std::string decoder : {"independent", "autoregressive"}) {
+  SCOPED_TRACE(decoder);
   torch::manual_seed(1);
   const int64_t n = 4;
-  CrystalVae model(small(n));
+  CrystalVaeOptions o = small(n);
+  o.coordinate_decoder = decoder;
+  CrystalVae model(o);
   const Batch batch = batch_of(generated(6, n, 2), n);
   torch::manual_seed(3);
   const Trace t = model->forward(batch, 2);
@@ -95,6 +101,7 @@ TEST(CrystalVae, TraceHasTheFourSitesAndExactMasks) {
   const Trace u = model->forward(changed, 2);
   for (const char* name : {"lattice", "count", "species", "coords"})
     EXPECT_TRUE(torch::allclose(t.find(name)->log_p, u.find(name)->log_p, 1e-6, 1e-6)) << name;
+  }
 }
 
 TEST(CrystalVae, EncoderIsInvariantToTheOrderOfTheAtoms) {
@@ -122,17 +129,26 @@ TEST(CrystalVae, EncoderIsInvariantToTheOrderOfTheAtoms) {
 }
 
 TEST(CrystalVae, ElboGradientMatchesFiniteDifferences) {
-  for (const std::string coords : {"wrapped_normal", "gaussian"}) {
+  for (const std::string coords : {"wrapped_normal", "gaussian", "autoregressive"}) {
     torch::manual_seed(6);
     const int64_t n = 3;
     CrystalVaeOptions o = small(n);
-    o.coordinate_likelihood = coords;
+    o.coordinate_likelihood = coords == "gaussian" ? "gaussian" : "wrapped_normal";
+    if (coords == "autoregressive") {
+      o.coordinate_decoder = "autoregressive";
+      o.hidden = {16, 8};
+    }
     CrystalVae model(o);
     model->to(torch::kDouble);
     const Batch batch = batch_of(generated(4, n, 7), n, torch::kDouble);
-    // A few entries of the encoder's and the decoder's last biases and the element embedding.
+    // A few entries of the encoder's and the decoder's last biases and the element embedding (and the
+    // autoregressive layers' weights).
     const auto named = model->named_parameters();
-    for (const std::string name : {"rho.layer1.bias", "decoder.layer1.bias", "embedding.weight", "phi.layer0.weight"}) {
+    std::vector<std::string> names{"rho.layer1.bias", "decoder.layer1.bias", "embedding.weight", "phi.layer0.weight"};
+    if (coords == "autoregressive")
+      for (const char* name : {"atom_previous", "atom_slot", "atom_code.weight", "atom_net.layer0.weight"}) names.push_back(name);
+    for (const std::string& name : names) {
+      ASSERT_TRUE(named.contains(name)) << name;
       torch::Tensor p = named[name];
       const torch::Tensor flat = p.view(-1);
       const int64_t m = std::min<int64_t>(flat.numel(), 12);
@@ -193,9 +209,13 @@ TEST(CrystalVae, TrainingImprovesTheElbo) {
 }
 
 TEST(CrystalVae, SamplesAreValidStructures) {
+  for (const std::string decoder : {"independent", "autoregressive"}) {
+  SCOPED_TRACE(decoder);
   torch::manual_seed(14);
   const int64_t n = 6;
-  CrystalVae model(small(n));
+  CrystalVaeOptions o = small(n);
+  o.coordinate_decoder = decoder;
+  CrystalVae model(o);
   torch::NoGradGuard no_grad;
   for (double spread : {1.0, 100.0}) {  // codes far out drive the decoder to extreme outputs
     const torch::Tensor z = model->sample_prior(200) * spread;
@@ -217,6 +237,65 @@ TEST(CrystalVae, SamplesAreValidStructures) {
   // The mean decodes to a row too (most probable count and species).
   const torch::Tensor mean = model->likelihood(model->sample_prior(5))->mean();
   EXPECT_EQ(data::row_structures(mean, n).size(), 5u);
+  }
+}
+
+/// The coordinates' distribution of an autoregressive crystal VAE at codes z.
+std::shared_ptr<dist::Distribution> coordinates(CrystalVae& model, const torch::Tensor& z) {
+  return model->decode(z).coords;
+}
+
+// Atom i's factor reads atoms j < i only: moving atom j changes the log-density of atoms after it, never of
+// atom j or those before; the greedy decoding is the fixed point of that rule (each atom at the mode frac(mu)
+// of its factor given the decoded atoms before it); k particles of a draw are [k, B, 3N] on [0, 1).
+TEST(CrystalVae, AutoregressiveCoordinatesReadOnlyTheAtomsBefore) {
+  torch::manual_seed(17);
+  const int64_t n = 5;
+  CrystalVaeOptions o = small(n);
+  o.coordinate_decoder = "autoregressive";
+  o.hidden = {16, 16};
+  CrystalVae model(o);
+  model->to(torch::kDouble);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor z = torch::randn({3, o.latent_dim}, torch::kDouble);
+  const auto p = coordinates(model, z);
+  const torch::Tensor x = torch::rand({3, 3 * n}, torch::kDouble);
+  const torch::Tensor base = p->log_prob_elements(x);
+  ASSERT_EQ(base.sizes(), (std::vector<int64_t>{3, 3 * n}));
+  for (int64_t j = 0; j < n; ++j) {
+    torch::Tensor moved = x.clone();
+    moved.narrow(1, 3 * j, 3).add_(0.37);
+    moved = moved - moved.floor();
+    const torch::Tensor changed = (p->log_prob_elements(moved) - base).abs().view({3, n, 3}).amax({0, 2});
+    for (int64_t i = 0; i < n; ++i) {
+      if (i < j) EXPECT_EQ(changed[i].item<double>(), 0.0) << "atom " << i << " moved " << j;
+      if (i > j) EXPECT_GT(changed[i].item<double>(), 1e-6) << "atom " << i << " moved " << j;
+    }
+  }
+  const torch::Tensor greedy = p->mean();
+  const auto* ar = dynamic_cast<const AutoregressiveCoordinates*>(p.get());
+  ASSERT_NE(ar, nullptr);
+  EXPECT_EQ(ar->atoms(), n);
+  // At the greedy decoding each atom sits at the mode of its own factor given the decoded atoms before it (which
+  // its move does not change): moving it either way along any axis lowers that factor's log-density.
+  const torch::Tensor at_mode = p->log_prob_elements(greedy);
+  for (double step : {0.01, -0.01}) {
+    torch::Tensor moved = greedy + step;
+    moved = moved - moved.floor();
+    for (int64_t i = 0; i < n; ++i) {
+      torch::Tensor one = greedy.clone();
+      one.narrow(1, 3 * i, 3).copy_(moved.narrow(1, 3 * i, 3));
+      const torch::Tensor drop = at_mode.narrow(1, 3 * i, 3) - p->log_prob_elements(one).narrow(1, 3 * i, 3);
+      EXPECT_GT(drop.min().item<double>(), 0.0) << "atom " << i << " step " << step;
+    }
+  }
+  const torch::Tensor draws = p->sample(4);
+  ASSERT_EQ(draws.sizes(), (std::vector<int64_t>{4, 3, 3 * n}));
+  EXPECT_GE(draws.min().item<double>(), 0.0);
+  EXPECT_LT(draws.max().item<double>(), 1.0);
+  // The log-density of the draws is finite and the draws of different particles differ.
+  EXPECT_TRUE(torch::isfinite(p->log_prob(draws)).all().item<bool>());
+  EXPECT_FALSE(torch::equal(draws[0], draws[1]));
 }
 
 TEST(CrystalVae, OriginShiftsOnlyWhileTraining) {

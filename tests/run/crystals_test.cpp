@@ -45,8 +45,13 @@ TEST(CrystalOutputs, PropertiesOfRowsAreExact) {
   EXPECT_NEAR(v[0].item<double>(), 5.64 * 5.64 * 5.64 / 8, 1e-9);
   EXPECT_NEAR(v[1].item<double>(), 8.0, 1e-9);
   EXPECT_NEAR(d[1].item<double>(), 125.0, 1e-9);  // 8 atoms in 64 A^3 = 0.064 nm^3
+  // 4 NaCl (58.443 u each) in a^3, over Avogadro's number: 2.164 g/cm^3 at a = 5.64 A.
+  const torch::Tensor rho = crystal_property("mass_density", rows, 8);
+  EXPECT_NEAR(rho[0].item<double>(), 4 * 58.44276928 / (0.602214076 * 5.64 * 5.64 * 5.64), 1e-6);
+  EXPECT_NEAR(rho[1].item<double>(), 4 * 58.44276928 / (0.602214076 * 64), 1e-6);
   test::expect_invalid_argument([&] { crystal_property("density", rows, 8); },
-                                {"'density' is not a property of a crystal run", "volume_per_atom", "number_density"});
+                                {"'density' is not a property of a crystal run", "volume_per_atom", "number_density",
+                                 "mass_density"});
 }
 
 }  // namespace

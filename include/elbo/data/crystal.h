@@ -115,6 +115,12 @@ Structure random_origin_shift(Structure s, uint64_t seed);
 /// "Na4Cl4" with reduce = false for the cell's 4 formula units.
 std::string formula(const Structure& s, bool reduce = false);
 
+/// Mass density in g/cm^3: rho = sum_i m(Z_i) / (N_A V) = 1.66053906660 sum_i m(Z_i) [u] / V [A^3]
+/// (1 u / 1 A^3 = 1e24 / N_A g/cm^3, N_A = 6.02214076e23 / mol, CODATA 2018), m from the element table
+/// (elements.h). Rock salt, a = 5.64 A, 4 NaCl per cell: 2.164 g/cm^3. Throws std::invalid_argument for
+/// an empty structure, a cell of volume <= 0 or an unknown element.
+double mass_density(const Structure& s);
+
 /// Structures padded to max_atoms atoms for a model (Xie et al. 2022, CDVAE, encode the same
 /// fields: lattice, atom count, species, fractional coordinates).
 struct CrystalBatch {

@@ -1,6 +1,6 @@
 #pragma once
-// The chemical elements H..Cf (Z = 1..98): symbol, an atomic radius, electronegativity, common
-// oxidation states.
+// The chemical elements H..Cf (Z = 1..98): symbol, an atomic radius, electronegativity, atomic mass,
+// common oxidation states.
 // Generated from pymatgen's periodic_table.json by scripts/data/element_table.py.
 #include <cstdint>
 #include <string>
@@ -23,6 +23,9 @@ struct Element {
   double radius = 0;                    ///< Angstrom; 0 where unknown
   RadiusSource radius_source = RadiusSource::none;
   double electronegativity = 0;         ///< Pauling; 0 where unknown (He, Ne, Ar)
+  double mass = 0;                      ///< atomic mass in u (g/mol): the IUPAC standard atomic weight as pymatgen
+                                        ///< has it (Fe 55.845, Na 22.98976928); for elements without one (Tc, Pm,
+                                        ///< Po..Ac, Np..Cf) a long-lived isotope's mass number (Tc 98, Pu 244)
   std::vector<int> oxidation_states;    ///< pymatgen's common oxidation states, e.g. {-1, 1} for H
 };
 

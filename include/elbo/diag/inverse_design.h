@@ -16,6 +16,8 @@ struct DesignOptions {
   int64_t steps = 300;    ///< Adam steps
   double lr = 0.05;       ///< Adam's learning rate
   double prior_sd = 1;    ///< p(z) = N(0, prior_sd^2 I)
+  Tensor free;            ///< [D]: 1 where z_i moves, 0 where it stays at its start (e.g. the inactive units,
+                          ///< which the decoder ignores); undefined: every dimension moves
 };
 
 /// The designs and their way there.
@@ -37,7 +39,8 @@ struct Design {
 Tensor design_objective(const PropertyHead& head, const Tensor& z, const DesignOptions& options);
 
 /// Gradient ascent on J (design_objective) over the codes, one Adam on all n codes (J is a sum of
-/// independent terms, so each design follows its own path), from `start` [n, D]. This is the
+/// independent terms, so each design follows its own path), from `start` [n, D]; with options.free only
+/// the dimensions it marks move (their gradient is kept, the others' zeroed, so Adam leaves them be). This is the
 /// latent-space optimization of Gómez-Bombarelli et al. (2018), "Automatic chemical design using a
 /// data-driven continuous representation of molecules", ACS Central Science 4(2): 268-276, with
 /// the prior term keeping the codes where the decoder was trained.

@@ -21,10 +21,14 @@ struct PropertyHeadOptions {
   double lr = 1e-2;                               ///< Adam's learning rate
   double holdout = 0.1;                           ///< fraction of the pairs held out for s^2 and R^2
   uint64_t seed = 1;                              ///< initialization and the held-out draw
+  Tensor inputs;                                  ///< [D]: 1 for the dimensions f reads, 0 for those it ignores
+                                                  ///< (f(z) = f(z * inputs)); undefined: all
 };
 
 /// p(c | z) = N(c; f(z), s^2): f an MLP fitted by least squares to standardized c,
-/// f(z) = mean + sd * net(z) in the property's units, s^2 the residual variance on held-out pairs.
+/// f(z) = mean + sd * net(z) in the property's units (net(z * m) with an input mask m: the dimensions a
+/// search should not use, e.g. inactive units whose noise the net would otherwise overfit), s^2 the residual
+/// variance on held-out pairs.
 struct PropertyHead {
   nn::Mlp net{nullptr};  ///< [.., D] -> [.., 1], on the standardized property
   double mean = 0;       ///< mean of c over the fitted pairs
@@ -34,6 +38,7 @@ struct PropertyHead {
   double train_r2 = 0;   ///< the same on the fitted pairs
   int64_t fitted = 0;    ///< pairs fitted
   int64_t held_out = 0;  ///< pairs held out
+  Tensor inputs;         ///< [D] float mask of the dimensions read (options.inputs), undefined: all
 
   /// f(z) [...] for codes z [..., D], in the property's units; differentiable in z.
   Tensor predict(const Tensor& z) const;

@@ -10,8 +10,10 @@
 #include "elbo/nn/mlp.h"
 
 #include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace elbo::model {
@@ -25,6 +27,7 @@ struct CrystalVaeOptions {
   int64_t harmonics = 3;             ///< H: the encoder reads sin, cos(2 pi h f), h = 1..H
   int64_t images = 3;                ///< K of the wrapped normal (dist/wrapped_normal.h)
   std::string coordinate_likelihood = "wrapped_normal";  ///< wrapped_normal | gaussian (the ablation)
+  std::string coordinate_decoder = "independent";       ///< independent | autoregressive (crystal_coordinates.h)
   bool origin_shift = false;         ///< training batches get random origins (data.origin_shift)
   nn::Activation activation = nn::Activation::relu;
   double prior_scale = 1.0;
@@ -47,7 +50,12 @@ struct CrystalVaeOptions {
 ///  - "species": per atom slot, categorical over Z = 1..98, masked past the count;
 ///  - "coords": per atom slot and axis, wrapped normal on the circle (a density on the 3-torus, the
 ///    cell's periodicity: f and f + 1 are one point) or, for the ablation, a normal on the raw
-///    coordinate in [0, 1); masked past the count.
+///    coordinate in [0, 1); masked past the count. With coordinate_decoder = "independent" the
+///    coordinates are independent given z; with "autoregressive" atom i's location and scale also
+///    read the atoms j < i (AutoregressiveCoordinates): the decoder's (mu_i, s_i)(z) plus a correction
+///    g_i = MLP(act(A z + e_i + sum_{j<i} W_j phi(f_j))), phi(f) = sin, cos(2 pi h f), h = 1..H, e_i a
+///    learned slot embedding, W_j one matrix per earlier slot (a masked layer, MADE: Germain et al.
+///    2015, computed as an exclusive cumulative sum over the slots).
 /// Atoms are in canonical order (by element, then coordinates), so slot i of the decoder is the i-th
 /// atom of that order. likelihood(z) is the dist::Joint of the four over the row layout, so its
 /// sample() is a row (slots past the sampled count hold draws no one reads).
@@ -77,10 +85,18 @@ class CrystalVaeImpl : public Model {
 
  private:
   void check_rows(const Tensor& x) const;
+  /// The autoregressive correction: (mu, log sigma) [..., 3N] of the coordinates given codes z [..., D],
+  /// the decoder's own (mu, raw scale) [..., 3N] and coordinates f [..., 3N] (atom i reads atoms j < i).
+  std::pair<Tensor, Tensor> coordinates_given(const Tensor& z, const Tensor& loc, const Tensor& raw_scale,
+                                              const Tensor& f);
 
   CrystalVaeOptions options_;
   torch::nn::Embedding embedding_{nullptr};
   nn::Mlp phi_{nullptr}, rho_{nullptr}, decoder_{nullptr};
+  // coordinate_decoder = "autoregressive": A, e, W and the MLP after them (unregistered otherwise).
+  torch::nn::Linear atom_code_{nullptr};
+  Tensor atom_slot_, atom_previous_;  // [N, width], [N, 6H, width]
+  nn::Mlp atom_net_{nullptr};
   Tensor prior_log_scale_;  // buffer [latent_dim]
 };
 TORCH_MODULE(CrystalVae);

@@ -32,7 +32,8 @@ CrystalCheck check_crystal(const data::Structure& s);
 std::string crystal_table_csv(const std::vector<CrystalCheck>& checks);
 
 /// An exact property of each crystal row (rows of data/crystal_rows.h): "volume_per_atom" (A^3 per atom)
-/// or "number_density" (atoms per nm^3, 1000 / volume_per_atom); [n] double. Throws std::invalid_argument
+/// , "number_density" (atoms per nm^3, 1000 / volume_per_atom) or "mass_density" (g/cm^3, data::mass_density);
+/// [n] double. Throws std::invalid_argument
 /// for another name, listing these (undefined rows: only the name is checked).
 torch::Tensor crystal_property(const std::string& property, const torch::Tensor& rows, int64_t max_atoms);
 
@@ -41,6 +42,21 @@ torch::Tensor crystal_property(const std::string& property, const torch::Tensor&
 /// count and elements and the location of every lattice feature and coordinate.
 std::vector<data::Structure> sample_crystals(model::Model& model, const Config& config, int64_t n, uint64_t seed,
                                              bool most_probable = false);
+
+/// Prior samples conditioned on structural validity (check_crystal: every minimum-image distance > 0.5 A,
+/// volume > 0.1 A^3), by rejection: pairs (z, x), z ~ p(z) and x one draw of p(crystal | z) (or its most
+/// probable structure), are drawn in blocks (seeded, the evaluation stream) and the valid ones kept until n
+/// are, so the kept structures are draws of p(crystal | valid) under the model, not of p(crystal). The
+/// acceptance rate accepted / drawn estimates the unconditioned validity. A sampler's option, not the
+/// model's: `elbo sample --valid-only` says so and prints both.
+struct ValidCrystalSamples {
+  std::vector<data::Structure> structures;  ///< n valid structures, named sample1..n in the order accepted
+  int64_t drawn = 0;                        ///< pairs (z, x) drawn to keep n
+};
+
+/// Throws std::invalid_argument when more than max_draws pairs would be needed (naming the rate so far).
+ValidCrystalSamples sample_valid_crystals(model::Model& model, const Config& config, int64_t n, uint64_t seed,
+                                          bool most_probable = false, int64_t max_draws = 0);
 
 /// How well a crystal run reconstructs structures x from E_q[z | x], decoded as the most probable
 /// count and species and the location of each coordinate and lattice feature.

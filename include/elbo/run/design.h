@@ -17,7 +17,8 @@ namespace elbo::run {
 
 /// What to design.
 struct DesignRequest {
-  std::string property;          ///< DNA: "gc" or "motif:ACGT..."; crystals: "volume_per_atom" or "number_density";
+  std::string property;          ///< DNA: "gc" or "motif:ACGT..."; crystals: "volume_per_atom", "number_density",
+                                 ///< "mass_density";
                                  ///< other data: a column of data.target_columns
   bool maximize = false;         ///< "max": maximize the predicted property, else reach `target`
   double target = NAN;           ///< the value wanted, in the property's units
@@ -27,6 +28,14 @@ struct DesignRequest {
   std::string start = "prior";   ///< "prior": z ~ sample_prior(n); "encoded": E_q[z | x] of n random training examples
   uint64_t seed = 1;             ///< every draw: the head's training subset, starts, decoding, reference windows
   int64_t max_fit = 20000;       ///< training examples (at most) the head is fitted on
+  std::string fit = "auto";      ///< the head's pairs (z, c): "encoded": z = E_q[z | x] of training examples, c
+                                 ///< their property; "decoded": those codes and as many prior draws z ~ p(z), c
+                                 ///< the exact property of z decoded as the designs are (what the decoder makes
+                                 ///< of z, not what the encoder saw; needs an oracle: crystal and DNA runs);
+                                 ///< "auto": decoded for crystal runs, encoded otherwise
+  std::string dims = "auto";     ///< the dimensions the search moves: "all"; "active": the active units
+                                 ///< (Var_x E_q[z_i | x] > 0.01 over the head's encoded examples, Burda et al.
+                                 ///< 2016), the others held at their start; "auto": active for crystal runs
   int64_t k = 100;               ///< importance samples of each sequence's bound (bits per base)
   diag::PropertyHeadOptions head;  ///< the head's fit (its seed is replaced by `seed`)
 };
@@ -49,6 +58,11 @@ struct DesignResult {
   bool crystals = false;           ///< a crystal run (model.type = "crystal"): rows of data/crystal_rows.h, decoded
                                    ///< to their most probable structure; properties from run/crystals.h
   bool exact = false;              ///< the decoded designs' property is measured exactly (an oracle exists)
+  bool decoded_fit = false;        ///< the head was fitted on decoded codes (request.fit)
+  bool log_property = false;       ///< crystals: the head fits log c (positive properties spanning decades) and the
+                                   ///< search aims at log target; its mean, sd, noise sd and R^2 are of log c, its
+                                   ///< predictions (groups, trajectories) back in the property's units
+  torch::Tensor free;              ///< [D] 1 for the dimensions the search moved, 0 for those held at the start
   double prior_sd = 1;             ///< p(z) = N(0, prior_sd^2 I) used in the objective
   std::vector<std::string> notes;  ///< caveats, in words (also in the JSON)
   diag::PropertyHead head;
@@ -60,7 +74,9 @@ struct DesignResult {
 };
 
 /// Fits the head on the posterior means of at most max_fit training examples (data::load_data(run.config).train,
-/// a seeded subset) and their property, designs n codes from the start (diag::design_codes, prior N(0, s^2 I) with
+/// a seeded subset) and their property (request.fit = "encoded"), or on those means and as many prior draws,
+/// each decoded as the designs are and measured by the exact oracle ("decoded"); moves all dimensions or the
+/// active units only (request.dims), designs n codes from the start (diag::design_codes, prior N(0, s^2 I) with
 /// s = model.prior_scale: the Model interface exposes no log p(z), so a model whose prior is not that normal is
 /// optimized against it regardless, as the notes say), decodes them and measures the three groups. Throws
 /// std::invalid_argument for a property the run's data do not have (listing those that exist) and for bad options.

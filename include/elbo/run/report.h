@@ -12,8 +12,9 @@
 
 namespace elbo::run {
 
-/// Writes samples.png, reconstructions.png, interpolation.png, traversal.png (images) or
-/// samples.csv (tables), curves.svg (from metrics.jsonl) and the self-contained report.html,
+/// Writes samples.png, reconstructions.png, interpolation.png, traversal.png (images),
+/// samples.csv (tables) or for a crystal run cells.svg and its "Generated crystals" section
+/// (run/crystal_report.h), curves.svg (from metrics.jsonl) and the self-contained report.html,
 /// headed by the step it shows (`shown`: the checkpoint the model is, if known), the model's
 /// describe() and the summary; `extra` sections (e.g. the gaps and information of an
 /// evaluation) come last.

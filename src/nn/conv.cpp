@@ -5,6 +5,7 @@
 #include <torch/nn/functional/conv.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace elbo::nn {
 namespace {
@@ -32,6 +33,20 @@ std::vector<int64_t> leading(const torch::Tensor& x) {
   return sizes;
 }
 
+/// Folds axis `dim` of t onto a circle of `period` sites, shifted by `shift`:
+///   out[j] = sum_{m : m - shift = j (mod period)} t[m],
+/// by zero-padding the axis to whole turns, summing the turns and rolling by -shift.
+torch::Tensor wrap_around(const torch::Tensor& t, int64_t dim, int64_t period, int64_t shift) {
+  const int64_t length = t.size(dim), turns = (length + period - 1) / period;
+  std::vector<int64_t> pad(2 * (t.dim() - dim), 0);  // (before, after) pairs from the last axis back to dim
+  pad.back() = turns * period - length;
+  const torch::Tensor padded = torch::constant_pad_nd(t, pad, 0);
+  std::vector<int64_t> sizes = padded.sizes().vec();
+  sizes[dim] = period;
+  sizes.insert(sizes.begin() + dim, turns);
+  return torch::roll(padded.view(sizes).sum(dim), {-(shift % period)}, {dim});
+}
+
 }  // namespace
 
 Padding parse_padding(const std::string& name) {
@@ -47,18 +62,10 @@ torch::Tensor circular_conv_transpose2d(const torch::Tensor& x, const torch::Ten
              x.sizes(), " and weight ", weight.sizes());
   ELBO_CHECK(stride >= 1 && padding >= 0, "elbo::nn::circular_conv_transpose2d: needs stride >= 1 and padding >= 0 "
              "(got ", stride, ", ", padding, ")");
-  const int64_t k = weight.size(2), h = x.size(2), w = x.size(3);
-  auto ceil_div = [](int64_t a, int64_t b) { return a <= 0 ? int64_t{0} : (a + b - 1) / b; };
-  const int64_t q = std::max(ceil_div(k - 1 - padding, stride), ceil_div(padding, stride));
-  // Circular padding by q may wrap more than once around a small input: tile, then cut.
-  const int64_t reps_h = 1 + 2 * ceil_div(q, h), reps_w = 1 + 2 * ceil_div(q, w);
-  const torch::Tensor tiled = x.repeat({1, 1, reps_h, reps_w});
-  const torch::Tensor padded =
-      tiled.narrow(2, (reps_h / 2) * h - q, h + 2 * q).narrow(3, (reps_w / 2) * w - q, w + 2 * q);
   namespace F = torch::nn::functional;
-  const torch::Tensor full = F::conv_transpose2d(padded, weight, F::ConvTranspose2dFuncOptions().bias(bias).stride(stride));
-  const int64_t start = padding + stride * q;
-  return full.narrow(2, start, stride * h).narrow(3, start, stride * w);
+  const torch::Tensor full = F::conv_transpose2d(x, weight, F::ConvTranspose2dFuncOptions().stride(stride));
+  const torch::Tensor y = wrap_around(wrap_around(full, 2, stride * x.size(2), padding), 3, stride * x.size(3), padding);
+  return bias.defined() ? y + bias.view({1, -1, 1, 1}) : y;
 }
 
 ConvEncoderImpl::ConvEncoderImpl(const ConvOptions& options) : options_(options) {

@@ -23,8 +23,8 @@ Padding parse_padding(const std::string& name);
 /// bias [Cout] or undefined -> [N, Cout, s H, s W],
 ///   y[o, j] = bias[o] + sum_{c, i, u : s i + u - p = j (mod s H)} weight[c, o, u] x[c, i]   (per axis),
 /// the ConvTranspose2d(stride s, padding p) sum with output indices wrapped instead of cut. Computed as a
-/// circular pad of the input by q = max(ceil((k-1-p)/s), ceil(p/s)) sites, a transposed convolution without
-/// padding, and a crop of the s H x s W window starting at p + s q, where every class of (i mod H, u) falls once.
+/// transposed convolution without padding (s (H - 1) + k outputs per axis) whose outputs are folded onto the
+/// s H sites of the circle, index m landing on (m - p) mod s H: no convolution work beyond the unpadded one.
 torch::Tensor circular_conv_transpose2d(const torch::Tensor& x, const torch::Tensor& weight,
                                         const torch::Tensor& bias, int64_t stride, int64_t padding);
 

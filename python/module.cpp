@@ -10,19 +10,17 @@
 #include "elbo/core/rng.h"
 #include "elbo/data/dataset.h"
 #include "elbo/data/load.h"
-#include "elbo/data/series.h"
 #include "elbo/diag/classification.h"
-#include "elbo/diag/forecast.h"
 #include "elbo/diag/imputation.h"
 #include "elbo/diag/regression.h"
 #include "elbo/model/bnn.h"
-#include "elbo/model/brnn.h"
 #include "elbo/dist/bernoulli.h"
 #include "elbo/dist/kl.h"
 #include "elbo/dist/normal.h"
 #include "elbo/run/design.h"
 #include "elbo/run/evaluation.h"
 #include "elbo/run/export.h"
+#include "elbo/run/forecast.h"
 #include "elbo/run/metrics_log.h"
 #include "elbo/run/run_directory.h"
 #include "elbo/run/train_run.h"
@@ -291,13 +289,10 @@ class Run {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mutex_);
       KeepGlobalRng keep;
-      const Config& c = run_.config;
-      if (c.get_bool("data.standardize")) {
-        s = data::load_data(c).standardization;
-        data::apply_standardization(rows, s);
-      }
+      s = run::training_standardization(run_);
+      if (s.mean.defined()) data::apply_standardization(rows, s);
       diag::ImputationOptions o;
-      o.particles = k ? *k : c.get_int("eval.k");
+      o.particles = k ? *k : run_.importance_samples();
       o.draws = draws;
       o.seed = static_cast<uint64_t>(seed);
       imp = diag::impute(*run_.model, rows, o);
@@ -312,8 +307,7 @@ class Run {
   /// As elbo predict of a bnn or classifier run: x [N, F] in the data's units (None: the test split).
   py::dict predict(const py::object& x_object, std::optional<int64_t> draws_option, int64_t seed) {
     ELBO_CHECK(!draws_option || *draws_option > 0, "Run.predict: draws must be positive");
-    const Config& c = run_.config;
-    const std::string type = c.get_string("model.type");
+    const std::string& type = run_.family();
     ELBO_CHECK(type == "bnn" || type == "classifier", "Run.predict: '", run_.dir, "' holds a model.type = \"", type,
                "\" run, which has no predictive distribution; predict reads bnn and classifier runs (p(y | x))");
     torch::Tensor x;
@@ -327,7 +321,7 @@ class Run {
     std::lock_guard<std::mutex> lock(mutex_);
     KeepGlobalRng keep;
     torch::manual_seed(static_cast<uint64_t>(seed));
-    const data::Splits splits = data::load_data(c);
+    const data::Splits splits = data::load_data(run_.config);
     data::Dataset rows = splits.test;
     if (x.defined()) {
       rows = data::Dataset();
@@ -335,7 +329,7 @@ class Run {
       rows.x = x;
       if (splits.standardization.mean.defined()) data::apply_standardization(rows, splits.standardization);
     }
-    const int64_t draws = draws_option ? *draws_option : c.get_int("eval.draws");
+    const int64_t draws = draws_option ? *draws_option : run_.weight_draws();
     auto* bnn = dynamic_cast<model::BnnImpl*>(run_.model.get());
     if (bnn) bnn->set_draws(draws);
     if (run_.model->has_classifier()) {
@@ -356,35 +350,16 @@ class Run {
 
   /// As elbo forecast: `draws` sample paths of a brnn run `horizon` steps past its training rows.
   py::dict forecast(int64_t horizon, int64_t draws, int64_t seed) {
-    ELBO_CHECK(horizon >= 1, "Run.forecast: horizon must be >= 1 (got ", horizon, ")");
-    ELBO_CHECK(draws >= 2, "Run.forecast: draws must be >= 2 (got ", draws, ")");
-    const Config& c = run_.config;
-    auto* brnn = dynamic_cast<model::BrnnImpl*>(run_.model.get());
-    ELBO_CHECK(brnn, "Run.forecast: '", run_.dir, "' holds a model.type = \"", c.get_string("model.type"),
-               "\" run; forecasts continue a brnn run on a series (data.format = \"series\")");
-    torch::Tensor paths, truth;
-    std::vector<torch::Tensor> quantiles;
+    run::Forecast f;
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mutex_);
       KeepGlobalRng keep;
-      const data::Series s = data::read_series(c);
-      const data::SeriesScale scale = data::series_scale(s, c.get_int("data.difference"));
-      const torch::Tensor z = scale.to_model(s.values);
-      const int64_t end = s.train_end - scale.lag, window = brnn->options().window;
-      const torch::Tensor context = z.slice(0, std::max<int64_t>(0, end - window), end).to(torch::kFloat);
-      torch::manual_seed(static_cast<uint64_t>(seed));
-      {
-        torch::NoGradGuard no_grad;
-        brnn->eval();
-        paths = brnn->forecast(context, horizon, draws);
-      }
-      paths = scale.to_file(paths, s.values.slice(0, 0, s.train_end));
-      const int64_t known = std::min<int64_t>(horizon, s.values.size(0) - s.train_end);
-      truth = s.values.slice(0, s.train_end, s.train_end + known);
-      for (size_t ch = 0; ch < s.names.size(); ++ch)
-        quantiles.push_back(diag::score_forecast(paths.select(2, ch), truth.select(1, ch)).quantiles);
+      f = run::forecast(run_, horizon, draws, static_cast<uint64_t>(seed), "Run.forecast");
     }
+    std::vector<torch::Tensor> quantiles;
+    for (const auto& scores : f.scores) quantiles.push_back(scores.quantiles);
+    const torch::Tensor &paths = f.paths, &truth = f.truth;
     py::dict out;
     out["paths"] = paths;                          // [draws, horizon, C] in the file's units
     out["mean"] = paths.mean(0);                   // [horizon, C]

@@ -93,8 +93,7 @@ Action add_design(CLI::App& app) {
       write_file_atomic(out + "/designs.fasta", data::format_fasta(data::fasta_records(result.designs.x, "design")));
     std::string crystal_validity;
     if (result.crystals)  // the designs as CIF files and their checks
-      crystal_validity = crystal_summary(write_crystals(data::row_structures(result.designs.x, run.config.get_int("data.max_atoms"),
-                                                                             "design"),
+      crystal_validity = crystal_summary(write_crystals(data::row_structures(run.config, result.designs.x, "design"),
                                                         out + "/designs", "designs.csv", false));
 
     const Json& head = result.json["head"];

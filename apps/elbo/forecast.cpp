@@ -1,13 +1,10 @@
 // elbo forecast: sample paths of a Bayesian GRU past the end of its training series.
 #include "commands.h"
-#include "elbo/run/run_directory.h"
+#include "elbo/run/forecast.h"
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
 #include "elbo/core/json.h"
-#include "elbo/data/series.h"
-#include "elbo/diag/forecast.h"
-#include "elbo/model/brnn.h"
 #include "elbo/report/plot.h"
 
 #include <iostream>
@@ -39,36 +36,16 @@ Action add_forecast(CLI::App& app) {
   app.add_option("--seed", args->seed, "seed of the paths")->capture_default_str();
   return [args]() -> int {
     ELBO_CHECK(args->horizon >= 1, "elbo forecast: --horizon must be >= 1 (got ", args->horizon, ")");
-    LoadedRun run = load_run(args->run);
-    const Config& c = run.config;
-    auto* brnn = dynamic_cast<model::BrnnImpl*>(run.model.get());
-    ELBO_CHECK(brnn, "elbo forecast: '", run.dir, "' holds a model.type = \"", c.get_string("model.type"),
-               "\" run; forecasts continue a brnn run on a series (data.format = \"series\")");
+    const LoadedRun run = load_run(args->run);
     const std::string out = args->out.empty() ? run.dir + "/forecast.csv" : args->out;
     ELBO_CHECK(ends_with(out, ".csv"), "elbo forecast --out '", out, "' must end in .csv");
-    const data::Series s = data::read_series(c);
-    const data::SeriesScale scale = data::series_scale(s, c.get_int("data.difference"));
-    const torch::Tensor z = scale.to_model(s.values);
-    const int64_t end = s.train_end - scale.lag, window = brnn->options().window;
-    const torch::Tensor context = z.slice(0, std::max<int64_t>(0, end - window), end).to(torch::kFloat);
-    torch::manual_seed(static_cast<uint64_t>(args->seed));
-    torch::Tensor paths;
-    {
-      torch::NoGradGuard no_grad;
-      brnn->eval();
-      paths = brnn->forecast(context, args->horizon, args->draws);  // [S, H, C] model units
-    }
-    paths = scale.to_file(paths, s.values.slice(0, 0, s.train_end));  // file units, float64
-    const int64_t h = args->horizon, known = std::min<int64_t>(h, s.values.size(0) - s.train_end);
-    const torch::Tensor truth = s.values.slice(0, s.train_end, s.train_end + known);  // [H', C]
-    // Times: the file's where it has rows, then steps of the training rows' mean spacing.
-    const double step = (s.time[s.train_end - 1] - s.time[0]) / static_cast<double>(std::max<int64_t>(1, s.train_end - 1));
-    std::vector<double> times;
-    for (int64_t t = 0; t < h; ++t)
-      times.push_back(t < known ? s.time[s.train_end + t] : (known ? times.back() : s.time[s.train_end - 1]) + step);
-    std::vector<diag::ForecastScores> scores;
-    for (size_t ch = 0; ch < s.names.size(); ++ch)
-      scores.push_back(diag::score_forecast(paths.select(2, ch), truth.select(1, ch)));
+    const Forecast f = forecast(run, args->horizon, args->draws, static_cast<uint64_t>(args->seed), "elbo forecast");
+    const data::Series& s = f.series;
+    const torch::Tensor& paths = f.paths;
+    const torch::Tensor& truth = f.truth;
+    const std::vector<double>& times = f.times;
+    const std::vector<diag::ForecastScores>& scores = f.scores;
+    const int64_t h = args->horizon, known = truth.size(0), window = f.window;
     std::ostringstream csv;
     csv.precision(8);
     csv << "step,time";

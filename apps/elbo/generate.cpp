@@ -18,8 +18,8 @@
 namespace elbo::cli {
 namespace {
 
-bool sequences(const LoadedRun& run) { return run.config.get_string("data.format") == "fasta"; }
-bool crystals(const LoadedRun& run) { return run.config.get_string("model.type") == "crystal"; }
+bool sequences(const LoadedRun& run) { return run.data_format() == "fasta"; }
+bool crystals(const LoadedRun& run) { return run.family() == "crystal"; }
 
 std::string default_out(const LoadedRun& run, const std::string& stem) {
   return run.dir + "/" + stem + (sequences(run) ? ".fasta" : run.info.image.is_image() ? ".png" : ".csv");
@@ -146,37 +146,53 @@ Action add_reconstruct(CLI::App& app) {
 
 Action add_encode(CLI::App& app) {
   struct Args {
-    std::string run, out;
+    std::string run, out, split = "test";
     int64_t n = 0;
+    bool means_only = false;
   };
   auto args = std::make_shared<Args>();
   app.add_option("run", args->run, "run directory")->required();
-  app.add_option("--n", args->n, "test examples to encode (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--n", args->n, "examples to encode (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--split", args->split, "test, or train: the training and then the validation examples (features "
+                 "for a model stacked on this one, e.g. M2 on an M1's codes)")
+      ->capture_default_str()->check(CLI::IsMember({"test", "train"}));
+  app.add_flag("--means-only", args->means_only, "write the posterior means alone (and the label)");
   app.add_option("--out", args->out, "output CSV (default: RUN/latents.csv)");
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
     torch::NoGradGuard no_grad;
-    data::Dataset test = first(data::load_test_data(run.config), args->n);
+    std::vector<data::Dataset> parts;
+    if (args->split == "train") {
+      data::Splits splits = data::load_data(run.config, false);
+      parts = {std::move(splits.train), std::move(splits.validation)};
+    } else {
+      parts = {data::load_test_data(run.config)};
+    }
     const int64_t d = run.model->latent_dim();
     std::ostringstream csv;
     csv << std::setprecision(8);
-    for (int64_t j = 0; j < d; ++j) csv << "mu" << j + 1 << ",";
-    for (int64_t j = 0; j < d; ++j) csv << (j ? "," : "") << "sigma" << j + 1;
-    csv << (test.y.defined() ? ",label\n" : "\n");
-    for (int64_t begin = 0; begin < test.size(); begin += 1000) {
-      data::Batch batch = test.slice(begin, std::min(test.size(), begin + 1000));
-      const dist::DistributionPtr q = run.model->posterior(batch);  // location and log-scale (Normal)
-      torch::Tensor rows = torch::cat({q->mean(), q->parameters().at(1).exp()}, 1).to(torch::kDouble).contiguous();
-      auto a = rows.accessor<double, 2>();
-      for (int64_t i = 0; i < rows.size(0); ++i) {
-        for (int64_t j = 0; j < 2 * d; ++j) csv << (j ? "," : "") << a[i][j];
-        if (batch.y.defined()) csv << "," << batch.y[i].item<int64_t>();
-        csv << "\n";
+    const int64_t columns = args->means_only ? d : 2 * d;
+    for (int64_t j = 0; j < columns; ++j) csv << (j ? "," : "") << (j < d ? "mu" : "sigma") << j % d + 1;
+    csv << (parts[0].y.defined() ? ",label\n" : "\n");
+    int64_t written = 0;
+    for (const data::Dataset& part : parts) {
+      const int64_t n = args->n > 0 ? std::min(part.size(), args->n - written) : part.size();
+      for (int64_t begin = 0; begin < n; begin += 1000) {
+        data::Batch batch = part.slice(begin, std::min(n, begin + 1000));
+        const dist::DistributionPtr q = run.model->posterior(batch);  // location and log-scale (Normal)
+        torch::Tensor rows = torch::cat({q->mean(), q->parameters().at(1).exp()}, 1).to(torch::kDouble).contiguous();
+        auto a = rows.accessor<double, 2>();
+        for (int64_t i = 0; i < rows.size(0); ++i) {
+          for (int64_t j = 0; j < columns; ++j) csv << (j ? "," : "") << a[i][j];
+          if (batch.y.defined()) csv << "," << batch.y[i].item<int64_t>();
+          csv << "\n";
+        }
       }
+      written += n;
     }
     const std::string out = args->out.empty() ? run.dir + "/latents.csv" : args->out;
     write_file_atomic(out, csv.str());
-    std::cout << "wrote posterior means and scales of " << test.size() << " examples to " << out << "\n";
+    std::cout << "wrote posterior means and scales of " << written << " " << args->split << " examples to " << out << "\n";
     return 0;
   };
 }

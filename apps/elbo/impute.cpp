@@ -105,18 +105,12 @@ Action add_impute(CLI::App& app) {
     ELBO_CHECK(!png || run.info.image.is_image(), "elbo impute --out '", out,
                "': the data of this run are not images; write .csv instead");
     // Tables standardized with the training statistics are imputed in those units and written back in the file's.
-    data::Standardization s;
+    const data::Standardization s = training_standardization(run);
     data::Dataset d;
-    if (c.get_bool("data.standardize")) {
-      data::Splits splits = data::load_data(c);
-      s = splits.standardization;
-      d = splits.test;
-    }
     if (args->data.empty()) {
-      if (!d.x.defined()) d = data::load_test_data(c);
+      d = data::load_test_data(c);
       ELBO_CHECK(d.mask.defined() && (d.mask == 0).any().item<bool>(), "elbo impute: the test data of '", run.dir,
-                 "' have no missing entries (data.missing = \"", c.get_string("data.missing"),
-                 "\"); give --data FILE with missing cells, or train with data.missing set");
+                 "' have no missing entries; give --data FILE with missing cells, or train with data.missing set");
     } else {
       d = data::read_examples(c, args->data);
       ELBO_CHECK(d.features() == run.model->features(), "elbo impute: '", args->data, "' has ", d.features(),
@@ -126,7 +120,7 @@ Action add_impute(CLI::App& app) {
     }
     const int64_t n = args->n > 0 ? args->n : png ? 8 : d.size();
     if (n < d.size()) d = d.subset(torch::arange(n, torch::kLong));
-    const int64_t k = args->k > 0 ? args->k : c.get_int("eval.k");
+    const int64_t k = args->k > 0 ? args->k : run.importance_samples();
     if (png) {
       const ImputationPicture p = imputation_picture(*run.model, d, n, k, static_cast<uint64_t>(args->seed));
       write_examples(out, p.images, run.info.image, p.columns);

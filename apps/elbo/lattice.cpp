@@ -52,8 +52,6 @@ Action add_lattice(CLI::App& app) {
   return [args]() -> int {
     Config config = Config::from_file(args->config_path);
     for (const auto& s : args->sets) config.set(s);
-    ELBO_CHECK(config.get_string("data.format") == "lattice", args->config_path, ": data.format is \"",
-               config.get_string("data.format"), "\"; elbo lattice writes data.format = \"lattice\" configurations");
     std::filesystem::create_directories(args->out);
     for (const bool test : {false, true}) {
       const data::Dataset d = data::lattice_split(config, test);

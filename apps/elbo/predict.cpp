@@ -90,7 +90,7 @@ Action add_predict(CLI::App& app) {
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
     const Config& c = run.config;
-    const std::string& type = c.get_string("model.type");
+    const std::string& type = run.family();
     if (type == "bnn" || type == "classifier") {
       ELBO_CHECK(args->from.empty() && args->to.empty(), "elbo predict: --from/--to are for multimodal runs; a ", type,
                  " run predicts its labels or targets");
@@ -118,7 +118,7 @@ Action add_predict(CLI::App& app) {
     const int64_t n = std::min(test.size(), args->n > 0 ? args->n : png ? 8 : test.size());
     if (n < test.size()) test = test.subset(torch::arange(n, torch::kLong));
     diag::ImputationOptions o;
-    o.particles = args->k > 0 ? args->k : c.get_int("eval.k");
+    o.particles = args->k > 0 ? args->k : run.importance_samples();
     o.draws = png ? 7 : args->draws;
     o.seed = static_cast<uint64_t>(args->seed);
     o.code_means = png;

@@ -37,7 +37,7 @@ int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
   }
   ELBO_CHECK(rows.features() == model.features(), "elbo predict: '", rows.name, "' has ", rows.features(),
              " features per row; the run's model reads ", model.features());
-  const int64_t draws = o.draws > 0 ? o.draws : c.get_int("eval.draws");
+  const int64_t draws = o.draws > 0 ? o.draws : run.weight_draws();
   auto* bnn = dynamic_cast<model::BnnImpl*>(&model);
   if (bnn) bnn->set_draws(draws);
   const std::string out = o.out.empty() ? run.dir + "/predictions.csv" : o.out;
@@ -69,7 +69,7 @@ int predict_outputs(LoadedRun& run, const PredictiveOptions& o) {
     json["mean_entropy"] = entropy.mean().item<double>();
     json["predict_examples_per_s"] = static_cast<double>(rows.size()) / std::max(1e-9, seconds);
   } else {
-    ELBO_CHECK(bnn, "elbo predict: a ", c.get_string("model.type"), " run has no predictive distribution p(y | x)");
+    ELBO_CHECK(bnn, "elbo predict: a ", run.family(), " run has no predictive distribution p(y | x)");
     diag::RegressionPrediction p = diag::predict_regression(*bnn, rows, draws);
     const double seconds = seconds_since(start);
     const data::Standardization& s = splits.target_standardization;

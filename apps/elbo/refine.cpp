@@ -49,7 +49,7 @@ Action add_refine(CLI::App& app) {
     ro.max_steps = args->steps;
     ro.particles = args->particles;
     ro.batch_size = args->batch;
-    ro.seed = static_cast<uint64_t>(run.config.get_int("train.seed"));
+    ro.seed = run.seed();
     const diag::Refined r = diag::refine(*run.model, test, ro);
 
     // The ELBO of the encoder's q and of q* per example, on the same footing.

@@ -31,12 +31,9 @@ Action add_score(CLI::App& app) {
   app.add_option("--out", args->out, "output directory (default: RUN)");
   return [args]() -> int {
     LoadedRun run = load_run(args->run);
-    ELBO_CHECK(run.config.get_string("data.format") == "fasta", "elbo score: the run '", run.dir,
-               "' was not trained on FASTA sequences (data.format = \"", run.config.get_string("data.format"), "\")");
     const std::string out = args->out.empty() ? run.dir : args->out;
     ensure_writable_dir(out);
-    const SequenceScores scores =
-        score_sequences(*run.model, data::read_fasta(args->fasta), run.config.get_int("data.window"), args->options);
+    const SequenceScores scores = score_sequences(run, data::read_fasta(args->fasta), args->options);
     write_file_atomic(out + "/scores.csv", scores_csv(scores));
     std::cout << "record              bits/base (ELBO)   bits/base (IWAE, K=" << args->options.k << ")\n";
     for (const auto& s : scores.records)

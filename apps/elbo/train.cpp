@@ -56,7 +56,7 @@ int train_rank(Config config, bool given, const std::string& dir, bool resume, t
              options.world_size, ") for --world-size ", options.world_size);
   error_prefix = detail::concat("elbo (rank ", options.rank, ")");
   train::check_data_parallel(config);  // at once, before waiting for the other ranks
-  options.timeout_s = config.get_double("train.dist_timeout");
+  options.timeout_s = train::rendezvous_timeout(config);
   auto dist = train::Distributed::connect(options);
   const int rank = options.rank, world = options.world_size;
   train::CheckpointInfo info;
@@ -174,7 +174,7 @@ Action add_train(CLI::App& app) {
       for (const auto& s : args->sets) child.insert(child.end(), {"--set", s});
       child.insert(child.end(), {"--out", args->out});
       if (args->resume) child.push_back("--resume");
-      return launch_ranks(static_cast<int>(args->nproc), child, config.get_double("train.dist_timeout"));
+      return launch_ranks(static_cast<int>(args->nproc), child, train::rendezvous_timeout(config));
     }
     TrainRunOptions o;
     o.resume = args->resume;

@@ -103,6 +103,10 @@ std::vector<Structure> row_structures(const torch::Tensor& rows, int64_t max_ato
   return out;
 }
 
+std::vector<Structure> row_structures(const Config& config, const torch::Tensor& rows, const std::string& prefix) {
+  return row_structures(rows, config.get_int("data.max_atoms"), prefix);
+}
+
 torch::Tensor shift_rows(const torch::Tensor& rows, const torch::Tensor& shift, int64_t max_atoms) {
   check_rows(rows, max_atoms, "elbo::data::shift_rows");
   const CrystalRowLayout layout{max_atoms};

@@ -186,6 +186,8 @@ Dataset make_lattice(const std::string& model, int64_t n, int64_t L, double mass
 }
 
 Dataset lattice_split(const Config& c, bool test) {
+  ELBO_CHECK(c.get_string("data.format") == "lattice", "data.format is \"", c.get_string("data.format"),
+             "\"; lattice configurations are made for data.format = \"lattice\"");
   ELBO_CHECK(c.get_string("data.lattice_model") != "file", "data.lattice_model = \"file\" reads its configurations "
              "from data.train / data.test; there is nothing to generate");
   const uint64_t stream = test ? 102 : 101;

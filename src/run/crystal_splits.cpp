@@ -14,7 +14,7 @@ std::vector<data::Structure> split_structures(const Config& config, const std::s
   const data::Splits s = data::load_data(config);
   const data::Dataset& d = split == "train" ? s.train : split == "validation" ? s.validation : s.test;
   if (d.size() == 0) return {};
-  return data::row_structures(d.x, config.get_int("data.max_atoms"), split);
+  return data::row_structures(config, d.x, split);
 }
 
 }  // namespace elbo::run

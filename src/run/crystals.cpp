@@ -80,7 +80,7 @@ std::vector<data::Structure> sample_crystals(model::Model& model, const Config& 
   seed_stream(seed, RngStream::evaluation);
   const dist::DistributionPtr p = model.likelihood(model.sample_prior(n));
   const torch::Tensor rows = most_probable ? p->mean() : p->sample();
-  return data::row_structures(rows, config.get_int("data.max_atoms"), "sample");
+  return data::row_structures(config, rows, "sample");
 }
 
 ValidCrystalSamples sample_valid_crystals(model::Model& model, const Config& config, int64_t n, uint64_t seed,

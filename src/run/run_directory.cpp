@@ -5,6 +5,7 @@
 #include "elbo/core/atomic_file.h"
 #include "elbo/core/check.h"
 #include "elbo/core/device.h"
+#include "elbo/data/load.h"
 #include "elbo/model/factory.h"
 #include "elbo/run/memory_estimate.h"
 #include "elbo/report/image_grid.h"
@@ -48,6 +49,17 @@ LoadedRun load_run(const std::string& dir) {
                                                                   // elbo train renamed a newer checkpoint into place
   run.model->eval();
   return run;
+}
+
+const std::string& LoadedRun::family() const { return config.get_string("model.type"); }
+const std::string& LoadedRun::data_format() const { return config.get_string("data.format"); }
+int64_t LoadedRun::importance_samples() const { return config.get_int("eval.k"); }
+int64_t LoadedRun::weight_draws() const { return config.get_int("eval.draws"); }
+uint64_t LoadedRun::seed() const { return static_cast<uint64_t>(config.get_int("train.seed")); }
+
+data::Standardization training_standardization(const LoadedRun& run) {
+  return run.config.get_bool("data.standardize") ? data::load_data(run.config).standardization
+                                                 : data::Standardization();
 }
 
 void ensure_writable_dir(const std::string& dir) {

@@ -50,6 +50,13 @@ SequenceScores score_sequences(model::Model& model, const std::vector<data::Fast
   return out;
 }
 
+SequenceScores score_sequences(const LoadedRun& run, const std::vector<data::FastaRecord>& records,
+                               const ScoreOptions& options) {
+  ELBO_CHECK(run.data_format() == "fasta", "the run '", run.dir, "' was not trained on FASTA sequences (data.format = \"",
+             run.data_format(), "\")");
+  return score_sequences(*run.model, records, run.config.get_int("data.window"), options);
+}
+
 std::string scores_csv(const SequenceScores& scores) {
   std::ostringstream csv;
   csv << std::setprecision(6) << "record,windows,bases,elbo_bits_per_base,iwae_bits_per_base,iwae_se\n";

@@ -2,6 +2,10 @@
 
 #include "elbo/core/check.h"
 
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -47,6 +51,89 @@ uint64_t element_size(const std::string& global) {
   for (const auto& [name, size] : sizes)
     if (name == global) return size;
   return 0;
+}
+
+/// The classes and functions a checkpoint's pickles name: the module, tensors and their storages,
+/// and the debug record's int lists. Any other (another __torch__ class above all: LibTorch would
+/// compile its TorchScript source from the archive to build it) is refused.
+bool known_global(const std::string& global) {
+  return global == "__torch__\nModule" || global == "torch._utils\n_rebuild_tensor_v2" ||
+         global == "collections\nOrderedDict" || global == "torch.jit._pickle\nbuild_intlist" || element_size(global) > 0;
+}
+
+/// Inflates a raw deflate stream of `size` bytes at `begin` that claims `expected` bytes; "" with
+/// `problem` set when it is not one.
+std::string inflated(const std::string& b, uint64_t begin, uint64_t size, uint64_t expected, std::string& problem) {
+  if (expected > (uint64_t{16} << 20)) {
+    problem = "it claims " + std::to_string(expected) + " bytes of source (a checkpoint's take kilobytes)";
+    return {};
+  }
+  std::string out(expected, '\0');
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
+    problem = "zlib could not start";
+    return {};
+  }
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(b.data() + begin));
+  z.avail_in = static_cast<uInt>(size);
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(expected);
+  const int status = inflate(&z, Z_FINISH);
+  const uint64_t produced = z.total_out;
+  inflateEnd(&z);
+  if (status != Z_STREAM_END || produced != expected)
+    problem = "its deflate stream does not inflate to the " + std::to_string(expected) + " bytes it claims";
+  return out;
+}
+
+/// What is wrong with the TorchScript source of a checkpoint's module (code/__torch__.py), or "".
+/// LibTorch compiles it while reading the archive, so only what torch::save writes for a module
+/// of named tensor buffers passes: "class Module(Module):", then lines
+///   __parameters__ = [NAMES]   __buffers__ = [NAMES]   __annotations__ = []
+///   __annotations__["NAME"] = Tensor   IDENTIFIER : Tensor
+/// (indented two spaces; NAMES: "NAME", repeated, no quote or backslash inside a name).
+std::string code_problem(const std::string& code) {
+  auto quoted = [](const std::string& t, size_t& i) {
+    if (i >= t.size() || t[i] != '"') return false;
+    for (++i; i < t.size() && t[i] != '"'; ++i)
+      if (t[i] == '\\' || t[i] == '\n') return false;
+    return i++ < t.size();
+  };
+  auto names = [&](const std::string& t, size_t i) {  // "[" ("NAME", )* "]" to the end
+    if (t.compare(i, 1, "[") != 0) return false;
+    for (++i; i < t.size() && t[i] != ']'; i += 2)
+      if (!quoted(t, i) || t.compare(i, 2, ", ") != 0) return false;
+    return i + 1 == t.size();
+  };
+  auto identifier = [](const std::string& t) {
+    if (t.empty() || !(std::isalpha(static_cast<unsigned char>(t[0])) || t[0] == '_')) return false;
+    for (char c : t)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+    return true;
+  };
+  size_t start = 0, number = 0;
+  while (start < code.size()) {
+    size_t stop = code.find('\n', start);
+    if (stop == std::string::npos) stop = code.size();
+    const std::string line = code.substr(start, stop - start);
+    start = stop + 1;
+    ++number;
+    bool ok = line.empty();
+    if (number == 1) {
+      ok = line == "class Module(Module):";
+    } else if (!ok && line.compare(0, 2, "  ") == 0) {
+      const std::string t = line.substr(2);
+      size_t i = 16;  // after __annotations__[
+      const std::string type = " : Tensor";
+      ok = (t.compare(0, 17, "__parameters__ = ") == 0 && names(t, 17)) ||
+           (t.compare(0, 14, "__buffers__ = ") == 0 && names(t, 14)) || t == "__annotations__ = []" ||
+           (t.compare(0, 16, "__annotations__[") == 0 && quoted(t, i) && t.substr(i) == "] = Tensor") ||
+           (t.size() > type.size() && t.compare(t.size() - type.size(), type.size(), type) == 0 &&
+            identifier(t.substr(0, t.size() - type.size())));
+    }
+    if (!ok) return "line " + std::to_string(number) + " is not TorchScript that torch::save writes for a checkpoint";
+  }
+  return number == 0 ? "it is empty" : "";
 }
 
 /// A value on the pickle machine's stack, as far as the check needs to know it.
@@ -130,7 +217,13 @@ std::string pickle_problem(const std::string& b, uint64_t begin, uint64_t size, 
         const uint64_t first = b.find('\n', at);
         const uint64_t second = first == std::string::npos ? first : b.find('\n', first + 1);
         if (second == std::string::npos || second >= end) return where + ": an unterminated GLOBAL";
-        stack.push_back({Value::global, 0, b.substr(at, second - at)});
+        const std::string global = b.substr(at, second - at);
+        if (!known_global(global)) {
+          std::string dotted = global;
+          std::replace(dotted.begin(), dotted.end(), '\n', '.');
+          return where + ": GLOBAL '" + dotted + "' is not one torch::save writes";
+        }
+        stack.push_back({Value::global, 0, global});
         at = second + 1;
         break;
       }
@@ -247,7 +340,12 @@ void check_torch_archive(const std::string& bytes, const std::string& path) {
       }
       e += 4 + length;
     }
-    const bool pickle = name.size() >= 4 && name.compare(name.size() - 4, 4, ".pkl") == 0;
+    auto ends = [&](const std::string& tail) {
+      return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    const bool pickle = ends(".pkl") || ends("/code/__torch__.py.debug_pkl");
+    const bool code = name.find("/code/") != std::string::npos && !pickle;
+    if (code && !ends("/code/__torch__.py")) bad("record '", name, "' is TorchScript source torch::save does not write");
     // torch::save stores tensors and pickles, and deflates only its TorchScript code records.
     if (method != 0 && (method != 8 || pickle))
       bad("record '", name, "' is compressed (method ", method, "); torch::save stores it uncompressed");
@@ -258,6 +356,13 @@ void check_torch_archive(const std::string& bytes, const std::string& path) {
     const uint64_t data = offset + 30 + b.u16(offset + 26) + b.u16(offset + 28);
     if (!b.fits(data, compressed)) bad("record '", name, "' claims ", compressed, " bytes at byte ", data, ", past the end of the file");
     if (pickle) pickles.push_back({name, {data, compressed}});
+    if (code) {  // compiled by LibTorch's reader: checked line by line
+      std::string problem;
+      const std::string source = method == 8 ? inflated(bytes, data, compressed, uncompressed, problem)
+                                             : bytes.substr(data, compressed);
+      if (problem.empty()) problem = code_problem(source);
+      if (!problem.empty()) bad("record '", name, "': ", problem);
+    }
     records[name] = uncompressed;
     at += 46 + uint64_t{name_length} + extra_length + comment_length;
   }

@@ -66,6 +66,19 @@ class Checksum {
 };
 
 /// Checks the format and the checksum over every entry.
+/// Whether every element of `t` lies inside its storage. The pickle gives each tensor's offset,
+/// sizes and strides, and LibTorch's reader does not check them against the storage's record.
+bool inside_storage(const torch::Tensor& t) {
+  if (t.numel() == 0) return true;
+  __int128 lowest = t.storage_offset(), highest = lowest;
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const __int128 reach = static_cast<__int128>(t.size(d) - 1) * t.stride(d);
+    (reach < 0 ? lowest : highest) += reach;
+  }
+  return lowest >= 0 && (highest + 1) * static_cast<__int128>(t.element_size()) <=
+                            static_cast<__int128>(t.storage().nbytes());
+}
+
 void verify(torch::serialize::InputArchive& archive, const std::string& path) {
   torch::Tensor format, stored;
   ELBO_CHECK(archive.try_read("format", format) && archive.try_read("checksum", stored), "checkpoint '", path,
@@ -83,6 +96,9 @@ void verify(torch::serialize::InputArchive& archive, const std::string& path) {
     if (key == "checksum") continue;
     torch::Tensor t;
     ELBO_CHECK(archive.try_read(key, t), "checkpoint '", path, "': entry '", key, "' is not a tensor");
+    ELBO_CHECK(inside_storage(t), "checkpoint '", path, "' is corrupt: entry '", key, "' (shape ", t.sizes(),
+               ", strides ", t.strides(), ", offset ", t.storage_offset(), ") reaches beyond its storage of ",
+               t.storage().nbytes(), " bytes");
     checksum.add(key, t);
   }
   ELBO_CHECK(stored.item<int64_t>() == checksum.value(), "checkpoint '", path,

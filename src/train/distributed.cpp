@@ -81,6 +81,8 @@ std::pair<std::string, int> parse_master(const std::string& text) {
   return {host, p};
 }
 
+double rendezvous_timeout(const Config& config) { return config.get_double("train.dist_timeout"); }
+
 void check_data_parallel(const Config& config) {
   const std::string& type = config.get_string("objective.type");
   const char* const fix = "; train it in one process (without --nproc/--world-size)";

@@ -287,6 +287,19 @@ refuse "checkpoint with a huge pickle memo index names it" 2 "memo index 1073741
 edit_pickle "$W/storage" storage
 refuse "checkpoint with a storage larger than its record (fuzz finding)" 2 "elements, its record holds" \
   "$ELBO" evaluate "$W/storage"
+# Found by the fuzzer (scripts/fuzz.sh 600 checkpoint_fuzzer): a mutated code/__torch__.py, the
+# TorchScript source LibTorch's reader compiles, crashed inside its compiler (SEGV in
+# ScriptTypeParser::parseClassConstant). Only the source torch::save writes for a module of buffers passes.
+mkdir -p "$W/torchscript" && cp "$HERE/checkpoint/torchscript_parser_crash.pt" "$W/torchscript/checkpoint.pt"
+refuse "checkpoint whose TorchScript source crashed LibTorch's compiler (fuzz finding)" 2 \
+  "record 'archive/code/__torch__.py': line 2 is not TorchScript that torch::save writes for a checkpoint" \
+  "$ELBO" evaluate "$W/torchscript"
+# Found by the same run: a tensor whose size in data.pkl (2352 bytes of config) exceeds its storage
+# record (2323 bytes); LibTorch's reader builds it anyway, and reading it reads past the storage.
+mkdir -p "$W/beyond" && cp "$HERE/checkpoint/tensor_beyond_storage.pt" "$W/beyond/checkpoint.pt"
+refuse "checkpoint with a tensor beyond its storage (fuzz finding)" 2 \
+  "entry 'config' (shape [2352], strides [1], offset 0) reaches beyond its storage of 2323 bytes" \
+  "$ELBO" evaluate "$W/beyond"
 # A ZIP record claiming more bytes than the file holds (LibTorch would allocate them first).
 mkdir -p "$W/zipsize" && cp "$RUN/checkpoint.pt" "$W/zipsize/"
 python3 - "$W/zipsize/checkpoint.pt" <<'PY'

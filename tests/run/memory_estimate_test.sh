@@ -11,8 +11,8 @@ set -euo pipefail
 elbo=$(realpath "$1")
 data=/usr/share/datasets/fashion-mnist
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ]; then
-  echo "SKIP: Fashion-MNIST not found in $data"
-  exit 0
+  echo "FAIL: Fashion-MNIST not found in $data (apt-get install dataset-fashion-mnist)" >&2
+  exit 1
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -7,12 +7,15 @@
 #include "elbo/train/checkpoint.h"
 #include "elbo/core/atomic_file.h"
 
+#include <caffe2/serialize/inline_container.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <sstream>
 
 using ::testing::HasSubstr;
 
@@ -40,6 +43,33 @@ std::string refusal(const std::string& bytes) {
     return e.what();
   }
   return "";
+}
+
+/// The archive's records written again by LibTorch's own writer (TorchScript source deflated, as
+/// torch::save does), with `edit` applied to each record's name and bytes first and `extra` added.
+std::string rewritten(const std::string& bytes, const std::function<void(const std::string&, std::string&)>& edit,
+                      const std::pair<std::string, std::string>& extra = {}) {
+  std::istringstream in(bytes);
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  std::string out;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* p, size_t n) {
+    out.append(static_cast<const char*>(p), n);
+    return n;
+  });
+  auto write = [&](const std::string& name, const std::string& data) {
+    const bool code = name.size() > 3 && name.compare(name.size() - 3, 3, ".py") == 0;
+    writer.writeRecord(name, data.data(), data.size(), code);
+  };
+  for (const std::string& name : reader.getAllRecords()) {
+    if (name == "version") continue;  // the writer adds its own
+    auto [data, size] = reader.getRecord(name);
+    std::string record(static_cast<const char*>(data.get()), size);
+    edit(name, record);
+    write(name, record);
+  }
+  if (!extra.first.empty()) write(extra.first, extra.second);
+  writer.writeEndOfFile();
+  return out;
 }
 
 /// Offset of archive/data.pkl's bytes (stored) in the file.
@@ -88,6 +118,38 @@ TEST(ArchiveCheck, RefusesAStorageLargerThanItsRecord) {
   ASSERT_EQ(b[persid - 2], 'K');
   b[persid - 1] = '\xff';
   EXPECT_THAT(refusal(b), HasSubstr("claims 255 elements, its record holds"));
+}
+
+// LibTorch compiles the archive's TorchScript source (code/__torch__.py) while reading it, and a
+// class named in a pickle is built from that source: the checkpoint fuzzer's first finding was a
+// crash inside that compiler (tests/bad_inputs/checkpoint/torchscript_crash.pt).
+TEST(ArchiveCheck, AcceptsItsRecordsWrittenAgain) {
+  EXPECT_EQ(refusal(rewritten(written_checkpoint(), [](const std::string&, std::string&) {})), "");
+}
+
+TEST(ArchiveCheck, RefusesTorchScriptBeyondAModuleOfBuffers) {
+  const std::string b = rewritten(written_checkpoint(), [](const std::string& name, std::string& record) {
+    if (name == "code/__torch__.py") record += "  def forward(self) -> int:\n    return 1\n";
+  });
+  EXPECT_THAT(refusal(b), HasSubstr("record 'archive/code/__torch__.py': line"));
+  EXPECT_THAT(refusal(b), HasSubstr("is not TorchScript that torch::save writes for a checkpoint"));
+}
+
+TEST(ArchiveCheck, RefusesTorchScriptSourceItDoesNotWrite) {
+  const std::string b = rewritten(written_checkpoint(), [](const std::string&, std::string&) {},
+                                  {"code/__torch__/other.py", "class Other(Module):\n  pass\n"});
+  EXPECT_THAT(refusal(b), HasSubstr("record 'archive/code/__torch__/other.py' is TorchScript source torch::save does "
+                                    "not write"));
+}
+
+TEST(ArchiveCheck, RefusesAClassItDoesNotWrite) {
+  const std::string b = rewritten(written_checkpoint(), [](const std::string& name, std::string& record) {
+    if (name != "data.pkl") return;
+    const size_t at = record.find("__torch__\nModule\n");
+    ASSERT_NE(at, std::string::npos);
+    record.replace(at, 17, "__torch__\nModulx\n");
+  });
+  EXPECT_THAT(refusal(b), HasSubstr("GLOBAL '__torch__.Modulx' is not one torch::save writes"));
 }
 
 }  // namespace

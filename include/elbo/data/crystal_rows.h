@@ -1,6 +1,7 @@
 #pragma once
 // Crystals as rows of a Dataset (data.format = "crystals"): one flat float row per structure, so
 // splits, batches, subsets and shuffling work unchanged, and a typed view of a batch for the model.
+#include "elbo/core/config.h"
 #include "elbo/data/crystal.h"
 #include "elbo/data/dataset.h"
 
@@ -43,6 +44,8 @@ CrystalBatch crystal_batch(const torch::Tensor& rows, int64_t max_atoms);
 /// or an atomic number outside 1..98 among the first `count` atoms, naming the row.
 std::vector<Structure> row_structures(const torch::Tensor& rows, int64_t max_atoms,
                                       const std::string& prefix = "structure");
+/// The same for rows of a run's crystal data (data.max_atoms wide).
+std::vector<Structure> row_structures(const Config& config, const torch::Tensor& rows, const std::string& prefix);
 
 /// Rows with each crystal's origin moved by its row of shift [B, 3] (every atom f -> wrap(f + s):
 /// the same crystal) and its atoms put back in canonical order: the tensor form of

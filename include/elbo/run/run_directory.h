@@ -23,10 +23,21 @@ struct LoadedRun {
   Config config;
   train::CheckpointInfo info;
   std::shared_ptr<model::Model> model;
+
+  // The settings commands ask of a run, read here so that no front end (CLI, Python) names a key.
+  const std::string& family() const;       ///< model.type: "vae", "m2", "bnn", "crystal", ...
+  const std::string& data_format() const;  ///< data.format: "idx", "csv", "fasta", "series", ...
+  int64_t importance_samples() const;      ///< eval.k: the default K of an importance-weighted estimate
+  int64_t weight_draws() const;            ///< eval.draws: the default weight draws of a Bayesian network
+  uint64_t seed() const;                   ///< train.seed
 };
 
 /// Reads RUN/checkpoint.pt (its stored config rebuilds the model, in eval mode). Errors name the path.
 LoadedRun load_run(const std::string& dir);
+
+/// The training statistics the run's data were standardized with (data.standardize; the data are
+/// read again), or an empty standardization (undefined tensors) when they were not.
+data::Standardization training_standardization(const LoadedRun& run);
 
 /// Creates the directory (and parents); a clear error if it cannot be written.
 void ensure_writable_dir(const std::string& dir);

@@ -3,6 +3,7 @@
 // base, and single-base substitution effect maps.
 #include "elbo/data/fasta.h"
 #include "elbo/model/model.h"
+#include "elbo/run/run_directory.h"
 
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ struct SequenceScores {
 
 /// Scores every record with the model of a run trained on windows of `window` bases.
 SequenceScores score_sequences(model::Model& model, const std::vector<data::FastaRecord>& records, int64_t window,
+                               const ScoreOptions& options);
+/// The same with a run trained on FASTA windows (its data.window); a run of other data is refused.
+SequenceScores score_sequences(const LoadedRun& run, const std::vector<data::FastaRecord>& records,
                                const ScoreOptions& options);
 
 /// CSV: record,windows,bases,elbo_bits_per_base,iwae_bits_per_base,iwae_se.

@@ -35,6 +35,9 @@ std::pair<std::string, int> parse_master(const std::string& text);
 /// bits' batch-mean floor) or that carry state from step to step (GECO).
 void check_data_parallel(const Config& config);
 
+/// train.dist_timeout: the seconds any rendezvous step or collective of a data-parallel run waits.
+double rendezvous_timeout(const Config& config);
+
 /// One process of a data-parallel group, on LibTorch's c10d: a TCPStore
 /// served by rank 0 (or a FileStore) for the rendezvous and small messages, then a Gloo
 /// process group (NCCL for CUDA tensors where LibTorch has it). Every wait is

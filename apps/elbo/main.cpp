@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       elbo::cli::add_evaluate);
   add("sample", "draw samples from the prior through the decoder", elbo::cli::add_sample);
   add("reconstruct", "reconstruct test examples (inputs above reconstructions)", elbo::cli::add_reconstruct);
-  add("encode", "write posterior means and scales of test examples to CSV", elbo::cli::add_encode);
+  add("encode", "write posterior means and scales of test (or training) examples to CSV", elbo::cli::add_encode);
   add("refine", "optimize q(z|x) per test example (non-amortized inference) and write the refined latents",
       elbo::cli::add_refine);
   add("impute", "fill missing entries with draws from p(x_mis | x_obs) (importance resampling) or their quantiles",

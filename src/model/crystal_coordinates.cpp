@@ -4,7 +4,7 @@
 #include "elbo/dist/normal.h"
 #include "elbo/dist/wrapped_normal.h"
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 namespace elbo::model {
 

@@ -2,7 +2,7 @@
 
 #include "elbo/core/check.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace elbo::report {
 

@@ -146,6 +146,10 @@ check "encode" "$ELBO" encode "$RUN" --n 5 --out "$WORK/z.csv"
 [ "$(wc -l < "$WORK/z.csv")" -eq 6 ] || { echo "FAIL encode rows"; failures=$((failures + 1)); }
 awk -F, 'NR > 1 && (NF != 9 || $5 <= 0 || $6 <= 0 || $7 <= 0 || $8 <= 0 || $9 !~ /^[0-9]$/) { bad = 1 } END { exit bad }' "$WORK/z.csv" \
   || { echo "FAIL encode: rows without 4 means, 4 positive scales and a label"; failures=$((failures + 1)); }
+# The training and validation examples (1300 + 200), means only: features for a stacked model (M1+M2).
+check "encode the training split" "$ELBO" encode "$RUN" --split train --means-only --out "$WORK/ztrain.csv"
+[ "$(head -1 "$WORK/ztrain.csv")" = "mu1,mu2,mu3,mu4,label" ] && [ "$(wc -l < "$WORK/ztrain.csv")" -eq 1501 ] \
+  || { echo "FAIL encode --split train: header or row count"; failures=$((failures + 1)); }
 png_is "$WORK/r.png" 2 4
 exists "$WORK"/{s.png,s.csv,r.png,z.csv}
 

@@ -2,6 +2,7 @@
 #include "elbo/run/crystals.h"
 
 #include "elbo/data/crystal_rows.h"
+#include "elbo/model/crystal_vae.h"
 
 #include "support/throws.h"
 
@@ -52,6 +53,46 @@ TEST(CrystalOutputs, PropertiesOfRowsAreExact) {
   test::expect_invalid_argument([&] { crystal_property("density", rows, 8); },
                                 {"'density' is not a property of a crystal run", "volume_per_atom", "number_density",
                                  "mass_density"});
+}
+
+// --valid-only: rejection from the model's own draws. What it keeps is valid, named in the order
+// accepted, reproducible from the seed; `drawn` counts every pair it drew (so accepted / drawn is
+// the unconditioned validity); the draw limit is an error naming what was reached.
+TEST(CrystalOutputs, ValidOnlySamplingKeepsValidDrawsAndCountsThemAll) {
+  torch::manual_seed(5);
+  model::CrystalVaeOptions o;
+  o.max_atoms = 4;
+  o.latent_dim = 3;
+  o.hidden = {16};
+  o.species_embedding = 4;
+  o.harmonics = 2;
+  model::CrystalVae model(o);
+  model->eval();
+  Config config;
+  config.set("data.format=\"crystals\"");
+  config.set("model.type=\"crystal\"");
+  config.set("data.max_atoms=4");
+  const ValidCrystalSamples a = sample_valid_crystals(*model, config, 5, 7);
+  ASSERT_EQ(a.structures.size(), 5u);
+  EXPECT_GE(a.drawn, 5);
+  for (size_t i = 0; i < a.structures.size(); ++i) {
+    EXPECT_TRUE(check_crystal(a.structures[i]).valid) << i;
+    EXPECT_EQ(a.structures[i].name, "sample" + std::to_string(i + 1));
+  }
+  const ValidCrystalSamples b = sample_valid_crystals(*model, config, 5, 7);
+  EXPECT_EQ(b.drawn, a.drawn);
+  EXPECT_EQ(b.structures[4].frac, a.structures[4].frac);
+  // The same draws unconditioned (the first block is 64 draws): the first `drawn` of them hold
+  // exactly the 5 accepted, the last of them valid.
+  ASSERT_LE(a.drawn, 64);
+  const std::vector<data::Structure> all = sample_crystals(*model, config, 64, 7);
+  int64_t valid = 0;
+  for (int64_t i = 0; i < a.drawn; ++i) valid += check_crystal(all[static_cast<size_t>(i)]).valid;
+  EXPECT_EQ(valid, 5);
+  EXPECT_TRUE(check_crystal(all[static_cast<size_t>(a.drawn - 1)]).valid);
+  EXPECT_EQ(all[static_cast<size_t>(a.drawn - 1)].frac, a.structures[4].frac);
+  test::expect_invalid_argument([&] { sample_valid_crystals(*model, config, 5, 7, false, 1); },
+                                {"elbo sample --valid-only:", "short of 5 after the limit of 1 draws"});
 }
 
 }  // namespace

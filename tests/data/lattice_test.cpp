@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -184,24 +183,6 @@ TEST(Lattice, LoadDataBuildsSplitsFromDisjointStreams) {
     EXPECT_FALSE((s.train.x == s.test.x[0]).all(1).any().item<bool>()) << model;
     const Splits again = load_data(c);
     EXPECT_TRUE(torch::equal(s.test.x, again.test.x)) << model;
-  }
-}
-
-/// The README's generation times (run with --gtest_also_run_disabled_tests).
-TEST(Lattice, DISABLED_GenerationTimes) {
-  auto seconds = [](auto&& f) {
-    const auto start = std::chrono::steady_clock::now();
-    f();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  for (int64_t L : {16, 32}) {
-    const double gff = seconds([&] { gaussian_free_field(10000, L, 0.1, 0); });
-    IsingSamples s;
-    const double ising = seconds([&] { s = ising_wolff(10000, L, 2.269, 0); });
-    std::printf("[ timing L=%lld ] gff 10000: %.2f s; ising 10000 at T=2.269: %.2f s (pilot tau %.2f, tau %.2f "
-                "flips, burn-in %lld, thinning %lld, mean cluster %.1f sites)\n",
-                static_cast<long long>(L), gff, ising, s.pilot_tau, s.tau_abs_m, static_cast<long long>(s.burn_in),
-                static_cast<long long>(s.thinning), s.mean_cluster_size);
   }
 }
 

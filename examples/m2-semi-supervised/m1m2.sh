@@ -30,12 +30,4 @@ for seed in 1 2 3; do
     done
   done
 done
-/usr/bin/python3 - "$out.txt" <<'PY'
-import collections, sys
-errors = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    parts = line.split()
-    errors[(parts[0], int(parts[1]))].append(float(parts[-1]))
-for (kind, labels), e in sorted(errors.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-    print(f"{kind:14s} {labels:5d} labels: mean test error {sum(e)/len(e):.2f}% over {len(e)} seeds ({', '.join(f'{v:.2f}' for v in e)})")
-PY
+/usr/bin/python3 examples/m2-semi-supervised/summarize.py "$out.txt"

@@ -20,12 +20,4 @@ one() {  # one TYPE LABELS SEED OUT: trains and prints the test error
 export -f one
 for labels in 100 1000; do for seed in 1 2 3; do for type in m2 classifier; do echo "$type $labels $seed $out"; done; done; done |
   xargs -P "$jobs" -L 1 bash -c 'one "$@"' _ | tee "$out.txt"
-/usr/bin/python3 - "$out.txt" <<'PY'
-import collections, sys
-errors = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    parts = line.split()
-    errors[(parts[0], int(parts[1]))].append(float(parts[-1]))
-for (kind, labels), e in sorted(errors.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-    print(f"{kind:10s} {labels:5d} labels: mean test error {sum(e)/len(e):.2f}% over {len(e)} seeds ({', '.join(f'{v:.2f}' for v in e)})")
-PY
+/usr/bin/python3 examples/m2-semi-supervised/summarize.py "$out.txt"

@@ -7,10 +7,10 @@
 
 #include "elbo/core/atomic_file.h"
 #include "elbo/data/crystal_rows.h"
-#include "elbo/model/crystal_vae.h"
 
 #include "report/test_util.h"
 #include "support/throws.h"
+#include "support/tiny_crystal_model.h"
 
 #include <gtest/gtest.h>
 
@@ -83,27 +83,11 @@ TEST(CellProjections, SizeDiscsAndProjectedPositions) {
   test::expect_invalid_argument([&] { cell_projections({salt}, 0); }, {"columns must be at least 1"});
 }
 
-Config crystal_config(int64_t max_atoms, int64_t samples) {
-  Config c;
-  c.set("data.format=\"crystals\"");
-  c.set("model.type=\"crystal\"");
-  c.set("data.max_atoms=" + std::to_string(max_atoms));
-  c.set("report.samples=" + std::to_string(samples));
-  return c;
-}
-
 TEST(CrystalReport, SectionHasARowPerSampleAndThePictureFile) {
   const int64_t n_atoms = 4, samples = 6;
-  torch::manual_seed(3);
-  model::CrystalVaeOptions o;
-  o.max_atoms = n_atoms;
-  o.latent_dim = 3;
-  o.hidden = {16};
-  o.species_embedding = 4;
-  o.harmonics = 2;
-  model::CrystalVae model(o);
-  model->eval();
-  const Config config = crystal_config(n_atoms, samples);
+  model::CrystalVae model = test::tiny_crystal_model(n_atoms, 3);
+  Config config = test::crystal_run_config(n_atoms);
+  config.set("report.samples=" + std::to_string(samples));
   std::vector<data::Structure> test;
   for (int i = 0; i < 4; ++i) test.push_back(cubic(4.0 + 0.1 * i, {11, 17}, {{0, 0, 0}, {0.5, 0.5, 0.5}}));
   const data::Dataset data = data::crystal_dataset(test, n_atoms, "tiny");
@@ -143,13 +127,8 @@ TEST(CrystalReport, SectionHasARowPerSampleAndThePictureFile) {
 }
 
 TEST(CrystalReport, RefusesOtherRuns) {
-  Config c;
-  model::CrystalVaeOptions o;
-  o.max_atoms = 2;
-  o.latent_dim = 2;
-  o.hidden = {8};
-  model::CrystalVae model(o);
-  test::expect_invalid_argument([&] { crystal_section(*model, c, "/tmp"); }, {"not a crystal run", "model.type"});
+  model::CrystalVae model = test::tiny_crystal_model(2, 1);
+  test::expect_invalid_argument([&] { crystal_section(*model, Config(), "/tmp"); }, {"not a crystal run", "model.type"});
 }
 
 }  // namespace

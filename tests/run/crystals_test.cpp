@@ -2,9 +2,9 @@
 #include "elbo/run/crystals.h"
 
 #include "elbo/data/crystal_rows.h"
-#include "elbo/model/crystal_vae.h"
 
 #include "support/throws.h"
+#include "support/tiny_crystal_model.h"
 
 #include <gtest/gtest.h>
 
@@ -59,19 +59,8 @@ TEST(CrystalOutputs, PropertiesOfRowsAreExact) {
 // accepted, reproducible from the seed; `drawn` counts every pair it drew (so accepted / drawn is
 // the unconditioned validity); the draw limit is an error naming what was reached.
 TEST(CrystalOutputs, ValidOnlySamplingKeepsValidDrawsAndCountsThemAll) {
-  torch::manual_seed(5);
-  model::CrystalVaeOptions o;
-  o.max_atoms = 4;
-  o.latent_dim = 3;
-  o.hidden = {16};
-  o.species_embedding = 4;
-  o.harmonics = 2;
-  model::CrystalVae model(o);
-  model->eval();
-  Config config;
-  config.set("data.format=\"crystals\"");
-  config.set("model.type=\"crystal\"");
-  config.set("data.max_atoms=4");
+  model::CrystalVae model = test::tiny_crystal_model(4, 5);
+  const Config config = test::crystal_run_config(4);
   const ValidCrystalSamples a = sample_valid_crystals(*model, config, 5, 7);
   ASSERT_EQ(a.structures.size(), 5u);
   EXPECT_GE(a.drawn, 5);

@@ -178,6 +178,7 @@ Action add_train(CLI::App& app) {
     }
     TrainRunOptions o;
     o.resume = args->resume;
+    if (args->resume) o.resumed_info = resumed_info;
     o.stop_on_signals = true;
     return train_run(config, args->out, o);
   };

@@ -111,7 +111,9 @@ int train_run(const Config& config, const std::string& dir, const TrainRunOption
     remove_stale_temporaries(dir);  // left by a run killed while writing its checkpoint
   }
   const std::string ckpt = checkpoint_path(dir), resume_from = o.resume_from.empty() ? ckpt : o.resume_from;
-  const train::CheckpointInfo resumed = o.resume ? train::read_checkpoint_info(resume_from) : train::CheckpointInfo();
+  const train::CheckpointInfo resumed = !o.resume          ? train::CheckpointInfo()
+                                        : o.resumed_info ? *o.resumed_info
+                                                         : train::read_checkpoint_info(resume_from);
   set_threads(config.get_int("train.threads"));
   c10::Device device = resolve_device(config.get_string("train.device"));
   if (dist && device.is_cuda())  // one GPU per rank on a machine

@@ -5,6 +5,7 @@
 #include "elbo/train/distributed.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace elbo::train {
@@ -16,6 +17,9 @@ namespace elbo::run {
 struct TrainRunOptions {
   bool resume = false;          ///< continue from `resume_from` (default RUN/checkpoint.pt) with its stored config
   std::string resume_from;      ///< the checkpoint to resume (a data-parallel rank > 0 gets a copy of rank 0's)
+  /// Its info block when the caller has read it already (resumed_config), so the file is not opened
+  /// and checksummed once more; empty: read here.
+  std::optional<train::CheckpointInfo> resumed_info;
   std::shared_ptr<train::Distributed> distributed;  ///< one rank of a data-parallel run (rank 0 writes the run)
   bool stop_on_signals = false; ///< SIGINT/SIGTERM checkpoint and stop the run (exit status 130)
   train::Callback* progress = nullptr;  ///< also told of each batch, step and epoch (rank 0; e.g. the Python module's callback)

@@ -5,6 +5,7 @@ Material Generation", ICLR) for crystal runs of elbo, with pymatgen (Debian's py
 
 usage: /usr/bin/python3 bench/crystal_metrics.py RUN [RUN ...] [--elbo build/elbo] [--samples DIR_NAME]
                                                 [--check-oxi N]
+       /usr/bin/python3 bench/crystal_metrics.py RUN --designs DIR [DIR ...]   (elbo design's designs)
 
 Each RUN needs (examples/crystals/README.md has the commands):
   RUN/samples/                elbo sample RUN --n 1000             (prior samples, sample*.cif)
@@ -306,22 +307,45 @@ def measure_run(run, args, comp_valid):
     r["validation"] = len(validation)
     r["cov_r_validation"], r["cov_p_validation"] = coverage(fingerprints(validation, scaler), v_ok, fp_train)
 
-    # Novelty of the valid samples against the training set.
+    r["novel"], r["new_comp"] = novelty(samples, ok, train, matcher)
+    r["seconds"] = time.time() - t0
+    return r
+
+
+def novelty(structures, ok, train, matcher):
+    """Of the valid structures (ok): the fraction no training structure of the same reduced formula
+    matches, and the fraction whose reduced formula is not in the training set."""
     by_formula = {}
     for s in train:
         by_formula.setdefault(s.composition.reduced_formula, []).append(s)
     novel, new_comp, valid_n = 0, 0, 0
-    for s, v in zip(samples, ok):
+    for s, v in zip(structures, ok):
         if not v:
             continue
         valid_n += 1
         same = by_formula.get(s.composition.reduced_formula, [])
         new_comp += not same
         novel += not any(matcher.fit(s, t) for t in same)
-    r["novel"] = novel / valid_n if valid_n else float("nan")
-    r["new_comp"] = new_comp / valid_n if valid_n else float("nan")
-    r["seconds"] = time.time() - t0
-    return r
+    return (novel / valid_n, new_comp / valid_n) if valid_n else (float("nan"), float("nan"))
+
+
+def measure_designs(run, dirs, args, comp_valid):
+    """elbo design's designs (DIR/design<i>.cif) against the run's training set: validity and novelty."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    matcher = StructureMatcher(stol=0.5, angle_tol=10, ltol=0.3)
+    train, _ = read_dir(export(run, "train", args.elbo), "train")
+    print("| designs | structures | structurally valid | composition valid | both | novel (of both) | new composition (of both) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for d in dirs:
+        designs, _ = read_dir(d, "design")
+        if not designs:
+            sys.exit(f"{d}: no design*.cif (elbo design RUN ... --out DIR writes DIR/designs/)")
+        struct = np.array([structurally_valid(s) for s in designs])
+        comp = np.array([comp_valid(s.composition) for s in designs])
+        novel, new_comp = novelty(designs, struct & comp, train, matcher)
+        print(f"| {d} | {len(designs)} | {struct.sum()} | {comp.sum()} | {(struct & comp).sum()} | {pct(novel)} | "
+              f"{pct(new_comp)} |")
 
 
 ROWS = [
@@ -378,9 +402,17 @@ def main():
     ap.add_argument("--check-oxi", type=int, default=0,
                     help="first compare charge_balanced with Composition.oxi_state_guesses() on the first N samples' "
                          "compositions of at most 8 elements (any disagreement stops the script)")
+    ap.add_argument("--designs", nargs="+", default=[],
+                    help="instead: validity and novelty of elbo design's designs in these directories (design*.cif) "
+                         "against the training set of the one RUN")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     comp_valid = CompositionValidity()
+    if args.designs:
+        if len(args.runs) != 1:
+            sys.exit("--designs compares with the training set of one RUN")
+        measure_designs(args.runs[0], args.designs, args, comp_valid)
+        return
     if args.check_oxi:
         check_oxi(args.runs[0], args.samples, args.check_oxi)
     results = [measure_run(run, args, comp_valid) for run in args.runs]

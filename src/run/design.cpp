@@ -153,7 +153,8 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   if (out.crystals) {  // exact: measured on the structure
     out.exact = true;
     property_of = [&](const Tensor& rows) { return crystal_property(r.property, train.x.index_select(0, rows), max_atoms); };
-    out.notes.push_back("crystals: designs are decoded to their most probable structure; novelty is not measured");
+    out.notes.push_back("crystals: designs are decoded to their most probable structure; their novelty against the training set "
+                        "needs pymatgen's StructureMatcher: bench/crystal_metrics.py RUN --designs DIR/designs");
   } else if (out.sequences) {
     out.exact = true;
     property_of = [&](const Tensor& rows) {

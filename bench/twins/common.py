@@ -217,14 +217,32 @@ def fixed_binarization(x, seed=0):
     return torch.bernoulli(x, generator=torch.Generator().manual_seed(seed))
 
 
-def train_and_emit(family, m, xtr, xte, a, binarize=False):
-    """The common twin run: Adam (a.lr) on m.loss over xtr for a.epochs in batches of a.batch_size
-    (dynamically binarized when `binarize`), the floor of m's layers on one training batch, the test
-    ELBO on xte; one JSON line."""
+def train_and_emit(family, m, train_set, test, a, binarize=False, floor_steps=0, **extra):
+    """The common twin run: Adam (a.lr) on m.loss over train_set (a tensor, or a list of tensors whose
+    rows go together, passed to m.loss in that order) for a.epochs in batches of a.batch_size (the first
+    tensor dynamically binarized when `binarize`), the floor of m's layers on one training batch (a
+    fixed binarization; floor_steps repetitions, 0 = a.floor_steps), then the test ELBO: -m.loss on
+    `test` (a tensor or list as train_set), or test(m) when it is a function; one JSON line with `extra`."""
+    tensors = list(train_set) if isinstance(train_set, (list, tuple)) else [train_set]
     opt = torch.optim.Adam(m.parameters(), lr=a.lr)
-    rate = train(lambda x: adam_step(opt, m.loss(x)), batches_of([xtr], a.batch_size, binarize=binarize), a.epochs)
-    probe = fixed_binarization(xtr[:a.batch_size]) if binarize else xtr[:a.batch_size]
-    fl, _ = floor(m, lambda: m.loss(probe).backward(), a.batch_size, a.floor_steps)
+    loss = (lambda b: m.loss(*b)) if len(tensors) > 1 else m.loss
+    rate = train(lambda b: adam_step(opt, loss(b)), batches_of(tensors, a.batch_size, binarize=binarize), a.epochs)
+    probe = [t[:a.batch_size] for t in tensors]
+    if binarize:
+        probe[0] = fixed_binarization(probe[0])
+    fl, _ = floor(m, lambda: m.loss(*probe).backward(), a.batch_size, floor_steps or a.floor_steps)
     with torch.no_grad():
-        test = -m.loss(xte)
-    emit(family, rate, fl, test)
+        if callable(test):
+            value = test(m)
+        else:
+            value = -m.loss(*(test if isinstance(test, (list, tuple)) else [test]))
+    emit(family, rate, fl, value, **extra)
+
+
+def fashion_twin(doc, family, model, binarize=False):
+    """A twin on Fashion-MNIST images alone: 55,000 training images (--n), the test ELBO on --eval-n test
+    images (binarized once when training binarizes dynamically)."""
+    a = setup(arguments(doc))
+    xtr = fashion("train", a.n or 55000)
+    xte = fashion("test", a.eval_n)
+    train_and_emit(family, model(), xtr, fixed_binarization(xte) if binarize else xte, a, binarize=binarize)

@@ -8,7 +8,6 @@ batch mean of -ELBO; Adam lr 1e-3, batch 128 (elbo's nn::ConvEncoder / nn::ConvD
 
     /usr/bin/python3 bench/twins/conv_vae.py [--n 54000] [--epochs 1] [--seed 1] [--eval-n 1000]
 """
-import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -35,11 +34,7 @@ class ConvVae(nn.Module):
 
 
 def main():
-    a = C.setup(C.arguments(__doc__))
-    xtr = C.fashion("train", a.n or 55000)
-    xte = C.fixed_binarization(C.fashion("test", a.eval_n))
-    m = ConvVae()
-    C.train_and_emit("conv", m, xtr, xte, a, binarize=True)
+    C.fashion_twin(__doc__, "conv", ConvVae, binarize=True)
 
 
 if __name__ == "__main__":

@@ -44,14 +44,7 @@ def main():
     mean, std = train.mean(0), train.std(0)
     xtr = torch.from_numpy((train - mean) / std)
     xte = torch.from_numpy((test - mean) / std)
-    m = GaussianVae()
-    opt = torch.optim.Adam(m.parameters(), lr=a.lr)
-    rate = C.train(lambda b: C.adam_step(opt, m.loss(b)), C.batches_of([xtr], a.batch_size), a.epochs)
-    probe = xtr[:a.batch_size]
-    fl, _ = C.floor(m, lambda: m.loss(probe).backward(), a.batch_size, a.floor_steps * 10)
-    with torch.no_grad():
-        test_elbo = -m.loss(xte)
-    C.emit("gaussian", rate, fl, test_elbo, train_examples=len(xtr))
+    C.train_and_emit("gaussian", GaussianVae(), xtr, xte, a, floor_steps=a.floor_steps * 10, train_examples=len(xtr))
 
 
 if __name__ == "__main__":

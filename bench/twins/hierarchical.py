@@ -37,11 +37,7 @@ class HierarchicalVae(nn.Module):
 
 
 def main():
-    a = C.setup(C.arguments(__doc__))
-    xtr = C.fashion("train", a.n or 55000)
-    xte = C.fixed_binarization(C.fashion("test", a.eval_n))
-    m = HierarchicalVae()
-    C.train_and_emit("hierarchical", m, xtr, xte, a, binarize=True)
+    C.fashion_twin(__doc__, "hierarchical", HierarchicalVae, binarize=True)
 
 
 if __name__ == "__main__":

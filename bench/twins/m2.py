@@ -61,14 +61,8 @@ def main():
     xtr, ytr, ktr = x[index], y[index], torch.cat([known, torch.ones(len(index) - len(x), dtype=torch.bool)])
     xte = C.fixed_binarization(C.fashion("test", a.eval_n))
     m = M2(alpha_n=3.0 * len(xtr) / len(rows))  # objective.alpha * train_size / labelled, as elbo
-    opt = torch.optim.Adam(m.parameters(), lr=a.lr)
-    rate = C.train(lambda b: C.adam_step(opt, m.loss(*b)), C.batches_of([xtr, ytr, ktr], a.batch_size, binarize=True),
-                   a.epochs)
-    probe = (C.fixed_binarization(xtr[:a.batch_size]), ytr[:a.batch_size], ktr[:a.batch_size])
-    fl, _ = C.floor(m, lambda: m.loss(*probe).backward(), a.batch_size, a.floor_steps)
-    with torch.no_grad():
-        test = -m.loss(xte, torch.zeros(len(xte), dtype=torch.long), torch.zeros(len(xte), dtype=torch.bool))
-    C.emit("m2", rate, fl, test, train_examples=len(xtr))
+    unlabelled = [xte, torch.zeros(len(xte), dtype=torch.long), torch.zeros(len(xte), dtype=torch.bool)]
+    C.train_and_emit("m2", m, [xtr, ytr, ktr], unlabelled, a, binarize=True, train_examples=len(xtr))
 
 
 if __name__ == "__main__":

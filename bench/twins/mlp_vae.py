@@ -7,7 +7,6 @@ batch 128 (elbo's model::Vae with nn::Mlp; elbo itself trains it on its hand-wri
 
     /usr/bin/python3 bench/twins/mlp_vae.py [--n 55000] [--epochs 1] [--seed 1] [--eval-n 1000]
 """
-import torch
 from torch import nn
 
 import common as C
@@ -26,11 +25,7 @@ class MlpVae(nn.Module):
 
 
 def main():
-    a = C.setup(C.arguments(__doc__))
-    xtr = C.fashion("train", a.n or 55000)
-    xte = C.fashion("test", a.eval_n)
-    m = MlpVae()
-    C.train_and_emit("default", m, xtr, xte, a)
+    C.fashion_twin(__doc__, "default", MlpVae)
 
 
 if __name__ == "__main__":

@@ -59,17 +59,13 @@ def main():
     a = C.setup(C.arguments(__doc__))
     xtr, ytr = C.fashion("train", a.n or 55000, labels=True)
     xte, yte = C.fashion("test", a.eval_n, labels=True)
-    m = Mvae()
-    opt = torch.optim.Adam(m.parameters(), lr=a.lr)
-    rate = C.train(lambda b: C.adam_step(opt, m.loss(*b)), C.batches_of([xtr, ytr], a.batch_size), a.epochs)
-    probe = (xtr[:a.batch_size], ytr[:a.batch_size])
-    fl, _ = C.floor(m, lambda: m.loss(*probe).backward(), a.batch_size, a.floor_steps)
-    with torch.no_grad():  # the joint posterior's ELBO
+
+    def joint_elbo(m):  # the joint posterior's ELBO
         img = xte.view(-1, 28, 28)
         xs = [img[:, :, :14].reshape(-1, 392), img[:, :, 14:].reshape(-1, 392)]
         ex = [C.posterior(e(v)) for e, v in zip(m.experts, xs + [F.one_hot(yte, 10).float()])]
-        test = m.bound(ex, [0, 1, 2], xs, yte).mean()
-    C.emit("multimodal", rate, fl, test)
+        return m.bound(ex, [0, 1, 2], xs, yte).mean()
+    C.train_and_emit("multimodal", Mvae(), [xtr, ytr], joint_elbo, a)
 
 
 if __name__ == "__main__":

@@ -23,20 +23,17 @@ are shown. Training examples/s: total examples / total seconds of the
         [--config examples/bayesian-nn/fashion.toml] [--workdir runs/bnn-fashion]
         [--json FILE] [--skip-peer] [--set k=v ...]
 """
-import argparse, csv, gzip, json, os, shlex, shutil, struct, subprocess, sys
+import argparse, csv, gzip, json, os, shutil, sys
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import commands
+from commands import ROOT, last_json, train_rate
 FASHION = "/usr/share/datasets/fashion-mnist"
 
 
 def run(cmd):
-    print("+", shlex.join(cmd), file=sys.stderr, flush=True)
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    if p.returncode != 0:
-        sys.exit(f"exit status {p.returncode}: {shlex.join(cmd)}\n" + "\n".join(p.stderr.splitlines()[-20:]))
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
-    return json.loads(lines[-1]) if lines else {}
+    """The JSON line the command prints last."""
+    return last_json(commands.run(cmd))
 
 
 def read_csv(path):
@@ -68,15 +65,6 @@ def auroc(neg, pos):
     vals, inv, cnt = np.unique(s, return_inverse=True, return_counts=True)
     ranks = (np.bincount(inv, ranks) / cnt)[inv]  # average rank within ties
     return float((ranks[len(neg):].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-
-def train_rate(run_dir):
-    ex = sec = 0.0
-    for ln in open(os.path.join(run_dir, "metrics.jsonl")):
-        r = json.loads(ln)
-        if r.get("type") == "epoch" and r.get("seconds"):
-            ex += r["examples_per_s"] * r["seconds"]; sec += r["seconds"]
-    return ex / sec if sec else None
 
 
 def test_labels():

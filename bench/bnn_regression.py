@@ -24,10 +24,11 @@ units) and the 50%/90% central interval coverage.
         [--config examples/bayesian-nn/diabetes.toml] [--draws 100]
         [--workdir runs/bnn-regression] [--baselines-only] [--json FILE] [--set k=v ...]
 """
-import argparse, csv, json, math, os, shlex, shutil, subprocess, sys, tomllib
+import argparse, csv, json, math, os, shutil, sys, tomllib
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import commands
+from commands import ROOT, last_json
 Z50, Z90 = 0.6744897501960817, 1.6448536269514722
 
 
@@ -86,11 +87,8 @@ def blr(xtr, ytr, xte, yte):
 
 
 def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    if p.returncode != 0:
-        sys.exit(f"exit status {p.returncode}: {shlex.join(cmd)}\n" + "\n".join(p.stderr.splitlines()[-20:]))
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
-    return json.loads(lines[-1]) if lines else {}
+    """The JSON line the command prints last."""
+    return last_json(commands.run(cmd, echo=False))
 
 
 def elbo(a, i, tr, te, yte):

@@ -11,7 +11,7 @@ train.log_every=10 --set ...` and the twin with the same number of training exam
 Training examples/s of a run: the median over its windows of 10 steps (elbo: the "step" lines of
 RUN/metrics.jsonl; the twin: the same windows timed by common.train), batch preparation included,
 validation, checkpoints and evaluation excluded. The whole-epoch rate (examples / seconds of the
-"epoch" lines, as bench/bnn_fashion.py's train_rate) is printed to stderr beside it: other sessions'
+"epoch" lines, bench/commands.py's train_rate) is printed to stderr beside it: other sessions'
 builds share this 2-core VM and a burst of theirs can halve one short run's whole-epoch rate, which
 the median window mostly escapes. The table holds medians over the rounds; its ratios are medians
 over the rounds of each round's ratio (elbo against the twin run next to it, and against the floor
@@ -25,9 +25,9 @@ the twin measured), every round's ratio printed too. The runs use a fraction of 
 --epochs overrides every family's epochs; --scale multiplies every family's training examples.
 Families: conv, default, gaussian, hierarchical, dna, lattice, multimodal, m2.
 """
-import argparse, json, os, shlex, shutil, statistics, subprocess, sys, time
+import argparse, json, os, shutil, statistics, sys, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from commands import ROOT, last_json, run, train_rate
 TWINS = os.path.join(ROOT, "bench", "twins")
 PY = "/usr/bin/python3"
 
@@ -56,25 +56,6 @@ EVAL = ["eval.k=10", "eval.n=500"]
 WINDOW = 10  # steps per timed window (elbo: train.log_every; the twins: common.train)
 
 
-def run(cmd, cwd=ROOT):
-    print("+", shlex.join(cmd), file=sys.stderr, flush=True)
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
-    if p.returncode != 0:
-        sys.exit(f"exit status {p.returncode}: {shlex.join(cmd)}\n" + "\n".join(p.stderr.splitlines()[-20:]))
-    return p.stdout
-
-
-def train_rate(run_dir):
-    """Examples / seconds summed over the "epoch" lines of RUN/metrics.jsonl (as bench/bnn_fashion.py)."""
-    ex = sec = 0.0
-    for ln in open(os.path.join(run_dir, "metrics.jsonl")):
-        r = json.loads(ln)
-        if r.get("type") == "epoch" and r.get("seconds"):
-            ex += r["examples_per_s"] * r["seconds"]
-            sec += r["seconds"]
-    return ex / sec if sec else None
-
-
 def window_rates(run_dir):
     """The examples/s of RUN/metrics.jsonl's "step" lines (one per train.log_every steps)."""
     return [r["examples_per_s"] for r in map(json.loads, open(os.path.join(run_dir, "metrics.jsonl")))
@@ -100,8 +81,7 @@ def run_twin(f, epochs, n, seed):
     cmd = [PY, os.path.join(TWINS, f["twin"]), "--epochs", str(epochs), "--seed", str(seed), "--eval-n", "500"]
     if n is not None:
         cmd += ["--n", str(n)]
-    out = [ln for ln in run(cmd, cwd=TWINS).splitlines() if ln.startswith("{")]
-    j = json.loads(out[-1])
+    j = last_json(run(cmd, cwd=TWINS))
     return {"epochs": j["train_examples_per_s"], "train": j["train_examples_per_s_window_median"], "floor": j["floor_examples_per_s"], "test_elbo": j["test_elbo"]}
 
 

@@ -105,13 +105,14 @@ Action add_impute(CLI::App& app) {
     ELBO_CHECK(!png || run.info.image.is_image(), "elbo impute --out '", out,
                "': the data of this run are not images; write .csv instead");
     // Tables standardized with the training statistics are imputed in those units and written back in the file's.
-    const data::Standardization s = training_standardization(run);
+    data::Standardization s;
     data::Dataset d;
     if (args->data.empty()) {
-      d = data::load_test_data(c);
+      d = data::load_test_data(c, &s);
       ELBO_CHECK(d.mask.defined() && (d.mask == 0).any().item<bool>(), "elbo impute: the test data of '", run.dir,
                  "' have no missing entries; give --data FILE with missing cells, or train with data.missing set");
     } else {
+      s = training_standardization(run);
       d = data::read_examples(c, args->data);
       ELBO_CHECK(d.features() == run.model->features(), "elbo impute: '", args->data, "' has ", d.features(),
                  " features per example, the model of '", run.dir, "' was trained on ", run.model->features());

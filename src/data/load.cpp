@@ -391,8 +391,12 @@ Dataset read_examples(const Config& c, const std::string& path) {
   return c.get_string("data.format") == "csv" ? split_targets(read_table(c, path), c, false) : read_idx_images(path, "");
 }
 
-Dataset load_test_data(const Config& c) {
-  if (!test_has_own_file(c) || c.get_bool("data.standardize") || multimodal(c)) return load_data(c).test;  // needs the training data
+Dataset load_test_data(const Config& c, Standardization* standardization) {
+  if (!test_has_own_file(c) || c.get_bool("data.standardize") || multimodal(c)) {  // needs the training data
+    Splits splits = load_data(c);
+    if (standardization) *standardization = splits.standardization;
+    return splits.test;
+  }
   if (fasta(c)) {
     const std::string path = resolve(c, "data.test");
     Dataset test = head(fasta_windows(c, read_fasta(path), path, false), c.get_int("data.max_test"));

@@ -49,7 +49,9 @@ Dataset read_table(const Config& config, const std::string& path, bool labels = 
 
 /// Only the test split (for evaluation of a trained run), built exactly as load_data
 /// builds it; reads only the test file when the test split does not depend on the
-/// training data (its own file, no standardization).
-Dataset load_test_data(const Config& config);
+/// training data (its own file, no standardization). `standardization`, when given,
+/// receives the training statistics the split was standardized with (data.standardize;
+/// left empty otherwise).
+Dataset load_test_data(const Config& config, Standardization* standardization = nullptr);
 
 }  // namespace elbo::data

@@ -65,7 +65,6 @@ class Checksum {
   uLong crc_ = crc32(0L, Z_NULL, 0);
 };
 
-/// Checks the format and the checksum over every entry.
 /// Whether every element of `t` lies inside its storage. The pickle gives each tensor's offset,
 /// sizes and strides, and LibTorch's reader does not check them against the storage's record.
 bool inside_storage(const torch::Tensor& t) {
@@ -79,11 +78,19 @@ bool inside_storage(const torch::Tensor& t) {
                             static_cast<__int128>(t.storage().nbytes());
 }
 
+/// Checks the format and the checksum over every entry; no entry is read before its extent is checked.
 void verify(torch::serialize::InputArchive& archive, const std::string& path) {
+  const auto check_extent = [&](const std::string& key, const torch::Tensor& t) {
+    ELBO_CHECK(inside_storage(t), "checkpoint '", path, "' is corrupt: entry '", key, "' (shape ", t.sizes(),
+               ", strides ", t.strides(), ", offset ", t.storage_offset(), ") reaches beyond its storage of ",
+               t.storage().nbytes(), " bytes");
+  };
   torch::Tensor format, stored;
   ELBO_CHECK(archive.try_read("format", format) && archive.try_read("checksum", stored), "checkpoint '", path,
              "' has no format ", kFormat, " checksum (an elbo older than format ", kFormat,
              " wrote it, or it is not an elbo checkpoint) and cannot be verified; train the run again");
+  check_extent("format", format);
+  check_extent("checksum", stored);
   ELBO_CHECK(format.numel() == 1 && format.scalar_type() == torch::kLong && format.item<int64_t>() == kFormat,
              "checkpoint '", path, "' has format ", format.numel() == 1 ? format.item<int64_t>() : -1,
              "; this elbo reads format ", kFormat, " (a newer elbo wrote it?)");
@@ -96,9 +103,7 @@ void verify(torch::serialize::InputArchive& archive, const std::string& path) {
     if (key == "checksum") continue;
     torch::Tensor t;
     ELBO_CHECK(archive.try_read(key, t), "checkpoint '", path, "': entry '", key, "' is not a tensor");
-    ELBO_CHECK(inside_storage(t), "checkpoint '", path, "' is corrupt: entry '", key, "' (shape ", t.sizes(),
-               ", strides ", t.strides(), ", offset ", t.storage_offset(), ") reaches beyond its storage of ",
-               t.storage().nbytes(), " bytes");
+    check_extent(key, t);
     checksum.add(key, t);
   }
   ELBO_CHECK(stored.item<int64_t>() == checksum.value(), "checkpoint '", path,

@@ -90,14 +90,13 @@ ValidCrystalSamples sample_valid_crystals(model::Model& model, const Config& con
   if (max_draws <= 0) max_draws = 100 * n;
   torch::NoGradGuard no_grad;
   seed_stream(seed, RngStream::evaluation);
-  const int64_t max_atoms = config.get_int("data.max_atoms");
   ValidCrystalSamples out;
   while (static_cast<int64_t>(out.structures.size()) < n) {
     ELBO_CHECK(out.drawn < max_draws, "elbo sample --valid-only: ", out.structures.size(), " of ", out.drawn,
                " draws were valid, short of ", n, " after the limit of ", max_draws, " draws");
     const int64_t block = std::min<int64_t>(max_draws - out.drawn, std::max<int64_t>(64, n - static_cast<int64_t>(out.structures.size())));
     const dist::DistributionPtr p = model.likelihood(model.sample_prior(block));
-    for (data::Structure& s : data::row_structures(most_probable ? p->mean() : p->sample(), max_atoms, "sample")) {
+    for (data::Structure& s : data::row_structures(config, most_probable ? p->mean() : p->sample(), "sample")) {
       ++out.drawn;
       if (!check_crystal(s).valid) continue;
       s.name = "sample" + std::to_string(out.structures.size() + 1);

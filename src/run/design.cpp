@@ -131,14 +131,14 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   ELBO_CHECK(r.maximize || std::isfinite(r.target), kFn, ": --target must be a number or max");
   DesignResult out;
   out.request = r;
-  out.sequences = run.config.get_string("data.format") == "fasta";
-  out.crystals = run.config.get_string("model.type") == "crystal";
+  out.sequences = run.data_format() == "fasta";
+  out.crystals = run.family() == "crystal";
   const int64_t max_atoms = out.crystals ? run.config.get_int("data.max_atoms") : 0;
   if (out.crystals) crystal_property(r.property, Tensor(), max_atoms);  // refuses an unknown property first
   out.decoded_fit = r.fit == "decoded" || (r.fit == "auto" && out.crystals);
   ELBO_CHECK(!out.decoded_fit || out.crystals || out.sequences, kFn, ": --fit decoded measures decoded codes with an "
              "exact oracle, which exists for crystal runs and DNA runs (data.format = \"fasta\"), not for the run '",
-             run.dir, "' (data.format = \"", run.config.get_string("data.format"), "\")");
+             run.dir, "' (data.format = \"", run.data_format(), "\")");
   const bool active_only = r.dims == "active" || (r.dims == "auto" && out.crystals);
   out.log_property = out.crystals;
   ELBO_CHECK(!out.log_property || r.maximize || r.target > 0, kFn, ": --target of the crystal property '", r.property,
@@ -163,7 +163,7 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
     };
   } else {
     ELBO_CHECK(train.target.defined(), kFn, ": the run '", run.dir, "' has no property to design for: its data are not DNA "
-               "windows (data.format = \"", run.config.get_string("data.format"), "\") and have no regression targets "
+               "windows (data.format = \"", run.data_format(), "\") and have no regression targets "
                "(data.target_columns); properties exist for data.format = \"fasta\" (",
                "gc, motif:<ACGT...>) and for the target columns of a CSV");
     const std::vector<std::string> names = target_names(run.config, train.target.size(1));
@@ -176,7 +176,7 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
     ELBO_CHECK(column >= 0, kFn, ": '", r.property, "' is not a target column of the run '", run.dir, "'; valid: ", valid);
     const Tensor targets = original_units(train.target, splits.target_standardization).select(1, column);
     property_of = [targets](const Tensor& rows) { return targets.index_select(0, rows); };
-    out.notes.push_back("no exact oracle for the decoded designs of a '" + run.config.get_string("data.format") +
+    out.notes.push_back("no exact oracle for the decoded designs of a '" + run.data_format() +
                         "' run: only the head's prediction is reported for them");
   }
   out.prior_sd = run.config.get_double("model.prior_scale");
@@ -192,14 +192,12 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   };
   seed_stream(r.seed, RngStream::evaluation, kFitSubset);
   const int64_t fit_n = std::min(train.size(), r.max_fit);
-  Tensor rows = torch::randperm(train.size(), torch::kLong).slice(0, 0, fit_n);
-  Tensor z_fit, c;
-  Tensor z_encoded;  // the encoded examples' means, for the active units
+  const Tensor rows = torch::randperm(train.size(), torch::kLong).slice(0, 0, fit_n);
+  const Tensor z_encoded = encode_means(model, train.subset(rows));  // also what the active units are read from
+  Tensor z_fit = z_encoded, c;
   if (!out.decoded_fit) {
     c = property_of(rows);
-    z_fit = z_encoded = encode_means(model, train.subset(rows));
   } else {
-    z_encoded = encode_means(model, train.subset(rows));
     seed_stream(r.seed, RngStream::evaluation, kFitPrior);
     Tensor z_prior;
     {
@@ -307,7 +305,7 @@ DesignResult design_run(const LoadedRun& run, const DesignRequest& r) {
   j["lr"] = r.lr;
   j["start"] = r.start;
   j["seed"] = r.seed;
-  j["data_format"] = run.config.get_string("data.format");
+  j["data_format"] = run.data_format();
   j["exact_oracle"] = out.exact;
   j["objective"] = r.maximize ? "f(z) / s + log N(z; 0, prior_sd^2 I)" : "log N(target; f(z), s^2) + log N(z; 0, prior_sd^2 I)";
   j["prior_sd"] = out.prior_sd;

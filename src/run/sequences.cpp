@@ -27,7 +27,7 @@ std::string sequence_row(const std::string& key, const std::string& value) { ret
 
 SequenceChecks check_sequences(const LoadedRun& run, const SequenceOptions& o) {
   constexpr const char* fn = "elbo sequences";
-  const std::string& format = run.config.get_string("data.format");
+  const std::string& format = run.data_format();
   ELBO_CHECK(format == "fasta", fn, ": the run '", run.dir, "' was trained on data.format = \"", format,
              "\"; these checks need sequence windows (data.format = \"fasta\")");
   ELBO_CHECK(o.max_order >= 0 && o.max_order <= 10, fn, ": --orders must be in 0..10 (got ", o.max_order, ")");

@@ -58,7 +58,7 @@ Sweep sweep(const Config& base, const std::string& key, const std::vector<std::s
     const int64_t rows = n >= 0 ? n : run.config.get_int("eval.n");
     if (rows > 0 && rows < test.size()) test = test.subset(torch::arange(rows, torch::kLong));
     diag::InformationOptions io;
-    io.seed = static_cast<uint64_t>(run.config.get_int("train.seed"));
+    io.seed = run.seed();
     p.info = diag::estimate_information(*run.model, test, io);
     s.points.push_back(std::move(p));
   }

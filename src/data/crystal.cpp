@@ -1,7 +1,7 @@
 #include "elbo/data/crystal.h"
-#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/math_constants.h"
 #include "elbo/data/elements.h"
 
 #include <algorithm>
@@ -14,13 +14,6 @@
 
 namespace elbo::data {
 namespace {
-
-
-double dot(const Vec3& u, const Vec3& v) { return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]; }
-
-Vec3 cross(const Vec3& u, const Vec3& v) {
-  return {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
-}
 
 Vec3 axpy(double a, const Vec3& x, const Vec3& y) { return {a * x[0] + y[0], a * x[1] + y[1], a * x[2] + y[2]}; }
 
@@ -122,6 +115,12 @@ Vec3 cartesian(const Mat3& lattice, const Vec3& frac) {
 }
 
 Vec3 fractional(const Mat3& lattice, const Vec3& cart) { return cartesian(inverse(lattice), cart); }
+
+double dot(const Vec3& u, const Vec3& v) { return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]; }
+
+Vec3 cross(const Vec3& u, const Vec3& v) {
+  return {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
+}
 
 double norm(const Vec3& v) { return std::sqrt(dot(v, v)); }
 

@@ -1,7 +1,7 @@
 #include "elbo/data/dsprites.h"
-#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/math_constants.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -11,7 +11,6 @@ namespace elbo::data {
 namespace {
 
 using torch::Tensor;
-
 
 /// Box of half-size 0.8 (exact signed distance).
 Tensor square_sdf(const Tensor& u, const Tensor& v) {

@@ -1,7 +1,7 @@
 #include "elbo/data/lattice.h"
-#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/math_constants.h"
 #include "elbo/core/rng.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -15,7 +15,6 @@ namespace elbo::data {
 namespace {
 
 using torch::Tensor;
-
 
 void check_size(int64_t L, const char* function) {
   ELBO_CHECK(L >= 2, "elbo::data::", function, ": data.lattice_size must be at least 2 (got ", L, ")");

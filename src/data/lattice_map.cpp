@@ -5,14 +5,6 @@
 #include <cmath>
 
 namespace elbo::data {
-namespace {
-
-double dot(const Vec3& u, const Vec3& v) { return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]; }
-Vec3 cross(const Vec3& u, const Vec3& v) {
-  return {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
-}
-
-}  // namespace
 
 LatticeFeatures lattice_features(const Mat3& m) {
   for (const Vec3& row : m)

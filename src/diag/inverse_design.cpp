@@ -1,7 +1,7 @@
 #include "elbo/diag/inverse_design.h"
-#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/math_constants.h"
 
 #include <torch/optim/adam.h>
 
@@ -9,7 +9,6 @@
 
 namespace elbo::diag {
 namespace {
-
 
 /// log N(z; 0, sd^2 I) [n] for z [n, D].
 Tensor log_prior(const Tensor& z, double sd) {

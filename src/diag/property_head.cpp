@@ -1,7 +1,7 @@
 #include "elbo/diag/property_head.h"
-#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/math_constants.h"
 #include "elbo/core/rng.h"
 
 #include <torch/optim/adam.h>
@@ -10,7 +10,6 @@
 
 namespace elbo::diag {
 namespace {
-
 
 /// 1 - sum (c - f)^2 / sum (c - mean c)^2 (NaN when c is constant).
 double r_squared(const Tensor& c, const Tensor& f) {

@@ -1,10 +1,10 @@
 #include "elbo/dist/normal.h"
-#include "elbo/core/math_constants.h"
 
 #include <cmath>
 
 #include "elbo/core/batch_shard.h"
 #include "elbo/core/check.h"
+#include "elbo/core/math_constants.h"
 #include "detail.h"
 
 namespace elbo::dist {

@@ -1,11 +1,12 @@
 #include "elbo/model/crystal_vae.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/math_constants.h"
 #include "elbo/data/crystal_rows.h"
-#include "elbo/model/crystal_coordinates.h"
 #include "elbo/dist/categorical.h"
 #include "elbo/dist/joint.h"
 #include "elbo/dist/wrapped_normal.h"
+#include "elbo/model/crystal_coordinates.h"
 
 #include <cmath>
 #include <limits>
@@ -118,7 +119,7 @@ dist::DistributionPtr CrystalVaeImpl::posterior(const Batch& batch) {
   const Tensor mask = c.mask.unsqueeze(-1);  // [B, N, 1]
   // Per atom: the element's embedding, sin and cos of 2 pi h f.
   const Tensor h = torch::arange(1, options_.harmonics + 1, batch.x.options());
-  const Tensor angle = (2 * M_PI) * c.frac.unsqueeze(-1) * h;  // [B, N, 3, H]
+  const Tensor angle = (2 * kPi) * c.frac.unsqueeze(-1) * h;  // [B, N, 3, H]
   const Tensor atoms = torch::cat({embedding_->forward(c.species.clamp(0, kElements)),
                                    torch::sin(angle).reshape({b, n, -1}), torch::cos(angle).reshape({b, n, -1})},
                                   -1);
@@ -162,12 +163,10 @@ CrystalVaeImpl::Decoded CrystalVaeImpl::decode(const Tensor& z) {
   const Tensor loc = shaped(at, 3 * n, {3 * n}), raw_scale = shaped(at + 3 * n, 3 * n, {3 * n});
   const bool wrapped = options_.coordinate_likelihood == "wrapped_normal";
   if (options_.coordinate_decoder == "autoregressive") {
-    std::vector<int64_t> shape = lead;
-    shape.push_back(3 * n);
     // The distribution calls back into this module (it must not outlive it, as no likelihood does).
     d.coords = std::make_shared<AutoregressiveCoordinates>(
-        [this, z, loc, raw_scale](const Tensor& f) { return coordinates_given(z, loc, raw_scale, f); }, shape, wrapped,
-        options_.images);
+        [this, z, loc, raw_scale](const Tensor& f) { return coordinates_given(z, loc, raw_scale, f); },
+        lead_with(lead, 3 * n), wrapped, options_.images);
     return d;
   }
   const Tensor log_scale = bounded_log_scale(raw_scale, 1e-4, 2.0);
@@ -185,13 +184,11 @@ std::pair<Tensor, Tensor> CrystalVaeImpl::coordinates_given(const Tensor& z, con
              "], got ", f_in.sizes());
   const Tensor f = f_in.to(z.options());
   const std::vector<int64_t> lead = at::infer_size(f.sizes().slice(0, f.dim() - 1), z.sizes().slice(0, z.dim() - 1));
-  std::vector<int64_t> atoms_shape = lead;
-  atoms_shape.insert(atoms_shape.end(), {n, 3});
+  const std::vector<int64_t> atoms_shape = lead_with(lead_with(lead, n), 3);
   // phi(f_j) [..., N, 6H]: sin and cos of 2 pi h f, periodic in the cell.
   const Tensor h = torch::arange(1, options_.harmonics + 1, z.options());
-  const Tensor angle = (2 * M_PI) * f.expand(lead_with(lead, 3 * n)).reshape(atoms_shape).unsqueeze(-1) * h;
-  std::vector<int64_t> feature_shape = lead;
-  feature_shape.insert(feature_shape.end(), {n, 3 * options_.harmonics});
+  const Tensor angle = (2 * kPi) * f.expand(lead_with(lead, 3 * n)).reshape(atoms_shape).unsqueeze(-1) * h;
+  const std::vector<int64_t> feature_shape = lead_with(lead_with(lead, n), 3 * options_.harmonics);
   const Tensor phi = torch::cat({torch::sin(angle).reshape(feature_shape), torch::cos(angle).reshape(feature_shape)}, -1);
   // sum_{j<i} W_j phi(f_j): each slot's projection, summed over the earlier slots (exclusive cumulative sum).
   const Tensor projected = torch::einsum("...jf,jfw->...jw", {phi, atom_previous_});  // [..., N, width]
@@ -199,8 +196,7 @@ std::pair<Tensor, Tensor> CrystalVaeImpl::coordinates_given(const Tensor& z, con
                                      projected.narrow(-2, 0, n - 1).cumsum(-2)}, -2);
   const Tensor hidden = nn::activate(atom_code_->forward(z).unsqueeze(-2) + atom_slot_ + earlier, options_.activation);
   const Tensor out = atom_net_->forward(hidden);  // [..., N, 6]
-  std::vector<int64_t> flat = lead;
-  flat.push_back(3 * n);
+  const std::vector<int64_t> flat = lead_with(lead, 3 * n);
   const Tensor mu = loc + out.narrow(-1, 0, 3).reshape(flat);
   const Tensor log_sigma = bounded_log_scale(raw_scale + out.narrow(-1, 3, 3).reshape(flat), 1e-4, 2.0);
   return {mu, log_sigma};

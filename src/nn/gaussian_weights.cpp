@@ -1,8 +1,8 @@
 #include "elbo/nn/gaussian_weights.h"
-#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
+#include "elbo/core/math_constants.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -19,7 +19,6 @@ namespace {
 using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
 
 /// Splits [0, n) into chunks run on LibTorch's intra-op threads; f(chunk, begin, end).
 template <typename F>

@@ -1,14 +1,13 @@
 #include "elbo/nn/weight_prior.h"
-#include "elbo/core/math_constants.h"
 
 #include "elbo/core/check.h"
 #include "elbo/core/config.h"
+#include "elbo/core/math_constants.h"
 
 #include <cmath>
 
 namespace elbo::nn {
 namespace {
-
 
 /// log N(w; 0, s^2) elementwise.
 torch::Tensor log_gaussian(const torch::Tensor& w, double s) {

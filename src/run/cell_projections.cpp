@@ -13,12 +13,11 @@
 namespace elbo::run {
 namespace {
 
-double dot(const data::Vec3& u, const data::Vec3& v) { return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]; }
+using data::cross;
+using data::dot;
+
 data::Vec3 scaled(const data::Vec3& v, double s) { return {v[0] * s, v[1] * s, v[2] * s}; }
 data::Vec3 minus(const data::Vec3& u, const data::Vec3& v) { return {u[0] - v[0], u[1] - v[1], u[2] - v[2]}; }
-data::Vec3 cross(const data::Vec3& u, const data::Vec3& v) {
-  return {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
-}
 
 std::string px(double v) { return report::fixed(v, 1); }
 
@@ -60,12 +59,12 @@ report::Chart cell_projections(const std::vector<data::Structure>& structures, i
   for (int64_t i = 0; i < n; ++i) {
     const data::Structure& s = structures[static_cast<size_t>(i)];
     const data::Vec3 &a = s.lattice[0], &b = s.lattice[1], &c = s.lattice[2];
-    const double la = std::sqrt(dot(a, a));
+    const double la = data::norm(a);
     ELBO_CHECK(std::isfinite(data::volume(s.lattice)) && std::abs(data::volume(s.lattice)) > 1e-9 && la > 0,
                "cell_projections: the cell of '", s.name, "' spans no volume");
     const data::Vec3 ex = scaled(a, 1 / la);
     data::Vec3 ey = minus(b, scaled(ex, dot(b, ex)));
-    ey = scaled(ey, 1 / std::sqrt(dot(ey, ey)));
+    ey = scaled(ey, 1 / data::norm(ey));
     const data::Vec3 ez = cross(ex, ey);
     const auto cartesian = [&](const data::Vec3& f) {
       return data::Vec3{f[0] * a[0] + f[1] * b[0] + f[2] * c[0], f[0] * a[1] + f[1] * b[1] + f[2] * c[1],

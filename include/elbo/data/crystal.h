@@ -52,7 +52,9 @@ Mat3 inverse(const Mat3& m);
 Vec3 cartesian(const Mat3& lattice, const Vec3& frac);
 /// cart * inverse(lattice).
 Vec3 fractional(const Mat3& lattice, const Vec3& cart);
-/// The Euclidean length.
+/// u . v, u x v and the Euclidean length.
+double dot(const Vec3& u, const Vec3& v);
+Vec3 cross(const Vec3& u, const Vec3& v);
 double norm(const Vec3& v);
 
 /// x - floor(x) in [0, 1); values within 1e-10 below 1 (rounding of -1e-17 + 1) give 0.

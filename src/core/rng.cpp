@@ -3,7 +3,6 @@
 #include <torch/utils.h>
 
 namespace elbo {
-namespace {
 
 uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -11,8 +10,6 @@ uint64_t splitmix64(uint64_t x) {
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
 }
-
-}  // namespace
 
 uint64_t mix_seed(uint64_t seed, RngStream stream, uint64_t counter) {
   return splitmix64(splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(stream)) ^ counter);

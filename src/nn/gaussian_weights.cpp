@@ -1,11 +1,11 @@
 #include "elbo/nn/gaussian_weights.h"
 
 #include "elbo/core/check.h"
+#include "elbo/core/counter_normal.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/core/math_constants.h"
+#include "elbo/core/worker_threads.h"
 
-#include <ATen/Dispatch.h>
-#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
@@ -19,15 +19,6 @@ namespace {
 using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-/// Splits [0, n) into chunks run on LibTorch's intra-op threads; f(chunk, begin, end).
-template <typename F>
-void for_chunks(int64_t n, int64_t chunks, F&& f) {
-  const int64_t size = (n + chunks - 1) / chunks;
-  at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
-    for (int64_t c = first; c < last; ++c) f(c, c * size, std::min(n, (c + 1) * size));
-  });
-}
 
 /// The prior's constants: log N(w; 0, s^2) = -h w^2 - log s - log(2 pi) / 2 with h = 1 / (2 s^2).
 struct PriorConstants {
@@ -93,73 +84,138 @@ ELBO_VECTOR_CLONES void softplus_squared(const float* r, float* v, float* dv, in
   for (; i < n; ++i) one(r[i], v[i], dv[i]);
 }
 
-/// weight_densities over [0, n) of float arrays: sums of q and p (in double per block of 256).
-ELBO_VECTOR_CLONES void weight_densities(const float* m, const float* r, const float* e, float* w, float* g, float* dq,
-                                         float* ds, int64_t n, const PriorConstants& k, double& sum_q, double& sum_p) {
+/// The noise of one draw: its key, and the first index of the range a pass covers.
+struct Noise {
+  NormalKey key;
+  int64_t first = 0;
+};
+
+/// Draws w = m + s e over [0, n) of float arrays, e from `noise` (core/counter_normal.h), with the
+/// sums of log q and log p (in double per block of 256).
+ELBO_VECTOR_CLONES void draw_float(const float* m, const float* r, Noise noise, float* w, int64_t n,
+                                   const PriorConstants& k, double& sum_q, double& sum_p) {
+  const auto index = [&](int64_t i) { return static_cast<uint32_t>(noise.first + i); };
   double tq = 0, tp = 0;
   int64_t i = 0;
   while (i + 8 <= n) {
     fast::Vec vq{}, vp{};
     for (const int64_t block = std::min(n, i + 256); i + 8 <= block; i += 8) {
-      fast::Vec vw, q, p, vg, vdq, vds;
-      weight_densities(fast::load(m + i), fast::load(r + i), fast::load(e + i), k, vw, q, p, vg, vdq, vds);
-      fast::store(w + i, vw), fast::store(g + i, vg), fast::store(dq + i, vdq), fast::store(ds + i, vds);
+      fast::Vec vw, q, p, g, dq, ds;
+      weight_densities(fast::load(m + i), fast::load(r + i), fast::standard_normal8(noise.key, index(i)), k, vw, q, p, g,
+                       dq, ds);
+      fast::store(w + i, vw);
       vq += q, vp += p;
     }
     tq += fast::sum(vq), tp += fast::sum(vp);
   }
   for (; i < n; ++i) {
-    float q, p;
-    weight_densities(m[i], r[i], e[i], k, w[i], q, p, g[i], dq[i], ds[i]);
+    float q, p, g, dq, ds;
+    weight_densities(m[i], r[i], fast::standard_normal(noise.key, index(i)), k, w[i], q, p, g, dq, ds);
     tq += q, tp += p;
   }
   sum_q = tq, sum_p = tp;
 }
 
-/// The same in double with the C library's functions (gradient checks, float64 models).
-void weight_densities(const double* m, const double* r, const double* e, double* wout, double* g, double* dq,
-                      double* ds, int64_t n, const PriorConstants& k, double& sum_q, double& sum_p) {
-  double tq = 0, tp = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double s = r[i] > 20 ? r[i] : std::log1p(std::exp(r[i])), sigmoid = 1 / (1 + std::exp(-r[i]));
-    const double w = wout[i] = m[i] + s * e[i];
-    tq += -0.5 * e[i] * e[i] - std::log(s);
-    dq[i] = -sigmoid / s;
-    ds[i] = sigmoid;
-    if (k.mixture) {
-      const double a = k.a0 - k.h1 * w * w, b = k.b0 - k.h2 * w * w, top = std::max(a, b);
-      const double lse = top + std::log(std::exp(a - top) + std::exp(b - top));
-      tp += lse;
-      g[i] = -2 * w * (std::exp(a - lse) * k.h1 + std::exp(b - lse) * k.h2);
-    } else {
-      tp += -k.h * w * w - k.log_sigma;
-      g[i] = -2 * k.h * w;
-    }
+/// The backward pass of draw_float over [0, n), the draw remade from the key: with
+/// a = dL/dw + (dL/dlog p) dlog p/dw, dL/dm = a and dL/dr = sigmoid(r) e a + (dL/dlog q) dlog q/dr,
+/// written to (or, with `accumulate`, added to) grad_m and grad_r. dL/dw may be null (zero).
+ELBO_VECTOR_CLONES void draw_backward_float(const float* m, const float* r, Noise noise, const float* grad_w,
+                                            float grad_q, float grad_p, float* grad_m, float* grad_r, int64_t n,
+                                            const PriorConstants& k, bool accumulate) {
+  const auto index = [&](int64_t i) { return static_cast<uint32_t>(noise.first + i); };
+  const auto one = [&](auto vm, auto vr, auto e, auto gw, auto& gm, auto& gr) {
+    decltype(vm) w, q, p, g, dq, ds;
+    weight_densities(vm, vr, e, k, w, q, p, g, dq, ds);
+    const auto a = gw + grad_p * g;
+    gm = a;
+    gr = ds * e * a + grad_q * dq;
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    fast::Vec gm, gr;
+    one(fast::load(m + i), fast::load(r + i), fast::standard_normal8(noise.key, index(i)),
+        grad_w ? fast::load(grad_w + i) : fast::Vec{}, gm, gr);
+    if (accumulate) gm += fast::load(grad_m + i), gr += fast::load(grad_r + i);
+    fast::store(grad_m + i, gm), fast::store(grad_r + i, gr);
   }
-  sum_q = tq, sum_p = tp;
+  for (; i < n; ++i) {
+    float gm, gr;
+    one(m[i], r[i], fast::standard_normal(noise.key, index(i)), grad_w ? grad_w[i] : 0.0f, gm, gr);
+    grad_m[i] = accumulate ? grad_m[i] + gm : gm;
+    grad_r[i] = accumulate ? grad_r[i] + gr : gr;
+  }
 }
 
-/// k draws of one weight tensor with their log densities (draw_weights): loc, rho [n...], eps [k, n...].
+/// One weight in double with the C library's functions (gradient checks, float64 models), the
+/// noise e made in float as draw_float makes it: w, log q and log p up to -log(2 pi) / 2, and
+/// dlog p/dw, dlog q/dr and sigmoid(r).
+void weight_densities(double m, double r, double e, const PriorConstants& k, double& w, double& q, double& p,
+                      double& g, double& dq, double& ds) {
+  const double s = r > 20 ? r : std::log1p(std::exp(r)), sigmoid = 1 / (1 + std::exp(-r));
+  w = m + s * e;
+  q = -0.5 * e * e - std::log(s);
+  dq = -sigmoid / s;
+  ds = sigmoid;
+  if (k.mixture) {
+    const double a = k.a0 - k.h1 * w * w, b = k.b0 - k.h2 * w * w, top = std::max(a, b);
+    p = top + std::log(std::exp(a - top) + std::exp(b - top));
+    g = -2 * w * (std::exp(a - p) * k.h1 + std::exp(b - p) * k.h2);
+  } else {
+    p = -k.h * w * w - k.log_sigma;
+    g = -2 * k.h * w;
+  }
+}
+
+/// Splits [0, n) of a tensor into fixed chunks (so sums are the same for any number of threads)
+/// and runs f(chunk, begin, end) for each on the kernel team.
+template <typename F>
+void for_chunks(int64_t n, int64_t chunks, F&& f) {
+  const int64_t size = (n + chunks - 1) / chunks;
+  WorkerThreads& team = kernel_team();
+  team.run([&](int part) {
+    const auto [first, last] = part_range(chunks, part, team.size());
+    for (int64_t c = first; c < last; ++c) f(c, c * size, std::min(n, (c + 1) * size));
+  });
+}
+
+int64_t chunks_of(int64_t n) { return std::clamp<int64_t>(n / 16384, 1, 64); }
+
+/// k draws of one weight tensor with their log densities (draw_weights): loc, rho [n...]; the
+/// noise of draw d is key.for_draw(d). Saves nothing per draw: the backward pass remakes it.
 struct WeightDraws : torch::autograd::Function<WeightDraws> {
-  static variable_list forward(AutogradContext* ctx, const Tensor& loc, const Tensor& rho, const Tensor& eps,
-                               const WeightPrior& prior) {
-    const int64_t draws = eps.size(0), n = loc.numel(), chunks = std::clamp<int64_t>(n / 16384, 1, 64);
+  static variable_list forward(AutogradContext* ctx, const Tensor& loc, const Tensor& rho, NormalKey key,
+                               int64_t draws, const WeightPrior& prior) {
+    const int64_t n = loc.numel(), chunks = chunks_of(n);
     const PriorConstants k(prior);
-    Tensor w = torch::empty_like(eps), g = torch::empty_like(eps), dq = torch::empty_like(loc), ds = torch::empty_like(loc);
+    std::vector<int64_t> shape{draws};
+    shape.insert(shape.end(), loc.sizes().begin(), loc.sizes().end());
+    Tensor w = torch::empty(shape, loc.options());
     std::vector<double> sum_q(draws * chunks), sum_p(draws * chunks);
-    AT_DISPATCH_FLOATING_TYPES(loc.scalar_type(), "elbo::nn::WeightDraws", [&] {
-      for (int64_t d = 0; d < draws; ++d)  // dq, ds depend on rho only: each draw writes the same values
+    for (int64_t d = 0; d < draws; ++d) {
+      const NormalKey kd = key.for_draw(d);
+      if (loc.scalar_type() == torch::kFloat) {
         for_chunks(n, chunks, [&](int64_t c, int64_t begin, int64_t end) {
-          const int64_t at = d * n + begin;
-          weight_densities(loc.data_ptr<scalar_t>() + begin, rho.data_ptr<scalar_t>() + begin, eps.data_ptr<scalar_t>() + at,
-                           w.data_ptr<scalar_t>() + at, g.data_ptr<scalar_t>() + at, dq.data_ptr<scalar_t>() + begin,
-                           ds.data_ptr<scalar_t>() + begin, end - begin, k, sum_q[d * chunks + c], sum_p[d * chunks + c]);
+          draw_float(loc.data_ptr<float>() + begin, rho.data_ptr<float>() + begin, {kd, begin},
+                     w.data_ptr<float>() + d * n + begin, end - begin, k, sum_q[d * chunks + c], sum_p[d * chunks + c]);
         });
-    });
+      } else {  // double
+        const double *m = loc.data_ptr<double>(), *r = rho.data_ptr<double>();
+        double* wd = w.data_ptr<double>() + d * n;
+        for (int64_t i = 0; i < n; ++i) {
+          double q, p, g, dq, ds;
+          weight_densities(m[i], r[i], fast::standard_normal(kd, static_cast<uint32_t>(i)), k, wd[i], q, p, g, dq, ds);
+          sum_q[d * chunks] += q, sum_p[d * chunks] += p;
+        }
+      }
+    }
     std::vector<double> q(draws, -kHalfLog2Pi * static_cast<double>(n)), p = q;
     for (int64_t d = 0; d < draws; ++d)
       for (int64_t c = 0; c < chunks; ++c) q[d] += sum_q[d * chunks + c], p[d] += sum_p[d * chunks + c];
-    ctx->save_for_backward({eps, g, dq, ds});
+    ctx->save_for_backward({loc, rho});
+    ctx->saved_data["k0"] = static_cast<int64_t>(key.k0);
+    ctx->saved_data["k1"] = static_cast<int64_t>(key.k1);
+    ctx->saved_data["prior"] = torch::IValue(std::vector<double>{prior.pi, prior.sigma, prior.sigma1, prior.sigma2,
+                                                                 prior.kind == WeightPrior::Kind::mixture ? 1.0 : 0.0});
     const auto options = loc.options().dtype(torch::kDouble);
     return {w, torch::tensor(q, options).to(loc.scalar_type()), torch::tensor(p, options).to(loc.scalar_type())};
   }
@@ -168,15 +224,46 @@ struct WeightDraws : torch::autograd::Function<WeightDraws> {
   /// d/drho = sigmoid(rho) sum_k eps_k a_k + (d log q / drho) sum_k dL/dlog q_k.
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor &eps = saved[0], &g = saved[1], &dq = saved[2], &ds = saved[3];
-    const int64_t draws = eps.size(0);
-    std::vector<int64_t> per_draw(eps.dim(), 1);
-    per_draw[0] = draws;
-    Tensor a = grads[0].defined() ? grads[0] : torch::zeros_like(g);
-    if (grads[2].defined()) a = a + grads[2].view(per_draw) * g;
-    Tensor grad_rho = ds * (eps * a).sum(0);
-    if (grads[1].defined()) grad_rho = grad_rho + dq * grads[1].sum();
-    return {a.sum(0), grad_rho, Tensor(), Tensor()};
+    const Tensor &loc = saved[0], &rho = saved[1];
+    const NormalKey key{static_cast<uint32_t>(ctx->saved_data["k0"].toInt()),
+                        static_cast<uint32_t>(ctx->saved_data["k1"].toInt())};
+    const std::vector<double> constants = ctx->saved_data["prior"].toDoubleVector();
+    WeightPrior prior;
+    prior.pi = constants[0], prior.sigma = constants[1], prior.sigma1 = constants[2], prior.sigma2 = constants[3];
+    prior.kind = constants[4] > 0 ? WeightPrior::Kind::mixture : WeightPrior::Kind::gaussian;
+    const PriorConstants k(prior);
+    const int64_t n = loc.numel(), draws = grads[1].defined() ? grads[1].numel() : grads[0].size(0), chunks = chunks_of(n);
+    const Tensor grad_w = grads[0].defined() ? grads[0].to(loc.scalar_type()).contiguous() : Tensor();
+    const auto per_draw = [&](const Tensor& g) {
+      return g.defined() ? g.to(torch::kDouble).contiguous() : torch::zeros({draws}, torch::kDouble);
+    };
+    const Tensor grad_q = per_draw(grads[1]), grad_p = per_draw(grads[2]);
+    Tensor grad_loc = torch::empty_like(loc), grad_rho = torch::empty_like(rho);
+    for (int64_t d = 0; d < draws; ++d) {
+      const NormalKey kd = key.for_draw(d);
+      const double gq = grad_q.data_ptr<double>()[d], gp = grad_p.data_ptr<double>()[d];
+      if (loc.scalar_type() == torch::kFloat) {
+        const float* gw = grad_w.defined() ? grad_w.data_ptr<float>() + d * n : nullptr;
+        for_chunks(n, chunks, [&](int64_t, int64_t begin, int64_t end) {
+          draw_backward_float(loc.data_ptr<float>() + begin, rho.data_ptr<float>() + begin, {kd, begin},
+                              gw ? gw + begin : nullptr, static_cast<float>(gq), static_cast<float>(gp),
+                              grad_loc.data_ptr<float>() + begin, grad_rho.data_ptr<float>() + begin, end - begin, k, d > 0);
+        });
+      } else {  // double
+        const double *m = loc.data_ptr<double>(), *r = rho.data_ptr<double>();
+        const double* gw = grad_w.defined() ? grad_w.data_ptr<double>() + d * n : nullptr;
+        double *gm = grad_loc.data_ptr<double>(), *gr = grad_rho.data_ptr<double>();
+        for (int64_t i = 0; i < n; ++i) {
+          double w, q, p, g, dq, ds;
+          const double e = fast::standard_normal(kd, static_cast<uint32_t>(i));
+          weight_densities(m[i], r[i], e, k, w, q, p, g, dq, ds);
+          const double a = (gw ? gw[i] : 0.0) + gp * g, dr = ds * e * a + gq * dq;
+          gm[i] = d > 0 ? gm[i] + a : a;
+          gr[i] = d > 0 ? gr[i] + dr : dr;
+        }
+      }
+    }
+    return {grad_loc, grad_rho, Tensor(), Tensor(), Tensor()};
   }
 };
 
@@ -206,14 +293,18 @@ torch::Tensor GaussianWeights::variance() const { return SoftplusSquared::apply(
 
 WeightDraw draw_weights(const GaussianWeights& q, const WeightPrior& prior, int64_t k) {
   ELBO_CHECK(k >= 1, "elbo::nn::draw_weights: k must be >= 1 (got ", k, ")");
-  std::vector<int64_t> shape{k};
-  shape.insert(shape.end(), q.loc.sizes().begin(), q.loc.sizes().end());
-  const Tensor eps = torch::randn(shape, q.loc.options());
-  if (q.loc.device().is_cpu() && q.loc.is_contiguous() && q.rho.is_contiguous()) {
-    const variable_list out = WeightDraws::apply(q.loc, q.rho, eps, prior);
+  const auto type = q.loc.scalar_type();
+  if (q.loc.device().is_cpu() && q.loc.is_contiguous() && q.rho.is_contiguous() &&
+      (type == torch::kFloat || type == torch::kDouble) && q.rho.scalar_type() == type) {
+    ELBO_CHECK(q.loc.numel() <= (int64_t{1} << 32), "elbo::nn::draw_weights: at most 2^32 weights per tensor (got ",
+               q.loc.numel(), ")");
+    const variable_list out = WeightDraws::apply(q.loc, q.rho, NormalKey::draw(), k, prior);
     return {out[0], out[1], out[2]};
   }
   // The same as tensor expressions (GPU): log q(w) = sum(-eps^2 / 2 - log s) - n log(2 pi) / 2.
+  std::vector<int64_t> shape{k};
+  shape.insert(shape.end(), q.loc.sizes().begin(), q.loc.sizes().end());
+  const Tensor eps = torch::randn(shape, q.loc.options());
   const Tensor s = q.scale();
   const Tensor w = q.loc + s * eps;
   const auto n = static_cast<double>(q.loc.numel());

@@ -15,6 +15,9 @@ enum class RngStream : uint64_t {
   data = 6,         ///< data splits and static binarization
 };
 
+/// SplitMix64 (Steele, Lea & Flood 2014): x + 0x9e3779b97f4a7c15, then its finalizer.
+uint64_t splitmix64(uint64_t x);
+
 /// SplitMix64 hash of (seed, stream, counter): a well-mixed 64-bit seed.
 uint64_t mix_seed(uint64_t seed, RngStream stream, uint64_t counter = 0);
 

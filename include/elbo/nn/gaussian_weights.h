@@ -18,9 +18,12 @@ struct GaussianWeights {
   torch::Tensor variance() const;
 };
 
-/// k draws w = loc + softplus(rho) eps of one tensor with log q(w) and log p(w) at each, made in
-/// one pass over its elements that also keeps what the backward pass needs (as tensor
-/// expressions: some twenty passes over every weight, forward and backward, each step).
+/// k draws w = loc + softplus(rho) eps of one tensor with log q(w) and log p(w) at each. On the
+/// CPU (float32 and float64) eps is the counter-based noise of a key drawn from LibTorch's
+/// generator (core/counter_normal.h: draw d is standard_normal(key.for_draw(d), shape)), made in
+/// the one pass over the elements that forms w, log q and log p, and made again in the one pass of
+/// the backward: no noise or derivative is stored. Elsewhere (GPU) eps is torch::randn and the
+/// pass is tensor expressions.
 struct WeightDraw {
   torch::Tensor value;         ///< [k, shape...], differentiable in loc and rho
   torch::Tensor log_q, log_p;  ///< [k] each, summed over the tensor's elements

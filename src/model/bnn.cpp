@@ -41,6 +41,8 @@ BnnOptions BnnOptions::from_config(const Config& c, const data::Schema& schema) 
   }
   o.examples = std::max<int64_t>(1, schema.examples);
   o.hidden = c.get_ints("model.hidden");
+  if (c.get_string("model.encoder") == "conv") o.channels = c.get_ints("model.channels");
+  o.image = schema.image;
   o.activation = nn::parse_activation(c.get_string("model.activation"));
   o.layers = nn::BayesianLayerOptions::from_config(c);
   o.noise_scale = c.get_double("model.scale");
@@ -55,6 +57,20 @@ BnnImpl::BnnImpl(const BnnOptions& o) : options_(o) {
   ELBO_CHECK(o.draws >= 1, "elbo::model::Bnn: draws must be >= 1 (got ", o.draws, ")");
   ELBO_CHECK(o.student_df >= 0, "elbo::model::Bnn: student_df must be >= 0 (got ", o.student_df, ")");
   int64_t in = o.features;
+  if (!o.channels.empty()) {
+    ELBO_CHECK(o.image.is_image() && o.image.features() == o.features, "model.type = \"bnn\" with model.encoder = "
+               "\"conv\" needs image data; this data set has ", o.features, " features",
+               o.image.is_image() ? " that do not match its image shape " + o.image.str() : std::string(" and no image shape"),
+               "; use model.encoder = \"mlp\"");
+    int64_t channels = o.image.channels, height = o.image.height, width = o.image.width;
+    for (size_t i = 0; i < o.channels.size(); ++i) {
+      ELBO_CHECK(height >= 2 && width >= 2, "model.channels: ", o.channels.size(), " stride-2 convolutions shrink the ",
+                 o.image.str(), " images below 2x2 at layer ", i + 1);
+      convs_.push_back(register_module("conv" + std::to_string(i), nn::BayesianConv2d(channels, o.channels[i], 4, 2, 1, o.layers)));
+      channels = o.channels[i], height /= 2, width /= 2;
+    }
+    in = channels * height * width;
+  }
   std::vector<int64_t> sizes = o.hidden;
   sizes.push_back(o.outputs);
   for (size_t i = 0; i < sizes.size(); ++i) {
@@ -73,6 +89,8 @@ void BnnImpl::set_draws(int64_t draws) {
 
 std::vector<nn::GaussianWeights> BnnImpl::weights() const {
   std::vector<nn::GaussianWeights> w;
+  for (const auto& conv : convs_)
+    for (auto& g : conv->weights()) w.push_back(g);
   for (const auto& layer : layers_)
     for (auto& g : layer->weights()) w.push_back(g);
   return w;
@@ -105,6 +123,12 @@ Tensor BnnImpl::outputs(const Tensor& x, int64_t draws, nn::WeightCost* cost) {
   ELBO_CHECK(x.dim() == 2 && x.size(1) == options_.features, "elbo::model::Bnn: expected inputs [B, ", options_.features,
              "], got ", x.sizes());
   Tensor h = x.unsqueeze(0).expand({draws, x.size(0), x.size(1)});
+  if (!convs_.empty()) {
+    const ImageShape& image = options_.image;
+    h = h.reshape({draws, x.size(0), image.channels, image.height, image.width});
+    for (auto& conv : convs_) h = nn::activate(conv->forward(h, cost), options_.activation);
+    h = h.flatten(2);  // [draws, B, C H W]
+  }
   for (size_t i = 0; i < layers_.size(); ++i) {
     h = layers_[i]->forward(h, cost);
     if (i + 1 < layers_.size()) h = nn::activate(h, options_.activation);
@@ -155,7 +179,8 @@ Trace BnnImpl::forward(const Batch& batch, int64_t particles) {
 std::string BnnImpl::describe() const {
   const BnnOptions& o = options_;
   return std::string("Bayesian neural net (Blundell et al. 2015): ") + (o.classification ? "classification over " : "regression of ") +
-         std::to_string(o.outputs) + (o.classification ? " classes" : " targets") + ", hidden " + widths_text(o.hidden) +
+         std::to_string(o.outputs) + (o.classification ? " classes" : " targets") +
+         (o.channels.empty() ? "" : ", Bayesian 4x4 stride-2 convolutions " + widths_text(o.channels)) + ", hidden " + widths_text(o.hidden) +
          ", weights q(w) = N(m, softplus(rho)^2)" + (o.student_df > 0 ? ", Student-t noise" : "");
 }
 

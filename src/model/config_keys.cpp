@@ -45,7 +45,8 @@ std::vector<ConfigKey> config_keys() {
       {"model.weights.initial_mean_bound", 0.0, "bnn, brnn: posterior means start uniform in [-b, b], biases at 0 "
        "(0 = torch.nn.Linear's U(+-1/sqrt(fan_in)) for both; with the mixture prior, means inside the narrow "
        "component (|w| < ~3 sigma2) are pulled to 0 from the first step)", 0.0, 1e3},
-      {"model.encoder", S("mlp"), "encoder network (conv: images; conv1d: sequences, e.g. DNA)", -1e300, 1e300,
+      {"model.encoder", S("mlp"), "encoder network (conv: images; conv1d: sequences, e.g. DNA; bnn: conv = Bayesian stride-2 convolutions "
+       "of model.channels before the hidden layers)", -1e300, 1e300,
        {"mlp", "conv", "conv1d"}},
       {"model.decoder", S("mlp"), "decoder network (conv: images; conv1d: sequences, e.g. DNA)", -1e300, 1e300,
        {"mlp", "conv", "conv1d"}},

@@ -177,12 +177,16 @@ Net multimodal(const Config& c, const data::Schema& schema, double batch, double
   return n;
 }
 
-/// A Bayesian linear layer: a mean and a rho per weight and bias; pre-activation means and
-/// variances per row (local reparameterization) or one weight draw per particle.
-void bayesian_linear(Net& n, double in, double out, double rows, double particles, bool draws, double saved) {
-  n.params += 2 * (in * out + out);
+/// A Bayesian layer of `weights` weights and biases with `out` outputs per row: a mean and a rho
+/// per weight; pre-activation means and variances per row (local reparameterization) or one
+/// weight draw per particle (the draw only: its noise is remade in the backward pass).
+void bayesian_layer(Net& n, double weights, double out, double rows, double particles, bool draws, double saved) {
+  n.params += 2 * weights;
   n.activations += rows * out * 2 * saved;
-  if (draws) n.activations += particles * (in * out + out) * 3;
+  if (draws) n.activations += particles * weights;
+}
+void bayesian_linear(Net& n, double in, double out, double rows, double particles, bool draws, double saved) {
+  bayesian_layer(n, in * out + out, out, rows, particles, draws, saved);
 }
 
 Net bnn(const Config& c, const data::Schema& schema, double batch, double particles) {
@@ -190,13 +194,24 @@ Net bnn(const Config& c, const data::Schema& schema, double batch, double partic
   Net n;
   const bool draws = o.layers.sampling == nn::WeightSampling::weights;
   double in = static_cast<double>(o.features);
+  if (!o.channels.empty()) {  // 4x4 stride-2 convolutions, each halving H and W
+    double channels = static_cast<double>(o.image.channels);
+    int64_t height = o.image.height, width = o.image.width;
+    for (int64_t c : o.channels) {
+      height /= 2, width /= 2;
+      const double out = static_cast<double>(c), sites = static_cast<double>(height * width);
+      bayesian_layer(n, channels * out * 16 + out, out * sites, batch * particles, particles, draws, 3);
+      channels = out;
+    }
+    in = channels * static_cast<double>(height * width);
+  }
   for (int64_t h : o.hidden) {
     bayesian_linear(n, in, static_cast<double>(h), batch * particles, particles, draws, 3);
     in = static_cast<double>(h);
   }
   bayesian_linear(n, in, static_cast<double>(o.outputs), batch * particles, particles, draws, 4);
   if (!o.classification) n.params += static_cast<double>(o.outputs);
-  n.keys = "model.hidden, model.weights.sampling";
+  n.keys = o.channels.empty() ? "model.hidden, model.weights.sampling" : "model.channels, model.hidden, model.weights.sampling";
   return n;
 }
 

@@ -9,6 +9,7 @@
 #include "elbo/report/format.h"
 #include "elbo/report/plot.h"
 #include "elbo/run/crystal_report.h"
+#include "elbo/run/forecast.h"
 #include "elbo/run/evaluation.h"
 #include "elbo/run/pictures.h"
 #include "elbo/run/run_directory.h"
@@ -135,6 +136,7 @@ int64_t write_run_report(const std::string& dir, model::Model& model, const data
                             report::fixed(g.kl) + ", " + (g.active_units >= 0 ? std::to_string(g.active_units) : "?") + " / " +
                                 std::to_string(g.dims)});
   sections.push_back(head);
+  if (config.get_string("model.type") == "brnn") sections.push_back(forecast_section(model, config));
 
   Pictures p = make_pictures(model, test, config, summary.activity.kl_per_dim);
   const ImageShape& image = test.image;

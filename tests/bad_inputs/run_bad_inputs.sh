@@ -434,6 +434,9 @@ check "bnn predict wrote mean, sd, quantiles and the target" grep -q "^mean,sd,q
 refuse "bnn target column not in the table" 2 "data.target_columns: 'price' is not a column of" \
   "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=bnn --set model.task=regression \
   --set data.target_columns=price --out "$W/b"
+refuse "bnn convolutions on a table" 2 "with model.encoder = \"conv\" needs image data; this data set has" \
+  "$ELBO" train "${FAST[@]}" $(csv_run good4.csv "$CSV") --set model.type=bnn --set model.task=regression \
+  --set data.target_columns=d --set model.encoder=conv --out "$W/b"
 
 # ---------------------------------------------------------------- FASTA sequences (data.format = "fasta")
 FA="$HERE/fasta"

@@ -6,6 +6,7 @@ import gzip
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -219,6 +220,17 @@ check("forecast: elbo forecast's mean and quantiles", header[3:9] == ["mean", "q
       and fc["paths"].shape == (20, 12, 1) and torch.allclose(mine, theirs, rtol=1e-6, atol=1e-6),
       (header, fc["paths"].shape, (mine - theirs).abs().max() if mine.shape == theirs.shape else mine.shape))
 raises("forecast: not a brnn run", ValueError, "forecasts continue a brnn run", lambda: run.forecast(5))
+# The run's report forecasts its held-out rows as Run.forecast does with its seed and 1000 paths.
+held_out = series.forecast(1000, draws=2)["truth"].shape[0]
+fc = series.forecast(held_out, draws=1000, seed=1)
+q, truth = fc["quantiles"][:, :, 0], fc["truth"][:, 0]
+inside = lambda lo, hi: float(((truth >= q[lo]) & (truth <= q[hi])).double().mean())
+expected = "%.3f / %.3f" % (inside(1, 3), inside(0, 4))
+with open(os.path.join(series.dir, "report.html")) as f:
+    report = f.read()
+shown = re.search(r"coverage of the 50% / 90% bands</t[dh]>\s*<td>([^<]*)</td>", report)
+check("report: a brnn run's forecast section", "<h2>Forecast</h2>" in report and shown is not None
+      and shown.group(1) == expected, (shown.group(1) if shown else "no coverage row", expected))
 
 # elbo design on a DNA run of planted-motif windows (tests/cli/cli_test.sh's, one epoch).
 subprocess.run([sys.executable, os.path.join(EXAMPLES, "dna", "planted_motif.py"), "--n", "300", "--length", "40",

@@ -46,6 +46,8 @@ TEST(MemoryEstimate, ParameterCountEqualsTheBuiltModelForEveryFamily) {
       {with({"model.type=\"m2\"", "model.hidden=[6]", "model.classes=3", "model.latent_dim=2"}), table},
       {with({"model.type=\"classifier\"", "model.hidden=[6, 4]", "model.classes=5"}), table},
       {with({"model.type=\"bnn\"", "model.hidden=[6]", "model.classes=3"}), table},
+      {with({"model.type=\"bnn\"", "model.encoder=\"conv\"", "model.channels=[2, 3]", "model.hidden=[5]",
+             "model.classes=3"}), image},
       {with({"model.type=\"bnn\"", "model.hidden=[6, 2]", "model.task=\"regression\"", "data.target_columns=\"a,b\"",
              "model.weights.sampling=\"weights\""}), table},
       {with({"model.type=\"brnn\"", "model.hidden=[5]", "data.format=\"series\"", "data.window=4"}),

@@ -2,6 +2,7 @@
 #include "elbo/data/schema.h"
 #include "elbo/model/model.h"
 #include "elbo/nn/activation.h"
+#include "elbo/nn/bayesian_conv2d.h"
 #include "elbo/nn/bayesian_linear.h"
 
 #include <string>
@@ -20,19 +21,24 @@ struct BnnOptions {
   int64_t outputs = 1;         ///< classes (classification) or targets per example (regression)
   int64_t examples = 1;        ///< training examples N: each carries 1/N of KL(q(w) || p(w))
   std::vector<int64_t> hidden;
+  /// Channels of Bayesian 4x4 stride-2 convolutions (padding 1: each halves H and W, rounding
+  /// down) applied to image inputs before the hidden layers; empty = an MLP.
+  std::vector<int64_t> channels;
+  ImageShape image;  ///< the inputs' shape (needed with channels)
   nn::Activation activation = nn::Activation::relu;
   nn::BayesianLayerOptions layers;
   double noise_scale = 1.0;    ///< regression: initial scale of the learned observation noise
   double student_df = 0;       ///< regression: 0 = Gaussian noise; nu > 0 = Student-t noise with nu degrees of freedom
   int64_t draws = 10;          ///< weight draws averaged by predictions (classify, predictive)
 
-  /// model.task, model.hidden, model.activation, model.classes (or the schema's), model.scale,
-  /// model.weights.*, eval.draws; features, targets and N from the schema.
+  /// model.task, model.hidden, model.encoder (conv: model.channels), model.activation,
+  /// model.classes (or the schema's), model.scale, model.weights.*, eval.draws; features, image
+  /// shape, targets and N from the schema.
   static BnnOptions from_config(const Config& config, const data::Schema& schema);
 };
 
 /// A Bayesian neural network (Blundell et al. 2015, "Weight Uncertainty in Neural Networks"):
-/// an MLP of nn::BayesianLinear layers whose weights w are one global site with prior p(w)
+/// optional nn::BayesianConv2d layers, then an MLP of nn::BayesianLinear layers, whose weights w are one global site with prior p(w)
 /// and a mean-field Gaussian q(w); classification scores the label "y" under a categorical
 /// likelihood, regression the "target" under N(f_w(x), s^2) or a Student-t with nu degrees of
 /// freedom and scale s (heavy tails: outliers pull less), with a learned noise scale s
@@ -70,6 +76,7 @@ class BnnImpl : public Model {
 
  private:
   BnnOptions options_;
+  std::vector<nn::BayesianConv2d> convs_;
   std::vector<nn::BayesianLinear> layers_;
   Tensor noise_rho_;  // regression: s = softplus(noise_rho)
   Tensor kl_share_;   // 1 / N, a buffer: a run loaded back scores its KL as training did

@@ -2,6 +2,8 @@
 // A Bayesian GRU run's forecast past the end of its training rows (elbo forecast, Run.forecast).
 #include "elbo/data/series.h"
 #include "elbo/diag/forecast.h"
+#include "elbo/report/html.h"
+#include "elbo/report/plot.h"
 #include "elbo/run/run_directory.h"
 
 #include <string>
@@ -19,10 +21,25 @@ struct Forecast {
   int64_t window = 0;         ///< the model's context window
 };
 
-/// `draws` paths of `horizon` steps from a brnn run (model/brnn.h), each its own weight draw,
-/// continuing the last window of training rows (seeded with `seed`); differences and
-/// standardization (data.difference, data/series.h) are undone. A run of another family is
-/// refused; `caller` names the command in that error.
+/// `draws` paths of `horizon` steps from a brnn model (model/brnn.h) trained with `config`, each
+/// its own weight draw, continuing the last window of training rows (seeded with `seed`);
+/// differences and standardization (data.difference, data/series.h) are undone. A model of
+/// another family is refused; `caller` names the command in that error.
+Forecast forecast(model::Model& model, const Config& config, int64_t horizon, int64_t draws, uint64_t seed,
+                  const std::string& caller);
+/// The same for a loaded run (its directory named where it is not a brnn run).
 Forecast forecast(const LoadedRun& run, int64_t horizon, int64_t draws, uint64_t seed, const std::string& caller);
+
+/// Per step: the time, then for each series (its name as a prefix when there are several) the
+/// held-out truth (empty past it), the mean and the 5/25/50/75/95% quantiles.
+std::string forecast_csv(const Forecast& f);
+
+/// One picture per series: the last stretch of history (3 horizons or 2 windows), the held-out
+/// truth, the median and the 50% and 90% bands.
+std::vector<report::LinePlot> forecast_plots(const Forecast& f);
+
+/// The report's section of a brnn run: 1000 paths over its held-out rows (seeded with the run's
+/// train.seed), their scores per series and the pictures of forecast_plots.
+report::Section forecast_section(model::Model& model, const Config& config);
 
 }  // namespace elbo::run

@@ -5,6 +5,7 @@
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/dist/bernoulli_kernel.h"
+#include "elbo/dist/location_scale_kernel.h"
 #include "elbo/dist/normal.h"
 #include "elbo/nn/dense_kernels.h"
 #include "elbo/nn/mlp.h"
@@ -59,7 +60,8 @@ std::string FusedVaeStep::unsupported(const model::VaeImpl& model) {
   const auto& o = model.options();
   if (o.encoder != "mlp" || o.decoder != "mlp") return "the encoder and decoder are not both MLPs";
   if (o.activation != nn::Activation::relu) return "the activation is not ReLU";
-  if (o.likelihood != "bernoulli") return "the likelihood is not Bernoulli";
+  if (o.likelihood != "bernoulli" && o.likelihood != "gaussian" && o.likelihood != "laplace")
+    return "the likelihood is not Bernoulli, Gaussian or Laplace";
   if (o.prior != "normal") return "the prior is not normal";
   if (o.classes > 0) return "the model is conditional";
   if (o.encoder_mask) return "the encoder reads the mask (model.encoder_mask)";
@@ -77,6 +79,10 @@ FusedVaeStep::FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads) : thre
     if (net == &model.encoder()) encoder_layers_ = layers_.size();
   }
   prior_log_scale_ = model.prior().log_scale();
+  if (model.options().likelihood != "bernoulli") {
+    likelihood_ = model.options().likelihood == "gaussian" ? Likelihood::gaussian : Likelihood::laplace;
+    log_scale_ = model.likelihood_head()->log_scale();
+  }
   // The weight pass's pieces, largest first (they depend on the layers' shapes only).
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
@@ -131,20 +137,27 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   torch::Tensor kl = torch::empty({rows}), reconstruction = torch::empty({rows});
   float* kl_rows = kl.data_ptr<float>();
   float* reconstruction_rows = reconstruction.data_ptr<float>();
-  // Adam's update of every weight and bias, in layer order, when the optimizer holds exactly them.
+  // The likelihood's learned log scales (gaussian, laplace): their gradient summed per thread.
+  const bool learned_scale = log_scale_.defined() && log_scale_.requires_grad();
+  const int64_t scales = log_scale_.defined() ? log_scale_.numel() : 0;
+  // Adam's update of every weight and bias, in layer order, and of the log scales, when the
+  // optimizer holds exactly them.
   std::vector<AdamUpdate> updates;
+  std::optional<AdamUpdate> scale_update;
   if (optimizer) {
     size_t held = 0;
     for (const auto& group : optimizer->param_groups()) held += group.params().size();
-    for (size_t i = 0; i < n_layers && held == 2 * n_layers; ++i)
+    for (size_t i = 0; i < n_layers && held == 2 * n_layers + learned_scale; ++i)
       for (const torch::Tensor* p : {&layers_[i].weight, &layers_[i].bias})
         if (const std::optional<AdamUpdate> u = next_adam_update(*optimizer, *p)) updates.push_back(*u);
-    if (updates.size() != 2 * n_layers) updates.clear();
+    if (learned_scale) scale_update = next_adam_update(*optimizer, log_scale_);
+    if (updates.size() != 2 * n_layers || (learned_scale && !scale_update)) updates.clear();
   }
   const int parts =
       threads_ ? static_cast<int>(std::clamp<int64_t>(rows / kMinRowsPerPart, 1, threads_->size())) : 1;
   // Per thread and layer, for the bound of the fused update below.
   std::vector<double> squared_output_grads(parts * n_layers), squared_inputs(parts * n_layers);
+  std::vector<double> scale_grad_parts(learned_scale ? parts * scales : 0, 0.0);
   const float inv_rows = 1.0f / static_cast<float>(rows);
   const float kl_weight = static_cast<float>(beta) * inv_rows;
   // The input of layer i, rows from r0.
@@ -179,9 +192,16 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       kl_rows[r] = static_cast<float>(sum);
     }
     forward(n_enc, n_layers);
-    // The likelihood, and dloss/dlogits = (sigmoid(l) - x) / B.
-    dist::bernoulli_log_prob_rows(x + r0 * features, m, out[n_layers - 1] + r0 * features, m, features,
-                                  reconstruction_rows + r0, grad[n_layers - 1] + r0 * features, inv_rows);
+    // The likelihood, and dloss/d(decoder output): Bernoulli (sigmoid(l) - x) / B.
+    if (likelihood_ == Likelihood::bernoulli)
+      dist::bernoulli_log_prob_rows(x + r0 * features, m, out[n_layers - 1] + r0 * features, m, features,
+                                    reconstruction_rows + r0, grad[n_layers - 1] + r0 * features, inv_rows);
+    else
+      dist::location_scale_log_prob_rows(likelihood_ == Likelihood::laplace, x + r0 * features,
+                                         out[n_layers - 1] + r0 * features, m, features,
+                                         log_scale_.data_ptr<float>(), scales == 1, reconstruction_rows + r0,
+                                         grad[n_layers - 1] + r0 * features, inv_rows,
+                                         learned_scale ? scale_grad_parts.data() + part * scales : nullptr);
     // dloss/d(input of layer i) = dloss/d(output) W, through the ReLU of the layer below.
     auto backward = [&](size_t i, float* target) {
       const Layer& l = layers_[i];
@@ -235,11 +255,16 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   for (int64_t r = 0; r < rows; ++r) reconstruction_sum += reconstruction_rows[r], kl_sum += kl_rows[r];
   const double loss = (beta * kl_sum - reconstruction_sum) / static_cast<double>(rows);
   metric_sums_ = {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
+  std::vector<float> scale_grad(scales, 0.0f);  // the log scales' gradient, the threads' parts in order
+  bool scale_grad_finite = true;
+  for (int part = 0; part < parts && learned_scale; ++part)
+    for (int64_t j = 0; j < scales; ++j) scale_grad[j] += static_cast<float>(scale_grad_parts[part * scales + j]);
+  for (const float g : scale_grad) scale_grad_finite = scale_grad_finite && std::isfinite(g);
 
   // The fused update only when it cannot meet a non-finite value: a finite loss, and
   // ||G||_F ||A||_F (which bounds every |dW| and its partial sums) and sqrt(B) ||G||_F
   // (every |db|) with room below FLT_MAX.
-  updated_ = !updates.empty() && std::isfinite(loss);
+  updated_ = !updates.empty() && std::isfinite(loss) && scale_grad_finite;
   for (size_t i = 0; i < n_layers && updated_; ++i) {
     double g2 = 0, a2 = 0;
     for (int part = 0; part < parts; ++part) {
@@ -278,8 +303,16 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   });
   if (updated_)
     for (const AdamUpdate& u : updates) u.count();
+  double scale_squared_norm = 0;
+  if (learned_scale && updated_) {
+    scale_squared_norm = scale_update->apply_clearing(scale_grad.data(), 0, scales);
+    scale_update->count();
+  } else if (learned_scale) {
+    std::copy(scale_grad.begin(), scale_grad.end(), grad_of(log_scale_));
+    scale_squared_norm = nn::squared_norm(scale_grad.data(), scales);
+  }
 
-  gradient_norm_ = 0;
+  gradient_norm_ = scale_squared_norm;
   for (const double s : squared_norms) gradient_norm_ += s;
   gradient_norm_ = std::sqrt(gradient_norm_);
   // The returned tensors are made here, after the team's last job, not while it waits.

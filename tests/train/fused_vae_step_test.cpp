@@ -23,8 +23,10 @@ double max_relative_error(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 model::Vae two_layer_vae(const std::string& likelihood = "bernoulli", int64_t features = 12,
-                         std::vector<int64_t> hidden = {16, 8}) {
+                         std::vector<int64_t> hidden = {16, 8}, const std::string& scale = "per_feature") {
   model::VaeOptions o;
+  o.likelihood_scale = scale;
+  o.scale = 0.8;
   o.features = features;
   o.latent_dim = 3;
   o.hidden = std::move(hidden);
@@ -105,6 +107,25 @@ TEST(FusedVaeStep, SameLossTermsAndGradientsAsTheAutogradPath) {
   for (const double beta : {1.0, 0.3}) expect_autograd_values(vae, x, beta, nullptr);
 }
 
+TEST(FusedVaeStep, GaussianAndLaplaceLikelihoodsGiveTheAutogradPathsLossAndGradients) {
+  // Every scale mode: learned per feature, one shared, fixed (a buffer: no gradient).
+  torch::manual_seed(5);
+  const torch::Tensor x = 1.5 * torch::randn({70, 12});  // two row blocks with a team
+  WorkerThreads threads(2);
+  for (const std::string likelihood : {"gaussian", "laplace"})
+    for (const std::string scale : {"per_feature", "shared", "fixed"}) {
+      auto vae = two_layer_vae(likelihood, 12, {16, 8}, scale);
+      ASSERT_EQ(train::FusedVaeStep::unsupported(*vae), "") << likelihood;
+      {
+        torch::NoGradGuard no_grad;  // scales apart from each other and from 1
+        if (scale == "per_feature") vae->likelihood_head()->log_scale().copy_(torch::linspace(-0.7, 0.9, 12));
+      }
+      SCOPED_TRACE(likelihood + ", " + scale);
+      expect_autograd_values(vae, x, 1.0, nullptr);
+      expect_autograd_values(vae, x, 0.5, &threads);
+    }
+}
+
 TEST(FusedVaeStep, LayersSplitIntoPiecesGiveTheAutogradGradients) {
   // 300 x 320 weights per large layer: more than one piece of the weight pass each.
   auto vae = two_layer_vae("bernoulli", 300, {320});
@@ -161,8 +182,9 @@ TEST(FusedVaeStep, AdamInsideTheStepGivesTheParametersOfGradientsThenAdamStep) {
   torch::manual_seed(10);
   const torch::Tensor x = torch::rand({70, 12}), eps = torch::randn({70, 3});
   WorkerThreads threads(2);
+  for (const std::string likelihood : {"bernoulli", "gaussian"})
   for (WorkerThreads* team : {static_cast<WorkerThreads*>(nullptr), &threads}) {
-    auto separate = two_layer_vae(), inside = two_layer_vae();
+    auto separate = two_layer_vae(likelihood), inside = two_layer_vae(likelihood);
     ASSERT_EQ(train::FusedVaeStep::unsupported(*separate), "") << "the fused step cannot run here";
     const auto options = torch::optim::AdamOptions(1e-2).weight_decay(0.01);
     torch::optim::Adam separate_adam(separate->parameters(), options), inside_adam(inside->parameters(), options);
@@ -208,8 +230,8 @@ TEST(FusedVaeStep, AdamStaysOutsideWhenAGradientCouldOverflow) {
 }
 
 TEST(FusedVaeStep, RefusesModelsItDoesNotImplement) {
-  EXPECT_NE(train::FusedVaeStep::unsupported(*two_layer_vae("gaussian")), "");
-  EXPECT_THROW(train::FusedVaeStep(*two_layer_vae("gaussian")), std::exception);
+  EXPECT_NE(train::FusedVaeStep::unsupported(*two_layer_vae("poisson")), "");
+  EXPECT_THROW(train::FusedVaeStep(*two_layer_vae("poisson")), std::exception);
 }
 
 TEST(AdamStep, SameParametersAsLibTorchAdam) {

@@ -70,6 +70,8 @@ class VaeImpl : public Model {
   /// The encoder and decoder networks (nn::Mlp, or the conv networks of nn/conv.h).
   const torch::nn::AnyModule& encoder() const { return encoder_; }
   const torch::nn::AnyModule& decoder() const { return decoder_; }
+  /// The map from the decoder's output to p(x|z), with its learned scales.
+  const nn::Likelihood& likelihood_head() const { return likelihood_; }
   /// The prior N(0, s^2 I) over [latent_dim] (parameters on the model's device).
   dist::Normal prior() const;
 

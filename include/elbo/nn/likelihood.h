@@ -38,6 +38,9 @@ class LikelihoodImpl : public torch::nn::Module {
   dist::DistributionPtr forward(const torch::Tensor& raw);
 
   const LikelihoodOptions& options() const { return options_; }
+  /// gaussian / laplace / negative_binomial: the log scales [1 or features] (a parameter unless
+  /// likelihood_scale = "fixed"); undefined otherwise.
+  const torch::Tensor& log_scale() const { return log_scale_; }
 
  private:
   LikelihoodOptions options_;

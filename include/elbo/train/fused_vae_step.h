@@ -11,15 +11,17 @@
 namespace elbo::train {
 
 /// The training step of the common case written out by hand: an MLP VAE with
-/// ReLU layers, Bernoulli likelihood, q = N(mu, sigma^2), prior N(0, s^2 I),
+/// ReLU layers, a Bernoulli, Gaussian or Laplace likelihood (the latter two with
+/// fixed, shared or per-feature scales), q = N(mu, sigma^2), prior N(0, s^2 I),
 /// one reparameterized particle and the analytic KL. Forward and backward are
 /// direct BLAS calls (sgemm) and fused float32 loops over buffers kept from
 /// step to step, with no autograd graph and no allocation after the first step:
-///   loss = -(1/B) sum_b sum_j [x log sigmoid(l) + (1 - x) log sigmoid(-l)]_bj
-///          + beta (1/B) sum_b KL(N(mu_b, sigma_b^2) || N(0, s^2))
-/// with dloss/dl = (sigmoid(l) - x) / B, the KL's closed-form derivatives and the
-/// chain rule through z = mu + sigma eps (Kingma & Welling 2014). The same
-/// numbers as the autograd path up to float rounding (tests/train/fused_vae_step_test.cpp).
+///   loss = -(1/B) sum_b log p(x_b | z_b) + beta (1/B) sum_b KL(N(mu_b, sigma_b^2) || N(0, s^2))
+/// with the likelihood's derivatives in its decoder output l (Bernoulli:
+/// dloss/dl = (sigmoid(l) - x) / B; dist/location_scale_kernel.h for the others, and
+/// their log scales'), the KL's closed-form derivatives and the chain rule through
+/// z = mu + sigma eps (Kingma & Welling 2014). The same numbers as the autograd path
+/// up to float rounding (tests/train/fused_vae_step_test.cpp).
 ///
 /// With a team of T threads (and a BLAS that can be made single-threaded) the batch is
 /// split into T row blocks that run forward, likelihood, KL and the input gradients
@@ -72,6 +74,8 @@ class FusedVaeStep {
   int64_t largest_piece_ = 0;  // its dW and db, in floats
   size_t encoder_layers_ = 0;
   torch::Tensor prior_log_scale_;
+  enum class Likelihood { bernoulli, gaussian, laplace } likelihood_ = Likelihood::bernoulli;
+  torch::Tensor log_scale_;  // gaussian / laplace: the likelihood's log scales [1 or F]
   WorkerThreads* threads_ = nullptr;
   std::vector<torch::Tensor> outputs_;  // per layer, [B, out]: its output, and dloss/d(pre-activation)
   std::vector<torch::Tensor> grads_;    // (but the last layer's, written over its output, the logits)

@@ -62,13 +62,11 @@ MultimodalVaeImpl::MultimodalVaeImpl(const MultimodalVaeOptions& o) : options_(o
   }
 }
 
-dist::DistributionPtr MultimodalVaeImpl::posterior(const Batch& batch) {
+MultimodalVaeImpl::Experts MultimodalVaeImpl::experts(const Batch& batch) {
   ELBO_CHECK(batch.x.dim() == 2 && batch.x.size(1) == features_, "elbo::model::MultimodalVae: expected data [B, ",
              features_, "], got ", batch.x.sizes());
   const int64_t b = batch.x.size(0);
-  // Expert 0 is the prior N(0, s^2): log precision -2 log s, mean 0.
-  std::vector<Tensor> log_precisions{(-2 * prior_log_scale_).expand({b, options_.latent_dim})};
-  std::vector<Tensor> means{torch::zeros({b, options_.latent_dim}, batch.x.options())};
+  Experts e;
   for (size_t i = 0; i < experts_.size(); ++i) {
     const data::Modality& m = options_.modalities[i];
     Batch part;
@@ -84,15 +82,34 @@ dist::DistributionPtr MultimodalVaeImpl::posterior(const Batch& batch) {
     const dist::Normal expert = dist::posterior_from_raw(experts_[i]->forward(input));
     const Tensor here = data::present(part.mask, data::Modality{m.name, 0, m.width}, b).to(batch.x.device()).unsqueeze(1);
     // An absent modality's expert has precision 0 (log precision -inf): it drops out of the product.
-    log_precisions.push_back(torch::where(here, -2 * expert.log_scale(), torch::full_like(expert.log_scale(), -INFINITY)));
-    means.push_back(expert.loc());
+    e.log_precision.push_back(torch::where(here, -2 * expert.log_scale(), torch::full_like(expert.log_scale(), -INFINITY)));
+    e.loc.push_back(expert.loc());
   }
-  const Tensor log_t = torch::stack(log_precisions);        // [M + 1, B, D]
+  return e;
+}
+
+dist::DistributionPtr MultimodalVaeImpl::product(const Experts& e, const Tensor& index, const Tensor& chosen) const {
+  const auto rows = [&](const Tensor& t) { return index.defined() ? t.index_select(0, index) : t; };
+  const Tensor& first = e.loc.front();
+  const int64_t r = index.defined() ? index.size(0) : first.size(0);
+  // Expert 0 is the prior N(0, s^2): log precision -2 log s, mean 0.
+  std::vector<Tensor> log_precisions{(-2 * prior_log_scale_).expand({r, options_.latent_dim})};
+  std::vector<Tensor> means{torch::zeros({r, options_.latent_dim}, first.options())};
+  for (size_t i = 0; i < e.loc.size(); ++i) {
+    const Tensor log_precision = rows(e.log_precision[i]);
+    log_precisions.push_back(chosen.defined() ? torch::where(chosen.select(1, static_cast<int64_t>(i)).unsqueeze(1),
+                                                             log_precision, torch::full_like(log_precision, -INFINITY))
+                                              : log_precision);
+    means.push_back(rows(e.loc[i]));
+  }
+  const Tensor log_t = torch::stack(log_precisions);        // [M + 1, R, D]
   const Tensor log_total = torch::logsumexp(log_t, 0);      // log T
   const Tensor weights = (log_t - log_total).exp();         // T_m / T (0 for absent experts)
   const Tensor mean = (weights * torch::stack(means)).sum(0);
   return std::make_shared<dist::Normal>(mean, -0.5 * log_total);
 }
+
+dist::DistributionPtr MultimodalVaeImpl::posterior(const Batch& batch) { return product(experts(batch)); }
 
 dist::DistributionPtr MultimodalVaeImpl::likelihood(const Tensor& z) {
   ELBO_CHECK(z.dim() >= 1 && z.size(-1) == options_.latent_dim, "elbo::model::MultimodalVae: expected codes [..., ",
@@ -111,17 +128,11 @@ Tensor MultimodalVaeImpl::sample_prior(int64_t n) {
   return dist::Normal(torch::zeros_like(prior_log_scale_), prior_log_scale_).sample(n);
 }
 
-Batch MultimodalVaeImpl::training_rows(const Batch& batch) const {
-  if (!options_.subsets && options_.random_subsets == 0) return batch;
+MultimodalVaeImpl::Subsets MultimodalVaeImpl::training_subsets(const Batch& batch) const {
   const int64_t b = batch.size(), n_mod = static_cast<int64_t>(options_.modalities.size());
   const auto device = batch.x.device();
   std::vector<Tensor> here_columns;
-  Tensor membership = torch::zeros({n_mod, features_}, batch.x.options());  // [M, D]: 1 where column belongs to m
-  for (int64_t i = 0; i < n_mod; ++i) {
-    const auto& m = options_.modalities[i];
-    here_columns.push_back(data::present(batch.mask, m, b).to(device));
-    membership[i].narrow(0, m.begin, m.width).fill_(1);
-  }
+  for (int64_t i = 0; i < n_mod; ++i) here_columns.push_back(data::present(batch.mask, options_.modalities[i], b).to(device));
   const Tensor here = torch::stack(here_columns, 1);  // [B, M] bool
   const Tensor count = here.sum(1);
   std::vector<Tensor> rows{torch::arange(b, torch::TensorOptions().dtype(torch::kLong).device(device))};
@@ -137,18 +148,50 @@ Batch MultimodalVaeImpl::training_rows(const Batch& batch) const {
       add(here & (torch::arange(n_mod, torch::TensorOptions().device(device)) == i).unsqueeze(0));
   for (int64_t k = 0; k < options_.random_subsets; ++k)
     add(here & (torch::rand({b, n_mod}, torch::TensorOptions().device(device)) < 0.5));
-  const Tensor index = torch::cat(rows);
-  const Tensor columns = torch::cat(chosen).to(batch.x.scalar_type()).matmul(membership);  // [R, D]
+  return {torch::cat(rows), torch::cat(chosen)};
+}
+
+Batch MultimodalVaeImpl::training_rows(const Batch& batch) const {
+  if (!options_.subsets && options_.random_subsets == 0) return batch;
+  const Subsets s = training_subsets(batch);
+  Tensor membership = torch::zeros({static_cast<int64_t>(options_.modalities.size()), features_}, batch.x.options());
+  for (size_t i = 0; i < options_.modalities.size(); ++i) {
+    const auto& m = options_.modalities[i];
+    membership[static_cast<int64_t>(i)].narrow(0, m.begin, m.width).fill_(1);  // [M, D]: 1 where the column is m's
+  }
+  const Tensor columns = s.chosen.to(batch.x.scalar_type()).matmul(membership);  // [R, D]
   Batch out;
-  out.x = batch.x.index_select(0, index);
-  out.mask = batch.mask.defined() ? batch.mask.index_select(0, index).to(columns.scalar_type()) * columns : columns;
+  out.x = batch.x.index_select(0, s.index);
+  out.mask = batch.mask.defined() ? batch.mask.index_select(0, s.index).to(columns.scalar_type()) * columns : columns;
   return out;
 }
 
 Trace MultimodalVaeImpl::forward(const Batch& batch, int64_t particles) {
-  if (!is_training()) return forward_with(batch, posterior(batch), particles);
+  if (!is_training() || (!options_.subsets && options_.random_subsets == 0))
+    return forward_with(batch, posterior(batch), particles);
+  // The rows of training_rows(batch), each expert run once on the batch and each decoder only on
+  // the rows that keep its modality (the others' log-likelihood terms are 0).
+  const Subsets s = training_subsets(batch);
   const Batch rows = training_rows(batch);
-  return forward_with(rows, posterior(rows), particles);
+  Trace trace;
+  trace.sites.push_back(sample_latent("z", product(experts(batch), s.index, s.chosen),
+                                      dist::Normal(torch::zeros_like(prior_log_scale_), prior_log_scale_), particles));
+  const Tensor z = trace.sites.back().value;  // [K, R, D]
+  for (size_t i = 0; i < decoders_.size(); ++i) {
+    const data::Modality& m = options_.modalities[i];
+    const Tensor keep = s.chosen.select(1, static_cast<int64_t>(i)).nonzero().view(-1);
+    const Tensor x = rows.x.narrow(1, m.begin, m.width), mask = rows.mask.narrow(1, m.begin, m.width);
+    const Tensor log_p = likelihoods_[i]->forward(decoders_[i]->forward(z.index_select(1, keep)))
+                             ->log_prob(x.index_select(0, keep), mask.index_select(0, keep));  // [K, kept]
+    Site site;
+    site.name = m.name;
+    site.kind = SiteKind::observed;
+    site.value = x;
+    site.mask = mask;
+    site.log_p = torch::zeros({z.size(0), z.size(1)}, log_p.options()).index_add(1, keep, log_p);
+    trace.sites.push_back(std::move(site));
+  }
+  return trace;
 }
 
 Trace MultimodalVaeImpl::forward_with(const Batch& batch, const dist::DistributionPtr& q, int64_t particles) {

@@ -37,7 +37,9 @@ struct MultimodalVaeOptions {
 /// computed in log space (log T as a logsumexp). A row lacks modality m where all its columns
 /// are masked; such a modality contributes neither an expert nor a likelihood term.
 /// Training with `subsets` / `random_subsets` also scores, for each row, the ELBOs of its single
-/// modalities and of random subsets (the paper's sub-sampling), as extra rows of the trace.
+/// modalities and of random subsets (the paper's sub-sampling), as extra rows of the trace; each
+/// expert then runs once per batch row (every subset's product is formed from its outputs) and each
+/// decoder only on the rows whose subset holds its modality.
 class MultimodalVaeImpl : public Model {
  public:
   explicit MultimodalVaeImpl(const MultimodalVaeOptions& options);
@@ -59,6 +61,21 @@ class MultimodalVaeImpl : public Model {
   Batch training_rows(const Batch& batch) const;
 
  private:
+  /// The training rows as the source row of each [R] and the modalities each keeps [R, M] (bool).
+  struct Subsets {
+    Tensor index, chosen;
+  };
+  Subsets training_subsets(const Batch& batch) const;
+  /// Each modality's expert on the batch's rows: means and log precisions [B, D] (-inf where the
+  /// row lacks the modality).
+  struct Experts {
+    std::vector<Tensor> loc, log_precision;
+  };
+  Experts experts(const Batch& batch);
+  /// The product of the prior and `experts` for the rows `index` [R] of their batch, each with the
+  /// modalities `chosen` [R, M] (all rows, all modalities where undefined).
+  dist::DistributionPtr product(const Experts& experts, const Tensor& index = {}, const Tensor& chosen = {}) const;
+
   MultimodalVaeOptions options_;
   int64_t features_ = 0;
   std::vector<nn::Mlp> experts_;

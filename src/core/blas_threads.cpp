@@ -24,6 +24,10 @@ const OpenBlas& openblas() {
 
 int blas_threads() { return openblas().get ? openblas().get() : 0; }
 
+void set_blas_threads(int threads) {
+  if (threads > 0 && openblas().set && openblas().get() != threads) openblas().set(threads);
+}
+
 BlasThreadsScope::BlasThreadsScope(int threads) {
   if (threads <= 0 || !openblas().set) return;
   previous_ = openblas().get();

@@ -1,10 +1,14 @@
 #include "elbo/core/device.h"
 
+#include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
+#include "elbo/core/worker_threads.h"
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
+
+#include <algorithm>
 
 namespace elbo {
 
@@ -18,11 +22,17 @@ c10::Device resolve_device(const std::string& name) {
   return c10::Device(c10::kCUDA);
 }
 
-void set_threads(int64_t threads) {
+void set_threads(int64_t threads, bool convolutions) {
   ELBO_CHECK(threads >= 0, "threads must be >= 0 (got ", threads, ")");
-  // Auto: one LibTorch thread, because OpenBLAS already spreads each GEMM over
-  // all cores; both at once oversubscribe the CPU (measured ~2x slower on 2 cores).
-  at::set_num_threads(threads > 0 ? static_cast<int>(threads) : 1);
+  static const int cores = std::max(1, blas_threads());  // the BLAS's own choice (OPENBLAS_NUM_THREADS, or all cores)
+  if (threads == 0 && convolutions) {
+    kernel_team();  // made at its first use with one thread per BLAS thread: before they drop to one
+    set_blas_threads(1);
+    at::set_num_threads(cores);
+  } else {
+    set_blas_threads(cores);
+    at::set_num_threads(threads > 0 ? static_cast<int>(threads) : 1);
+  }
   // Denormal floats (tiny Adam moments, saturated activations) are ~100x slower on x86.
   at::globalContext().setFlushDenormal(true);
 }

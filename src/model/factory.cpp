@@ -46,6 +46,15 @@ std::shared_ptr<Model> make_model(const Config& config, const data::Schema& sche
   return Vae(VaeOptions::from_config(config, features, schema.image)).ptr();
 }
 
+bool uses_convolutions(const Config& config) {
+  const std::string type = config.get_string("model.type");
+  const auto conv = [&](const std::string& key) {
+    const std::string network = config.get_string(key);
+    return network == "conv" || network == "conv1d";
+  };
+  return (type == "vae" && (conv("model.encoder") || conv("model.decoder"))) || (type == "bnn" && conv("model.encoder"));
+}
+
 std::shared_ptr<Model> make_model(const Config& config, int64_t features, const ImageShape& image) {
   return make_model(config, data::Schema::of_features(features, image));
 }

@@ -43,7 +43,7 @@ LoadedRun load_run(const std::string& dir) {
   if (run.config.get_bool("train.memory_check"))
     check_memory(estimate_model_memory(run.config, data::Schema::of_features(run.info.features, image)),
                  available_memory(), "loading '" + path + "'");
-  set_threads(run.config.get_int("train.threads"));
+  set_threads(run.config.get_int("train.threads"), model::uses_convolutions(run.config));
   run.model = model::make_model(run.config, run.info.features, image);
   run.info = train::load_checkpoint(path, *run.model, nullptr);  // the step of these weights, also if a running
                                                                   // elbo train renamed a newer checkpoint into place

@@ -114,7 +114,7 @@ int train_run(const Config& config, const std::string& dir, const TrainRunOption
   const train::CheckpointInfo resumed = !o.resume          ? train::CheckpointInfo()
                                         : o.resumed_info ? *o.resumed_info
                                                          : train::read_checkpoint_info(resume_from);
-  set_threads(config.get_int("train.threads"));
+  set_threads(config.get_int("train.threads"), model::uses_convolutions(config));
   c10::Device device = resolve_device(config.get_string("train.device"));
   if (dist && device.is_cuda())  // one GPU per rank on a machine
     device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(dist->rank() % torch::cuda::device_count()));

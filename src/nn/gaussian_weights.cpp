@@ -214,6 +214,7 @@ struct WeightDraws : torch::autograd::Function<WeightDraws> {
     ctx->save_for_backward({loc, rho});
     ctx->saved_data["k0"] = static_cast<int64_t>(key.k0);
     ctx->saved_data["k1"] = static_cast<int64_t>(key.k1);
+    ctx->saved_data["draws"] = draws;
     ctx->saved_data["prior"] = torch::IValue(std::vector<double>{prior.pi, prior.sigma, prior.sigma1, prior.sigma2,
                                                                  prior.kind == WeightPrior::Kind::mixture ? 1.0 : 0.0});
     const auto options = loc.options().dtype(torch::kDouble);
@@ -232,7 +233,7 @@ struct WeightDraws : torch::autograd::Function<WeightDraws> {
     prior.pi = constants[0], prior.sigma = constants[1], prior.sigma1 = constants[2], prior.sigma2 = constants[3];
     prior.kind = constants[4] > 0 ? WeightPrior::Kind::mixture : WeightPrior::Kind::gaussian;
     const PriorConstants k(prior);
-    const int64_t n = loc.numel(), draws = grads[1].defined() ? grads[1].numel() : grads[0].size(0), chunks = chunks_of(n);
+    const int64_t n = loc.numel(), draws = ctx->saved_data["draws"].toInt(), chunks = chunks_of(n);
     const Tensor grad_w = grads[0].defined() ? grads[0].to(loc.scalar_type()).contiguous() : Tensor();
     const auto per_draw = [&](const Tensor& g) {
       return g.defined() ? g.to(torch::kDouble).contiguous() : torch::zeros({draws}, torch::kDouble);

@@ -22,6 +22,18 @@ namespace {
 
 using torch::Tensor;
 
+/// Trains `model` on `data` by the ELBO with `particles` draws, Adam at lr 0.01.
+void fit(const std::shared_ptr<Model>& model, const data::Dataset& data, int64_t epochs, int64_t batch_size,
+         int64_t particles = 1) {
+  train::TrainerOptions o;
+  o.epochs = epochs;
+  o.batch_size = batch_size;
+  o.lr = 0.01;
+  o.log_every = 1000;
+  train::Trainer trainer(model, std::make_shared<objective::Elbo>(objective::ElboOptions().particles(particles)), o);
+  trainer.fit(data, data::Dataset());
+}
+
 BnnOptions regression_options(int64_t features, int64_t examples) {
   BnnOptions o;
   o.classification = false;
@@ -90,13 +102,7 @@ TEST(Bnn, ConvolutionalNetworkTellsHorizontalFromVerticalBars) {
   Bnn m(o);
   EXPECT_EQ(m->weights().size(), 6u) << "kernel, bias of the convolution and of two linear layers";
   EXPECT_EQ(m->weights()[0].loc.sizes(), (std::vector<int64_t>{4, 1, 4, 4}));
-  train::TrainerOptions t;
-  t.epochs = 60;
-  t.batch_size = 64;
-  t.lr = 0.01;
-  t.log_every = 1000;
-  train::Trainer trainer(m.ptr(), std::make_shared<objective::Elbo>(), t);
-  trainer.fit(train, data::Dataset());
+  fit(m.ptr(), train, 60, 64);
   m->eval();
   data::Batch b;
   b.x = test.x;
@@ -126,13 +132,7 @@ TEST(Bnn, PredictiveIntervalsCoverDataFromAKnownBayesianLinearModel) {
   const data::Dataset train = make(n), test = make(4000);
   seed_stream(1, RngStream::init);
   Bnn m(regression_options(p, n));
-  train::TrainerOptions o;
-  o.epochs = 1500;
-  o.batch_size = n;
-  o.lr = 0.01;
-  o.log_every = 1000;
-  train::Trainer trainer(m.ptr(), std::make_shared<objective::Elbo>(objective::ElboOptions().particles(8)), o);
-  trainer.fit(train, data::Dataset());
+  fit(m.ptr(), train, 1500, n, 8);
   EXPECT_NEAR(m->noise_scale().item<double>(), 0.5, 0.05);
   torch::manual_seed(3);
   const diag::RegressionPrediction pred = diag::predict_regression(*m, test, 200);
@@ -220,13 +220,7 @@ TEST(Brnn, ForecastVarianceGrowsAsTheAr1ProcesssDoes) {
   o.layers.initial_scale = 0.01;
   o.share = 9.0 / 1999;
   Brnn m(o);
-  train::TrainerOptions t;
-  t.epochs = 12;
-  t.batch_size = 50;
-  t.lr = 0.01;
-  t.log_every = 1000;
-  train::Trainer trainer(m.ptr(), std::make_shared<objective::Elbo>(), t);
-  trainer.fit(windows, data::Dataset());
+  fit(m.ptr(), windows, 12, 50);
   torch::manual_seed(6);
   torch::NoGradGuard no_grad;
   m->eval();

@@ -1,5 +1,5 @@
-// Which train step runs: the fused step for the default MLP VAE (also with warm-up and
-// beta != 1), the autograd step with the reason for everything it does not support.
+// Which train step runs: the fused step for the default MLP VAE (also with warm-up, beta != 1
+// and Gaussian or Laplace likelihoods), the autograd step with the reason for everything it does not support.
 #include "elbo/model/factory.h"
 #include "elbo/objective/factory.h"
 #include "elbo/train/trainer.h"
@@ -39,7 +39,9 @@ std::pair<std::string, std::string> chosen(const std::vector<std::string>& setti
 
 TEST(TrainStep, FusedForTheMlpVaeWithWarmupAndBeta) {
   for (const auto& settings : std::vector<std::vector<std::string>>{
-           {}, {"objective.warmup_steps=100", "objective.beta=4"}, {"objective.beta=0.5"}}) {
+           {}, {"objective.warmup_steps=100", "objective.beta=4"}, {"objective.beta=0.5"},
+           {"model.likelihood=\"gaussian\""}, {"model.likelihood=\"laplace\"", "model.likelihood_scale=\"shared\""},
+           {"model.likelihood=\"gaussian\"", "model.likelihood_scale=\"fixed\""}}) {
     const auto [choice, ran] = chosen(settings);
     EXPECT_EQ(choice, "fused");
     EXPECT_EQ(ran, "fused");
@@ -52,7 +54,7 @@ TEST(TrainStep, AutogradWithTheReasonOtherwise) {
       {{"objective.particles=2"}, "autograd (objective.particles > 1)"},
       {{"objective.kl=\"mc\""}, "autograd (objective.kl = mc)"},
       {{"objective.type=\"iwae\""}, "autograd (the objective is not the ELBO)"},
-      {{"model.likelihood=\"gaussian\""}, "autograd (the likelihood is not Bernoulli)"},
+      {{"model.likelihood=\"poisson\""}, "autograd (the likelihood is not Bernoulli, Gaussian or Laplace)"},
       {{"model.type=\"hvae\""}, "autograd (the model is not model.type = vae)"},
       {{"train.fused=false"}, "autograd (train.fused = false)"},
   };

@@ -2,10 +2,6 @@
 
 #include "elbo/core/fast_math.h"
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wpsabi"  // vectors pass between always-inlined functions only
-#endif
-
 namespace elbo::dist {
 namespace {
 

@@ -5,10 +5,6 @@
 
 #include <cstring>
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wpsabi"  // 8-float vectors stay inside squared_norm
-#endif
-
 #if defined(ELBO_HAVE_CBLAS)
 extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
                             int lda, const float* b, int ldb, float beta, float* c, int ldc);

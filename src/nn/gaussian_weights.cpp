@@ -11,8 +11,6 @@
 #include <algorithm>
 #include <cmath>
 
-#pragma GCC diagnostic ignored "-Wpsabi"  // vectors pass between always-inlined functions only
-
 namespace elbo::nn {
 namespace {
 

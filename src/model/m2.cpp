@@ -74,9 +74,15 @@ Tensor M2Impl::with_label(const Tensor& v, const Tensor& y) const {
 }
 
 dist::Normal M2Impl::encode(const Tensor& x, const Tensor& y) {
+  // The first layer on [x, onehot(y)] is W_x x + b + W_y[:, y]: x's product once per row however
+  // many labels it is encoded with (every class, when y is enumerated).
+  const torch::nn::Linear& first = encoder_->layers().front();
+  const int64_t f = x.size(-1);
   std::vector<int64_t> shape = y.sizes().vec();
-  shape.push_back(x.size(-1));
-  return dist::posterior_from_raw(encoder_->forward(with_label(x.expand(shape), y)));
+  shape.push_back(first->weight.size(0));
+  const Tensor from_x = torch::addmm(first->bias, x.reshape({-1, f}), first->weight.narrow(1, 0, f).t());  // [B, H]
+  const Tensor from_y = first->weight.narrow(1, f, options_.classes).t().index_select(0, y.to(x.device()).reshape(-1));
+  return dist::posterior_from_raw(encoder_->forward_after_first(from_x + from_y.view(shape)));
 }
 
 Tensor M2Impl::classify(const Batch& batch) { return torch::log_softmax(classifier_->forward(input(batch)), -1); }

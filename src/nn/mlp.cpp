@@ -34,11 +34,12 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
     mlp_blocks(*this, x, [&](int64_t r0, int64_t m, const float* block) { std::copy(block, block + m * n, o + r0 * n); });
     return out;
   }
-  torch::Tensor h = x;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    h = layers_[i]->forward(h);
-    if (i + 1 < layers_.size()) h = activate(h, options_.activation());
-  }
+  return forward_after_first(layers_.front()->forward(x));
+}
+
+torch::Tensor MlpImpl::forward_after_first(const torch::Tensor& first) {
+  torch::Tensor h = first;
+  for (size_t i = 1; i < layers_.size(); ++i) h = layers_[i]->forward(activate(h, options_.activation()));
   return h;
 }
 

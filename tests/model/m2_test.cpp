@@ -3,6 +3,7 @@
 // two separable clusters with two labels each M2 learns to classify the unlabelled rest.
 #include "elbo/core/rng.h"
 #include "elbo/model/m2.h"
+#include "elbo/nn/mlp.h"
 #include "elbo/objective/elbo.h"
 #include "elbo/objective/iwae.h"
 #include "elbo/train/trainer.h"
@@ -54,6 +55,24 @@ TEST(M2, UnlabelledBoundIsTheLabelledBoundsAveragedUnderQPlusItsEntropy) {
     expected = expected + log_q.select(1, c).exp() * bound;
   }
   EXPECT_TRUE(torch::allclose(u, expected, 1e-10, 1e-10)) << u << "\n" << expected;
+}
+
+TEST(M2, PosteriorIsTheEncoderOnTheInputBesideTheOneHotLabel) {
+  // encode() forms the first layer's product by parts (x once, the label's column added); the
+  // encoder MLP run on [x, onehot(y)] gives the same q(z | x, y).
+  torch::manual_seed(4);
+  M2 m(small());
+  m->to(torch::kDouble);
+  Batch batch = binary_batch(5, 6, 3);
+  batch.y = torch::tensor({2, 0, 1, 1, 2}, torch::kLong);
+  const auto q = std::dynamic_pointer_cast<dist::Normal>(m->posterior(batch));
+  ASSERT_NE(q, nullptr);
+  auto encoder = std::dynamic_pointer_cast<nn::MlpImpl>(m->named_children()["encoder"]);
+  ASSERT_NE(encoder, nullptr);
+  const Tensor raw = encoder->forward(torch::cat({batch.x, torch::one_hot(batch.y, 3).to(torch::kDouble)}, 1));
+  const dist::Normal expected = dist::posterior_from_raw(raw);
+  EXPECT_TRUE(torch::allclose(q->loc(), expected.loc(), 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(q->log_scale(), expected.log_scale(), 1e-12, 1e-12));
 }
 
 TEST(M2, LabelledRowsIgnoreTheClassifierAndPartialLabelsMix) {

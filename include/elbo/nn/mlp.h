@@ -26,6 +26,9 @@ class MlpImpl : public torch::nn::Module {
  public:
   explicit MlpImpl(const MlpOptions& options);
   torch::Tensor forward(const torch::Tensor& x);
+  /// The network after its first layer, from that layer's output before the activation [..., width]
+  /// (a caller that forms the first product itself, e.g. by parts of its input).
+  torch::Tensor forward_after_first(const torch::Tensor& first);
 
   const MlpOptions& options() const { return options_; }
   const std::vector<torch::nn::Linear>& layers() const { return layers_; }

@@ -153,7 +153,10 @@ MultimodalVaeImpl::Subsets MultimodalVaeImpl::training_subsets(const Batch& batc
 
 Batch MultimodalVaeImpl::training_rows(const Batch& batch) const {
   if (!options_.subsets && options_.random_subsets == 0) return batch;
-  const Subsets s = training_subsets(batch);
+  return rows_of(batch, training_subsets(batch));
+}
+
+Batch MultimodalVaeImpl::rows_of(const Batch& batch, const Subsets& s) const {
   Tensor membership = torch::zeros({static_cast<int64_t>(options_.modalities.size()), features_}, batch.x.options());
   for (size_t i = 0; i < options_.modalities.size(); ++i) {
     const auto& m = options_.modalities[i];
@@ -171,8 +174,8 @@ Trace MultimodalVaeImpl::forward(const Batch& batch, int64_t particles) {
     return forward_with(batch, posterior(batch), particles);
   // The rows of training_rows(batch), each expert run once on the batch and each decoder only on
   // the rows that keep its modality (the others' log-likelihood terms are 0).
-  const Subsets s = training_subsets(batch);
-  const Batch rows = training_rows(batch);
+  const Subsets s = training_subsets(batch);  // random subsets drawn once, for the rows and the product
+  const Batch rows = rows_of(batch, s);
   Trace trace;
   trace.sites.push_back(sample_latent("z", product(experts(batch), s.index, s.chosen),
                                       dist::Normal(torch::zeros_like(prior_log_scale_), prior_log_scale_), particles));

@@ -66,6 +66,8 @@ class MultimodalVaeImpl : public Model {
     Tensor index, chosen;
   };
   Subsets training_subsets(const Batch& batch) const;
+  /// The rows `s` of `batch`: each source row, masked to the modalities it keeps.
+  Batch rows_of(const Batch& batch, const Subsets& s) const;
   /// Each modality's expert on the batch's rows: means and log precisions [B, D] (-inf where the
   /// row lacks the modality).
   struct Experts {

@@ -11,7 +11,7 @@ namespace elbo::dist {
 ELBO_VECTOR_CLONES void location_scale_log_prob_rows(bool laplace, const float* x, const float* mu, int64_t rows,
                                                      int64_t n, const float* log_scale, bool shared, float* out,
                                                      float* grad, float grad_scale, double* grad_log_scale) {
-  std::vector<float> inverse(n), constant(n), scale_grad(grad_log_scale ? n : 0, 0.0f);
+  std::vector<float> inverse(n), scale_grad(grad_log_scale ? n : 0, 0.0f);
   double constants = 0;  // sum_j of -log s_j - log(2 pi) / 2 (Laplace: -log(2 s_j))
   for (int64_t j = 0; j < n; ++j) {
     const float l = log_scale[shared ? 0 : j];

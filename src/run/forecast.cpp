@@ -7,18 +7,19 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 namespace elbo::run {
 
-Forecast forecast(model::Model& model, const Config& config, int64_t horizon, int64_t draws, uint64_t seed,
-                  const std::string& caller) {
+Forecast forecast(model::Model& model, const Config& config, data::Series series, int64_t horizon, int64_t draws,
+                  uint64_t seed, const std::string& caller) {
   ELBO_CHECK(horizon >= 1, caller, ": the horizon must be >= 1 (got ", horizon, ")");
   ELBO_CHECK(draws >= 2, caller, ": draws must be >= 2 (got ", draws, ")");
   auto* brnn = dynamic_cast<model::BrnnImpl*>(&model);
   ELBO_CHECK(brnn, caller, ": the run holds a model.type = \"", config.get_string("model.type"),
              "\" model; forecasts continue a brnn run on a series (data.format = \"series\")");
   Forecast f;
-  f.series = data::read_series(config);
+  f.series = std::move(series);
   const data::Series& s = f.series;
   const data::SeriesScale scale = data::series_scale(s, config.get_int("data.difference"));
   const torch::Tensor z = scale.to_model(s.values);
@@ -46,7 +47,7 @@ Forecast forecast(model::Model& model, const Config& config, int64_t horizon, in
 Forecast forecast(const LoadedRun& run, int64_t horizon, int64_t draws, uint64_t seed, const std::string& caller) {
   ELBO_CHECK(run.family() == "brnn", caller, ": '", run.dir, "' holds a model.type = \"", run.family(),
              "\" run; forecasts continue a brnn run on a series (data.format = \"series\")");
-  return forecast(*run.model, run.config, horizon, draws, seed, caller);
+  return forecast(*run.model, run.config, data::read_series(run.config), horizon, draws, seed, caller);
 }
 
 std::string forecast_csv(const Forecast& f) {
@@ -102,10 +103,10 @@ std::vector<report::LinePlot> forecast_plots(const Forecast& f) {
 
 report::Section forecast_section(model::Model& model, const Config& config) {
   constexpr int64_t kDraws = 1000;
-  const data::Series series = data::read_series(config);
+  data::Series series = data::read_series(config);
   const int64_t held_out = series.values.size(0) - series.train_end;
-  const Forecast f = forecast(model, config, held_out, kDraws, static_cast<uint64_t>(config.get_int("train.seed")),
-                              "elbo report");
+  const Forecast f = forecast(model, config, std::move(series), held_out, kDraws,
+                              static_cast<uint64_t>(config.get_int("train.seed")), "elbo report");
   report::Section section{"Forecast",
                           std::to_string(kDraws) + " sample paths, each its own draw of the weights, continue the last "
                           "window of training rows over the " + std::to_string(held_out) + " held-out rows "
@@ -115,7 +116,7 @@ report::Section forecast_section(model::Model& model, const Config& config) {
   const std::vector<report::LinePlot> plots = forecast_plots(f);
   for (size_t ch = 0; ch < plots.size(); ++ch) {
     const diag::ForecastScores& sc = f.scores[ch];
-    const std::string p = plots.size() > 1 ? series.names[ch] + ": " : "";
+    const std::string p = plots.size() > 1 ? f.series.names[ch] + ": " : "";
     section.table.push_back({p + "coverage of the 50% / 90% bands",
                              report::fixed(sc.coverage50) + " / " + report::fixed(sc.coverage90)});
     section.table.push_back({p + "CRPS (mean over the steps)", report::fixed(sc.crps, 4)});

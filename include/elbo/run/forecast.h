@@ -21,13 +21,14 @@ struct Forecast {
   int64_t window = 0;         ///< the model's context window
 };
 
-/// `draws` paths of `horizon` steps from a brnn model (model/brnn.h) trained with `config`, each
-/// its own weight draw, continuing the last window of training rows (seeded with `seed`);
-/// differences and standardization (data.difference, data/series.h) are undone. A model of
-/// another family is refused; `caller` names the command in that error.
-Forecast forecast(model::Model& model, const Config& config, int64_t horizon, int64_t draws, uint64_t seed,
-                  const std::string& caller);
-/// The same for a loaded run (its directory named where it is not a brnn run).
+/// `draws` paths of `horizon` steps from a brnn model (model/brnn.h) trained with `config` on
+/// `series` (data::read_series(config)), each its own weight draw, continuing the last window of
+/// training rows (seeded with `seed`); differences and standardization (data.difference,
+/// data/series.h) are undone. A model of another family is refused; `caller` names the command in
+/// that error.
+Forecast forecast(model::Model& model, const Config& config, data::Series series, int64_t horizon, int64_t draws,
+                  uint64_t seed, const std::string& caller);
+/// The same for a loaded run, its series read (its directory named where it is not a brnn run).
 Forecast forecast(const LoadedRun& run, int64_t horizon, int64_t draws, uint64_t seed, const std::string& caller);
 
 /// Per step: the time, then for each series (its name as a prefix when there are several) the

@@ -6,12 +6,12 @@ decoder and the Bernoulli log-likelihood of N K rows, the log-sum-exps) and time
 process run right after it, the decoder's two matrix products alone on N K random rows of the
 run's shapes (latent -> hidden -> features; PyTorch's mm into preallocated outputs through the
 same OpenBLAS, no bias or ReLU, in chunks of K rows, torch threads = this machine's cores, best of
---repeats passes). Prints both and their
-ratio (floor seconds / elbo seconds: 1.0 = elbo spends nothing beyond the products).
+--repeats passes). Prints both and their ratio (floor seconds / elbo seconds: 1.0 = elbo spends
+nothing beyond the products).
 
     bench/iwae_floor.py [--run runs/default] [--k 1000] [--n 1000] [--elbo build/elbo] [--repeats 3]
 """
-import argparse, json, os, subprocess, time
+import argparse, json, os, subprocess, time, tomllib
 
 import torch
 
@@ -29,11 +29,10 @@ def main():
     out = subprocess.run([a.elbo, "evaluate", a.run, "--k", str(a.k), "--n", str(a.n), "--json"], check=True,
                          capture_output=True, text=True).stdout
     result = json.loads(out)
-    config = open(os.path.join(a.run, "config.toml")).read()
-    # The default model's shapes (examples/default/config.toml): latent 20, hidden [400], 784 pixels.
-    latent = int(next(l.split("=")[1] for l in config.splitlines() if l.strip().startswith("latent_dim")))
-    hidden = int(next(l.split("=")[1] for l in config.splitlines() if l.strip().startswith("hidden")).strip(" []"))
-    features = 784
+    with open(os.path.join(a.run, "config.toml"), "rb") as f:
+        model = tomllib.load(f)["model"]
+    # The default model's decoder (examples/default/config.toml): latent 20 -> [400] -> 784 pixels.
+    latent, (hidden,), features = model["latent_dim"], model["hidden"], 784
     torch.set_num_threads(os.cpu_count())
     w1, w2 = torch.randn(hidden, latent), torch.randn(features, hidden)
     z, h, x = torch.randn(a.k, latent), torch.empty(a.k, hidden), torch.empty(a.k, features)

@@ -22,6 +22,7 @@ MultimodalVaeOptions MultimodalVaeOptions::from_config(const Config& c, const da
   o.encoder_mask = c.get_bool("model.encoder_mask");
   o.subsets = c.get_bool("objective.subsets");
   o.random_subsets = c.get_int("objective.random_subsets");
+  o.subsets_score_present = c.get_string("objective.subset_terms") == "present";
   return o;
 }
 
@@ -136,36 +137,38 @@ MultimodalVaeImpl::Subsets MultimodalVaeImpl::training_subsets(const Batch& batc
   const Tensor here = torch::stack(here_columns, 1);  // [B, M] bool
   const Tensor count = here.sum(1);
   std::vector<Tensor> rows{torch::arange(b, torch::TensorOptions().dtype(torch::kLong).device(device))};
-  std::vector<Tensor> chosen{here};
+  std::vector<Tensor> chosen{here}, scored{here};
   auto add = [&](const Tensor& subset) {  // subset [B, M] bool; keeps rows with a proper non-empty subset
     const Tensor keep = (subset.sum(1) > 0) & (subset.sum(1) < count);
     const Tensor index = keep.nonzero().view(-1);
     rows.push_back(index);
     chosen.push_back(subset.index_select(0, index));
+    scored.push_back((options_.subsets_score_present ? here : subset).index_select(0, index));
   };
   if (options_.subsets)
     for (int64_t i = 0; i < n_mod; ++i)
       add(here & (torch::arange(n_mod, torch::TensorOptions().device(device)) == i).unsqueeze(0));
   for (int64_t k = 0; k < options_.random_subsets; ++k)
     add(here & (torch::rand({b, n_mod}, torch::TensorOptions().device(device)) < 0.5));
-  return {torch::cat(rows), torch::cat(chosen)};
+  return {torch::cat(rows), torch::cat(chosen), torch::cat(scored)};
 }
 
-Batch MultimodalVaeImpl::training_rows(const Batch& batch) const {
-  if (!options_.subsets && options_.random_subsets == 0) return batch;
-  return rows_of(batch, training_subsets(batch));
+MultimodalVaeImpl::TrainingRows MultimodalVaeImpl::training_rows(const Batch& batch) const {
+  if (!options_.subsets && options_.random_subsets == 0) return {batch, batch};
+  const Subsets s = training_subsets(batch);
+  return {rows_of(batch, s.index, s.chosen), rows_of(batch, s.index, s.scored)};
 }
 
-Batch MultimodalVaeImpl::rows_of(const Batch& batch, const Subsets& s) const {
+Batch MultimodalVaeImpl::rows_of(const Batch& batch, const Tensor& index, const Tensor& modalities) const {
   Tensor membership = torch::zeros({static_cast<int64_t>(options_.modalities.size()), features_}, batch.x.options());
   for (size_t i = 0; i < options_.modalities.size(); ++i) {
     const auto& m = options_.modalities[i];
     membership[static_cast<int64_t>(i)].narrow(0, m.begin, m.width).fill_(1);  // [M, D]: 1 where the column is m's
   }
-  const Tensor columns = s.chosen.to(batch.x.scalar_type()).matmul(membership);  // [R, D]
+  const Tensor columns = modalities.to(batch.x.scalar_type()).matmul(membership);  // [R, D]
   Batch out;
-  out.x = batch.x.index_select(0, s.index);
-  out.mask = batch.mask.defined() ? batch.mask.index_select(0, s.index).to(columns.scalar_type()) * columns : columns;
+  out.x = batch.x.index_select(0, index);
+  out.mask = batch.mask.defined() ? batch.mask.index_select(0, index).to(columns.scalar_type()) * columns : columns;
   return out;
 }
 
@@ -173,16 +176,16 @@ Trace MultimodalVaeImpl::forward(const Batch& batch, int64_t particles) {
   if (!is_training() || (!options_.subsets && options_.random_subsets == 0))
     return forward_with(batch, posterior(batch), particles);
   // The rows of training_rows(batch), each expert run once on the batch and each decoder only on
-  // the rows that keep its modality (the others' log-likelihood terms are 0).
+  // the rows that score its modality (the others' log-likelihood terms are 0).
   const Subsets s = training_subsets(batch);  // random subsets drawn once, for the rows and the product
-  const Batch rows = rows_of(batch, s);
+  const Batch rows = rows_of(batch, s.index, s.scored);
   Trace trace;
   trace.sites.push_back(sample_latent("z", product(experts(batch), s.index, s.chosen),
                                       dist::Normal(torch::zeros_like(prior_log_scale_), prior_log_scale_), particles));
   const Tensor z = trace.sites.back().value;  // [K, R, D]
   for (size_t i = 0; i < decoders_.size(); ++i) {
     const data::Modality& m = options_.modalities[i];
-    const Tensor keep = s.chosen.select(1, static_cast<int64_t>(i)).nonzero().view(-1);
+    const Tensor keep = s.scored.select(1, static_cast<int64_t>(i)).nonzero().view(-1);
     const Tensor x = rows.x.narrow(1, m.begin, m.width), mask = rows.mask.narrow(1, m.begin, m.width);
     const Tensor log_p = likelihoods_[i]->forward(decoders_[i]->forward(z.index_select(1, keep)))
                              ->log_prob(x.index_select(0, keep), mask.index_select(0, keep));  // [K, kept]

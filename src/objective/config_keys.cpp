@@ -19,6 +19,9 @@ std::vector<ConfigKey> config_keys() {
        "posterior is trained too (Wu & Goodman 2018)"},
       {"objective.random_subsets", int64_t{0}, "multimodal: also the ELBOs of this many random subsets of each row's "
        "modalities", 0, 1e3},
+      {"objective.subset_terms", S("subset"), "multimodal: what a subset's ELBO scores: its own modalities (subset, "
+       "MVAE) or all the row's (present: q(z | subset) learns to predict the others, as in MoPoE, Sutter et al. 2021)",
+       -1e300, 1e300, {"subset", "present"}},
       {"objective.geco_target", 0.0, "GECO: bound on the distortion -E log p(x|z), nats per example", -1e12, 1e12},
       {"objective.geco_alpha", 0.99, "GECO: moving-average factor of the constraint", 0.0, 0.999999},
       {"objective.geco_rate", 1e-3, "GECO: multiplier step nu, lambda *= exp(nu * constraint average)", 1e-12, 1e3},

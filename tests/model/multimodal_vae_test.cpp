@@ -69,25 +69,33 @@ TEST(MultimodalVae, TrainingRowsAddEachModalityAloneAndNoDuplicates) {
   batch.x = torch::randn({3, 5});
   batch.mask = torch::ones({3, 5});
   batch.mask[1].narrow(0, 2, 3).zero_();  // row 1 has only a
-  const Batch rows = m->training_rows(batch);
+  const Batch rows = m->training_rows(batch).given;
   // 3 rows, then rows 0 and 2 with a alone, then rows 0 and 2 with b alone.
   ASSERT_EQ(rows.size(), 7);
   const torch::Tensor a_only = torch::tensor({1, 1, 0, 0, 0}, torch::kFloat), b_only = 1 - a_only;
   for (int64_t r : {3, 4}) EXPECT_TRUE(torch::equal(rows.mask[r], a_only));
   for (int64_t r : {5, 6}) EXPECT_TRUE(torch::equal(rows.mask[r], b_only));
   EXPECT_TRUE(torch::equal(rows.x[4], batch.x[2]));
+  EXPECT_TRUE(torch::equal(m->training_rows(batch).scored.mask, rows.mask));  // MVAE: a subset scores itself
+  o.subsets_score_present = true;  // each subset's ELBO scores both modalities of rows 0 and 2
+  const Batch scored = MultimodalVae(o)->training_rows(batch).scored;
+  for (int64_t r = 3; r < 7; ++r) EXPECT_TRUE(torch::equal(scored.mask[r], torch::ones({5}))) << r;
   m->eval();
   EXPECT_EQ(m->forward(batch, 1).batch_size(), 3);  // evaluation scores the rows as they are
 }
 
-TEST(MultimodalVae, TrainingTraceIsTheTraceOfTheTrainingRows) {
-  // Training runs each expert once and each decoder on the rows that keep its modality; the
+class MultimodalTrainingTrace : public ::testing::TestWithParam<bool> {};
+
+TEST_P(MultimodalTrainingTrace, IsTheTraceOfTheTrainingRows) {
+  // Training runs each expert once and each decoder on the rows that score its modality; the
   // result is the trace of training_rows(batch) scored as evaluation scores rows (same subsets,
-  // same noise), term by term and in the gradients.
+  // same noise), term by term and in the gradients: the scored rows under the posterior of the
+  // given rows.
   MultimodalLinearGaussian truth;
   auto o = truth.model(false)->options();
   o.subsets = true;
   o.random_subsets = 2;  // drawn once per batch: the rows and the product must be the same draw
+  o.subsets_score_present = GetParam();
   torch::manual_seed(8);
   MultimodalVae m(o);
   m->to(torch::kDouble);
@@ -104,16 +112,19 @@ TEST(MultimodalVae, TrainingTraceIsTheTraceOfTheTrainingRows) {
   torch::manual_seed(9);
   const Trace fast = m->forward(batch, 2);
   torch::manual_seed(9);  // the same subsets, then the same noise
-  const Batch rows = m->training_rows(batch);
-  ASSERT_GT(rows.size(), 6 + 2 * 4);  // 4 rows have both modalities: each alone, and random proper subsets
+  const auto rows = m->training_rows(batch);
+  ASSERT_GT(rows.given.size(), 6 + 2 * 4);  // 4 rows have both modalities: each alone, and random proper subsets
   m->eval();
-  const Trace reference = m->forward_with(rows, m->posterior(rows), 2);
+  const Trace reference = m->forward_with(rows.scored, m->posterior(rows.given), 2);
   EXPECT_TRUE(torch::allclose(terms(fast), terms(reference), 1e-10, 1e-12));
   m->train();
   const auto a = gradients(fast), b = gradients(reference);
   for (size_t i = 0; i < a.size(); ++i)
     if (b[i].defined()) EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-9, 1e-12)) << m->named_parameters().keys()[i];
 }
+
+INSTANTIATE_TEST_SUITE_P(SubsetTerms, MultimodalTrainingTrace, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "ScoringAllPresent" : "ScoringTheSubset"; });
 
 TEST(MultimodalVae, SubsetElbosTeachEachExpertItsExactFactor) {
   // The decoders are the true ones and stay fixed; the linear experts start at random and learn

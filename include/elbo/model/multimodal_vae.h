@@ -23,6 +23,7 @@ struct MultimodalVaeOptions {
   bool encoder_mask = false;               ///< each expert also reads its modality's mask
   bool subsets = false;                    ///< training adds each present modality's own ELBO
   int64_t random_subsets = 0;              ///< training adds this many random subsets' ELBOs per row
+  bool subsets_score_present = false;      ///< a subset's ELBO scores all the row's modalities, not the subset's
 
   /// model.*, objective.subsets / random_subsets and the modalities of `schema` (or, for a stored
   /// run, of the config's recorded [[data.modalities]]).
@@ -39,7 +40,11 @@ struct MultimodalVaeOptions {
 /// Training with `subsets` / `random_subsets` also scores, for each row, the ELBOs of its single
 /// modalities and of random subsets (the paper's sub-sampling), as extra rows of the trace; each
 /// expert then runs once per batch row (every subset's product is formed from its outputs) and each
-/// decoder only on the rows whose subset holds its modality.
+/// decoder only on the rows that score its modality. A subset S's ELBO scores x_S (MVAE) or, with
+/// `subsets_score_present`, every modality O the row has:
+///   E_{q(z | x_S)} log p(x_O | z) - KL(q(z | x_S) || p(z)) <= log p(x_O),
+/// a bound for any q, which trains q(z | x_S) to predict the modalities it does not see (the
+/// cross-reconstruction of MMVAE, Shi et al. 2019, and of MoPoE, Sutter et al. 2021).
 class MultimodalVaeImpl : public Model {
  public:
   explicit MultimodalVaeImpl(const MultimodalVaeOptions& options);
@@ -57,17 +62,22 @@ class MultimodalVaeImpl : public Model {
 
   const MultimodalVaeOptions& options() const { return options_; }
   /// The training rows of `batch`: its rows, then (with subsets) each row again restricted to each
-  /// of its modalities when it has several, then random_subsets random non-empty subsets per row.
-  Batch training_rows(const Batch& batch) const;
+  /// of its modalities when it has several, then random_subsets random non-empty subsets per row;
+  /// `given` masked to the modalities the posterior sees, `scored` to those the ELBO scores.
+  struct TrainingRows {
+    Batch given, scored;
+  };
+  TrainingRows training_rows(const Batch& batch) const;
 
  private:
-  /// The training rows as the source row of each [R] and the modalities each keeps [R, M] (bool).
+  /// The training rows as the source row of each [R], the modalities its posterior sees [R, M]
+  /// and those its ELBO scores [R, M] (bool).
   struct Subsets {
-    Tensor index, chosen;
+    Tensor index, chosen, scored;
   };
   Subsets training_subsets(const Batch& batch) const;
-  /// The rows `s` of `batch`: each source row, masked to the modalities it keeps.
-  Batch rows_of(const Batch& batch, const Subsets& s) const;
+  /// The rows `index` of `batch`, each masked to `modalities` [R, M].
+  Batch rows_of(const Batch& batch, const Tensor& index, const Tensor& modalities) const;
   /// Each modality's expert on the batch's rows: means and log precisions [B, D] (-inf where the
   /// row lacks the modality).
   struct Experts {

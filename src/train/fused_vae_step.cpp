@@ -55,33 +55,83 @@ float* grad_of(torch::Tensor& parameter) {
 
 }  // namespace
 
-std::string FusedVaeStep::unsupported(const model::VaeImpl& model) {
+namespace {
+
+/// Why a model's parameters or likelihood keep it off the fused step ("" when they do not).
+std::string unsupported_parts(const torch::nn::Module& model, const std::string& likelihood) {
   if (!nn::have_sgemm()) return "elbo was built without a CBLAS library";
-  const auto& o = model.options();
-  if (o.encoder != "mlp" || o.decoder != "mlp") return "the encoder and decoder are not both MLPs";
-  if (o.activation != nn::Activation::relu) return "the activation is not ReLU";
-  if (o.likelihood != "bernoulli" && o.likelihood != "gaussian" && o.likelihood != "laplace")
+  if (likelihood != "bernoulli" && likelihood != "gaussian" && likelihood != "laplace")
     return "the likelihood is not Bernoulli, Gaussian or Laplace";
-  if (o.prior != "normal") return "the prior is not normal";
-  if (o.classes > 0) return "the model is conditional";
-  if (o.encoder_mask) return "the encoder reads the mask (model.encoder_mask)";
   for (const auto& p : model.parameters())
     if (p.scalar_type() != torch::kFloat || !p.device().is_cpu()) return "the parameters are not float32 on the CPU";
   return "";
 }
 
-FusedVaeStep::FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads) : threads_(threads) {
+}  // namespace
+
+std::string FusedVaeStep::unsupported(const model::VaeImpl& model) {
+  const auto& o = model.options();
+  if (o.encoder != "mlp" || o.decoder != "mlp") return "the encoder and decoder are not both MLPs";
+  if (o.activation != nn::Activation::relu) return "the activation is not ReLU";
+  if (o.prior != "normal") return "the prior is not normal";
+  if (o.classes > 0) return "the model is conditional";
+  if (o.encoder_mask) return "the encoder reads the mask (model.encoder_mask)";
+  return unsupported_parts(model, o.likelihood);
+}
+
+std::string FusedVaeStep::unsupported(const model::HierarchicalVaeImpl& model) {
+  const auto& o = model.options();
+  if (model.structured()) return "the posterior is structured (model.inference)";
+  if (o.activation != nn::Activation::relu) return "the activation is not ReLU";
+  if (o.encoder_mask) return "the encoder reads the mask (model.encoder_mask)";
+  return unsupported_parts(model, o.likelihood);
+}
+
+FusedVaeStep::Net FusedVaeStep::add(const nn::MlpImpl& mlp, int input) {
+  Net net{layers_.size(), layers_.size()};
+  for (const auto& linear : mlp.layers()) {
+    layers_.push_back({linear->weight, linear->bias, linear->weight.size(1), linear->weight.size(0),
+                       net.last == net.first ? input : kPrevious});
+    ++net.last;
+  }
+  return net;
+}
+
+void FusedVaeStep::set_likelihood(const nn::Likelihood& head, const std::string& name) {
+  if (name == "bernoulli") return;
+  likelihood_ = name == "gaussian" ? Likelihood::gaussian : Likelihood::laplace;
+  log_scale_ = head->log_scale();
+}
+
+FusedVaeStep::FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads, bool monte_carlo_kl)
+    : monte_carlo_kl_(monte_carlo_kl), threads_(threads) {
   const std::string why = unsupported(model);
   ELBO_CHECK(why.empty(), "elbo::train::FusedVaeStep: ", why);
-  for (const auto* net : {&model.encoder(), &model.decoder()}) {
-    for (const auto& linear : net->ptr<nn::MlpImpl>()->layers())
-      layers_.push_back({linear->weight, linear->bias, linear->weight.size(1), linear->weight.size(0)});
-    if (net == &model.encoder()) encoder_layers_ = layers_.size();
-  }
-  prior_log_scale_ = model.prior().log_scale();
-  if (model.options().likelihood != "bernoulli") {
-    likelihood_ = model.options().likelihood == "gaussian" ? Likelihood::gaussian : Likelihood::laplace;
-    log_scale_ = model.likelihood_head()->log_scale();
+  dims_ = {model.options().latent_dim};
+  encoder_ = add(*model.encoder().ptr<nn::MlpImpl>(), kData);
+  decoder_ = add(*model.decoder().ptr<nn::MlpImpl>(), 0);
+  top_prior_log_scale_ = model.prior().log_scale();
+  set_likelihood(model.likelihood_head(), model.options().likelihood);
+  plan_weight_pass();
+}
+
+FusedVaeStep::FusedVaeStep(model::HierarchicalVaeImpl& model, WorkerThreads* threads, bool monte_carlo_kl)
+    : monte_carlo_kl_(monte_carlo_kl), threads_(threads) {
+  const std::string why = unsupported(model);
+  ELBO_CHECK(why.empty(), "elbo::train::FusedVaeStep: ", why);
+  dims_ = model.options().latent_dims;
+  encoder_ = add(*model.encoder(), kData);
+  decoder_ = add(*model.decoder(), 0);
+  for (size_t l = 0; l < model.down().size(); ++l) down_.push_back(add(*model.down()[l], static_cast<int>(l + 1)));
+  top_prior_log_scale_ = torch::zeros({dims_.back()});  // p(z_L) = N(0, I)
+  set_likelihood(model.likelihood_head(), model.options().likelihood);
+  plan_weight_pass();
+}
+
+void FusedVaeStep::plan_weight_pass() {
+  for (const int64_t d : dims_) {
+    offsets_.push_back(latent_);
+    latent_ += d;
   }
   // The weight pass's pieces, largest first (they depend on the layers' shapes only).
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -100,8 +150,9 @@ FusedVaeStep::FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads) : thre
 
 objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const torch::Tensor& eps_tensor, double beta,
                                           torch::optim::Adam* optimizer) {
-  const size_t n_enc = encoder_layers_, n_layers = layers_.size();
-  const int64_t rows = x_tensor.size(0), features = layers_.front().in, latent = layers_[n_enc].in;
+  const size_t n_layers = layers_.size(), n_latent = dims_.size();
+  const size_t head_layer = encoder_.last - 1, logits_layer = decoder_.last - 1;
+  const int64_t rows = x_tensor.size(0), features = layers_.front().in, latent = latent_;
   ELBO_CHECK(x_tensor.dim() == 2 && x_tensor.size(1) == features && x_tensor.scalar_type() == torch::kFloat &&
                  x_tensor.is_contiguous(),
              "elbo::train::FusedVaeStep: expected contiguous float32 data [B, ", features, "], got ", x_tensor.sizes());
@@ -110,24 +161,24 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   if (rows > rows_) {
     outputs_.clear();
     grads_.clear();
-    for (const auto& layer : layers_) outputs_.push_back(torch::empty({rows, layer.out}));
-    for (size_t i = 0; i + 1 < layers_.size(); ++i) grads_.push_back(torch::empty({rows, layers_[i].out}));
+    for (size_t i = 0; i < n_layers; ++i) {
+      outputs_.push_back(torch::empty({rows, layers_[i].out}));
+      grads_.push_back(i == logits_layer ? torch::Tensor() : torch::empty({rows, layers_[i].out}));
+    }
     z_ = torch::empty({rows, latent});
     grad_z_ = torch::empty({rows, latent});
     rows_ = rows;
   }
   const float* x = x_tensor.data_ptr<float>();
   const float* eps = eps_tensor.data_ptr<float>();
-  const float* prior_log_scale = prior_log_scale_.data_ptr<float>();
-  std::vector<float> inv_prior_var(latent);  // 1 / s^2
-  for (int64_t d = 0; d < latent; ++d) inv_prior_var[d] = std::exp(-2.0f * prior_log_scale[d]);
+  const float* top_log_scale = top_prior_log_scale_.data_ptr<float>();
   std::vector<float*> out(n_layers), grad(n_layers), weight_grad(n_layers), bias_grad(n_layers);
   std::vector<const float*> weight(n_layers);
   for (size_t i = 0; i < n_layers; ++i) {
     out[i] = outputs_[i].data_ptr<float>();
     // dloss/dlogits takes the logits' place (the likelihood reads each logit before it
     // writes its gradient): 400 KB less to keep in cache, one write stream fewer.
-    grad[i] = i + 1 < n_layers ? grads_[i].data_ptr<float>() : out[i];
+    grad[i] = i == logits_layer ? out[i] : grads_[i].data_ptr<float>();
     weight[i] = layers_[i].weight.data_ptr<float>();
     weight_grad[i] = grad_of(layers_[i].weight);
     bias_grad[i] = grad_of(layers_[i].bias);
@@ -160,74 +211,140 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   std::vector<double> scale_grad_parts(learned_scale ? parts * scales : 0, 0.0);
   const float inv_rows = 1.0f / static_cast<float>(rows);
   const float kl_weight = static_cast<float>(beta) * inv_rows;
-  // The input of layer i, rows from r0.
+  // The input of layer i from row r0, and its row stride.
   auto input_of = [&](size_t i, int64_t r0) -> const float* {
-    return i == 0 ? x + r0 * features : i == n_enc ? z + r0 * latent : out[i - 1] + r0 * layers_[i].in;
+    const int source = layers_[i].input;
+    return source == kData ? x + r0 * features : source == kPrevious ? out[i - 1] + r0 * layers_[i].in
+                                                                      : z + r0 * latent + offsets_[source];
   };
+  auto input_stride = [&](size_t i) { return layers_[i].input >= 0 ? latent : layers_[i].in; };
 
   // Rows [r0, r1): forward, likelihood and KL, then dloss/d(output) of every layer by the chain rule.
   auto rows_pass = [&](int part, int64_t r0, int64_t r1) {
     const int64_t m = r1 - r0;
     if (m == 0) return;
-    auto forward = [&](size_t first, size_t last) {
-      for (size_t i = first; i < last; ++i) {
+    auto forward = [&](const Net& net) {
+      for (size_t i = net.first; i < net.last; ++i) {
         const Layer& l = layers_[i];
         float* h = out[i] + r0 * l.out;
-        nn::sgemm(false, true, m, l.out, l.in, input_of(i, r0), l.in, weight[i], l.in, h, l.out);
-        nn::add_bias(h, l.bias.data_ptr<float>(), m, l.out, i + 1 != n_enc && i + 1 != n_layers);
+        nn::sgemm(false, true, m, l.out, l.in, input_of(i, r0), input_stride(i), weight[i], l.in, h, l.out);
+        nn::add_bias(h, l.bias.data_ptr<float>(), m, l.out, i + 1 != net.last);
       }
     };
-    // Encoder -> (mu, log sigma) -> z = mu + sigma eps, and
-    // KL(N(mu, sigma^2) || N(0, s^2)) = log s - log sigma + (sigma^2 + mu^2) / (2 s^2) - 1/2.
-    forward(0, n_enc);
-    const float* raw = out[n_enc - 1];  // [B, 2D]: mu, log sigma
-    for (int64_t r = r0; r < r1; ++r) {
-      double sum = 0;
-      for (int64_t d = 0; d < latent; ++d) {
-        const float mu = raw[r * 2 * latent + d], log_sigma = floored_log_scale(raw[r * 2 * latent + latent + d]);
-        const float sigma = std::exp(log_sigma);
-        z[r * latent + d] = mu + sigma * eps[r * latent + d];
-        sum += prior_log_scale[d] - log_sigma + 0.5f * (sigma * sigma + mu * mu) * inv_prior_var[d] - 0.5f;
+    // dloss/d(input of each layer of `net`) = dloss/d(output) W, through the ReLU of the layer
+    // below; the first layer's into z's columns (`to_latent`) or nowhere.
+    auto backward = [&](const Net& net, bool to_latent) {
+      for (size_t i = net.last; i-- > net.first;) {
+        const Layer& l = layers_[i];
+        if (i == net.first && !to_latent) break;
+        float* target = i == net.first ? grad_z + r0 * latent + offsets_[l.input] : grad[i - 1] + r0 * l.in;
+        nn::sgemm(false, false, m, l.in, l.out, grad[i] + r0 * l.out, l.out, weight[i], l.in, target,
+                  input_stride(i));
+        if (i != net.first) relu_backward(target, out[i - 1] + r0 * l.in, m * l.in);
       }
-      kl_rows[r] = static_cast<float>(sum);
-    }
-    forward(n_enc, n_layers);
+    };
+    // Encoder -> (mu, log sigma) of every layer -> z = mu + sigma eps; then each layer's prior.
+    forward(encoder_);
+    const float* raw = out[head_layer];  // [B, 2D]: mu, log sigma
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t d = 0; d < latent; ++d)
+        z[r * latent + d] = raw[r * 2 * latent + d] +
+                            std::exp(floored_log_scale(raw[r * 2 * latent + latent + d])) * eps[r * latent + d];
+    for (const Net& net : down_) forward(net);
+    // Layer l's KL term and its derivatives in q's (mu, log sigma), z_l and p's (a, log t).
+    // Analytic: KL = log t - log sigma + (sigma^2 + (mu - a)^2) / (2 t^2) - 1/2.
+    // Monte Carlo: log q(z) - log p(z) = log t - log sigma - eps^2 / 2 + (z - a)^2 / (2 t^2),
+    // whose total derivative in mu is 0 and in log sigma -1 through q (z = mu + sigma eps),
+    // leaving (z - a) / t^2 in z. p(z_L) = N(0, s^2); p(z_l | z_{l+1}) from down_[l]'s output,
+    // whose gradient is written here: d/da = -(mu - a) / t^2 (or -(z - a) / t^2) and
+    // d/dlog t = 1 - (sigma^2 + (mu - a)^2) / t^2 (or 1 - (z - a)^2 / t^2), times
+    // dlog t/draw = 1 - t_min / t.
+    enum class Pass { values, prior_gradients, latent_gradients };
+    std::vector<double> kl_sum(m, 0.0);
+    auto prior_terms = [&](size_t l, Pass pass) {
+      const int64_t dl = dims_[l], off = offsets_[l];
+      const bool top = l + 1 == n_latent;
+      if (top && pass == Pass::prior_gradients) return;  // p(z_L) has no parameters
+      const float* p_raw = top ? nullptr : out[down_[l].last - 1];
+      float* p_grad = top ? nullptr : grad[down_[l].last - 1];
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t d = 0; d < dl; ++d) {
+          const int64_t c = off + d;
+          const float mu = raw[r * 2 * latent + c], log_sigma = floored_log_scale(raw[r * 2 * latent + latent + c]);
+          const float a = top ? 0.0f : p_raw[r * 2 * dl + d];
+          const float log_t = top ? top_log_scale[d] : floored_log_scale(p_raw[r * 2 * dl + dl + d]);
+          const float inv_var = std::exp(-2.0f * log_t);
+          const float diff = (monte_carlo_kl_ ? z[r * latent + c] : mu) - a;
+          const float sigma = std::exp(log_sigma), e = eps[r * latent + c];
+          const float spread = monte_carlo_kl_ ? diff * diff : sigma * sigma + diff * diff;
+          if (pass == Pass::values)
+            kl_sum[r - r0] += monte_carlo_kl_ ? log_t - log_sigma - 0.5f * e * e + 0.5f * spread * inv_var
+                                              : log_t - log_sigma + 0.5f * spread * inv_var - 0.5f;
+          else if (pass == Pass::latent_gradients)
+            grad_z[r * latent + c] += kl_weight * diff * inv_var;
+          else {
+            p_grad[r * 2 * dl + d] = -kl_weight * diff * inv_var;
+            p_grad[r * 2 * dl + dl + d] = kl_weight * (1.0f - spread * inv_var) *
+                                          (1.0f - static_cast<float>(dist::kMinPosteriorScale) / std::exp(log_t));
+          }
+        }
+    };
+    for (size_t l = 0; l < n_latent; ++l) prior_terms(l, Pass::values);
+    for (int64_t r = r0; r < r1; ++r) kl_rows[r] = static_cast<float>(kl_sum[r - r0]);
+    forward(decoder_);
     // The likelihood, and dloss/d(decoder output): Bernoulli (sigmoid(l) - x) / B.
     if (likelihood_ == Likelihood::bernoulli)
-      dist::bernoulli_log_prob_rows(x + r0 * features, m, out[n_layers - 1] + r0 * features, m, features,
-                                    reconstruction_rows + r0, grad[n_layers - 1] + r0 * features, inv_rows);
+      dist::bernoulli_log_prob_rows(x + r0 * features, m, out[logits_layer] + r0 * features, m, features,
+                                    reconstruction_rows + r0, grad[logits_layer] + r0 * features, inv_rows);
     else
       dist::location_scale_log_prob_rows(likelihood_ == Likelihood::laplace, x + r0 * features,
-                                         out[n_layers - 1] + r0 * features, m, features,
+                                         out[logits_layer] + r0 * features, m, features,
                                          log_scale_.data_ptr<float>(), scales == 1, reconstruction_rows + r0,
-                                         grad[n_layers - 1] + r0 * features, inv_rows,
+                                         grad[logits_layer] + r0 * features, inv_rows,
                                          learned_scale ? scale_grad_parts.data() + part * scales : nullptr);
-    // dloss/d(input of layer i) = dloss/d(output) W, through the ReLU of the layer below.
-    auto backward = [&](size_t i, float* target) {
-      const Layer& l = layers_[i];
-      nn::sgemm(false, false, m, l.in, l.out, grad[i] + r0 * l.out, l.out, weight[i], l.in, target, l.in);
-      if (i != 0 && i != n_enc) relu_backward(target, out[i - 1] + r0 * l.in, m * l.in);
-    };
-    for (size_t i = n_layers; i-- > n_enc;) backward(i, i == n_enc ? grad_z + r0 * latent : grad[i - 1] + r0 * layers_[i].in);
-    // Through z = mu + sigma eps and the KL: d/dmu = dz + beta/B mu / s^2,
-    // d/dlog sigma = dz sigma eps + beta/B (sigma^2 / s^2 - 1), and dlog sigma/dr = 1 - sigma_min / sigma.
-    float* head = grad[n_enc - 1];
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t d = 0; d < latent; ++d) {
-        const float mu = raw[r * 2 * latent + d];
-        const float sigma = std::exp(floored_log_scale(raw[r * 2 * latent + latent + d]));
-        const float dz = grad_z[r * latent + d];
-        head[r * 2 * latent + d] = dz + kl_weight * mu * inv_prior_var[d];
-        head[r * 2 * latent + latent + d] =
-            (dz * sigma * eps[r * latent + d] + kl_weight * (sigma * sigma * inv_prior_var[d] - 1.0f)) *
-            (1.0f - static_cast<float>(dist::kMinPosteriorScale) / sigma);
-      }
-    for (size_t i = n_enc; i-- > 1;) backward(i, grad[i - 1] + r0 * layers_[i].in);
+    // dloss/dz: z_1's columns from the decoder, z_{l+1}'s through down_[l] from the gradient
+    // of p(z_l | z_{l+1})'s parameters (each column written once), then the Monte Carlo terms'.
+    backward(decoder_, true);
+    for (size_t l = 0; l < n_latent; ++l) prior_terms(l, Pass::prior_gradients);
+    for (const Net& net : down_) backward(net, true);
+    if (monte_carlo_kl_)
+      for (size_t l = 0; l < n_latent; ++l) prior_terms(l, Pass::latent_gradients);
+    // Through z = mu + sigma eps and q's part of the KL term: d/dmu = dz + beta/B dKL/dmu,
+    // d/dlog sigma = dz sigma eps + beta/B dKL/dlog sigma (analytic: (mu - a) / t^2 and
+    // sigma^2 / t^2 - 1; Monte Carlo: 0 and -1), and dlog sigma/dr = 1 - sigma_min / sigma.
+    float* head = grad[head_layer];
+    for (size_t l = 0; l < n_latent; ++l) {
+      const int64_t dl = dims_[l], off = offsets_[l];
+      const bool top = l + 1 == n_latent;
+      const float* p_raw = top ? nullptr : out[down_[l].last - 1];
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t d = 0; d < dl; ++d) {
+          const int64_t c = off + d;
+          const float mu = raw[r * 2 * latent + c];
+          const float sigma = std::exp(floored_log_scale(raw[r * 2 * latent + latent + c]));
+          const float dz = grad_z[r * latent + c];
+          float d_mu = 0.0f, d_log_sigma = -1.0f;
+          if (!monte_carlo_kl_) {
+            const float a = top ? 0.0f : p_raw[r * 2 * dl + d];
+            const float log_t = top ? top_log_scale[d] : floored_log_scale(p_raw[r * 2 * dl + dl + d]);
+            const float inv_var = std::exp(-2.0f * log_t);
+            d_mu = (mu - a) * inv_var;
+            d_log_sigma = sigma * sigma * inv_var - 1.0f;
+          }
+          head[r * 2 * latent + c] = dz + kl_weight * d_mu;
+          head[r * 2 * latent + latent + c] = (dz * sigma * eps[r * latent + c] + kl_weight * d_log_sigma) *
+                                              (1.0f - static_cast<float>(dist::kMinPosteriorScale) / sigma);
+        }
+    }
+    backward(encoder_, false);
     // ||G||^2 and ||A||^2 of these rows, for the finiteness bound of the fused update.
     if (!updates.empty())
       for (size_t i = 0; i < n_layers; ++i) {
-        squared_output_grads[part * n_layers + i] = nn::squared_norm(grad[i] + r0 * layers_[i].out, m * layers_[i].out);
-        squared_inputs[part * n_layers + i] = nn::squared_norm(input_of(i, r0), m * layers_[i].in);
+        const Layer& l = layers_[i];
+        squared_output_grads[part * n_layers + i] = nn::squared_norm(grad[i] + r0 * l.out, m * l.out);
+        double a2 = 0;  // the input's rows, which may be a strided block of z
+        for (int64_t r = 0; r < m; ++r) a2 += nn::squared_norm(input_of(i, r0 + r), l.in);
+        squared_inputs[part * n_layers + i] = a2;
       }
   };
 
@@ -291,7 +408,8 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     float* dw = updated_ ? weight_grad_blocks_[part].data() : weight_grad[i] + o0 * l.in;
     float* db = updated_ ? dw + (o1 - o0) * l.in : bias_grad[i] + o0;
     // The thread's block is all zeros here (Adam clears what it reads): dW is added into it.
-    nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), l.in, dw, l.in, updated_);
+    nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), input_stride(i), dw, l.in,
+              updated_);
     column_sums(grad[i] + o0, l.out, rows, o1 - o0, db);
     squared_norms[k] = updated_ ? updates[2 * i].apply_clearing(dw, o0 * l.in, o1 * l.in) +
                                       updates[2 * i + 1].apply_clearing(db, o0, o1)
@@ -330,8 +448,9 @@ namespace {
 /// FusedVaeStep behind the TrainStep interface.
 class FusedTrainStep : public TrainStep {
  public:
-  FusedTrainStep(model::VaeImpl& model, const objective::Objective& objective)
-      : step_(model, &kernel_team()), objective_(objective), latent_dim_(model.options().latent_dim) {}
+  template <typename Model>
+  FusedTrainStep(Model& model, const objective::Objective& objective, bool monte_carlo_kl)
+      : step_(model, &kernel_team(), monte_carlo_kl), objective_(objective), latent_dim_(model.latent_dim()) {}
   std::string name() const override { return "fused"; }
   bool reads_labels() const override { return false; }
   bool gathers_on_team() const override { return true; }
@@ -360,17 +479,18 @@ class FusedTrainStep : public TrainStep {
 std::unique_ptr<TrainStep> make_fused_vae_step(model::Model& model, const objective::Objective& objective,
                                                const data::Dataset& train, std::string& why) {
   auto* vae = dynamic_cast<model::VaeImpl*>(&model);
+  auto* hierarchical = dynamic_cast<model::HierarchicalVaeImpl*>(&model);
   const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
-  if (!vae) why = "the model is not model.type = vae";
-  else if (!(why = FusedVaeStep::unsupported(*vae)).empty()) {}
+  if (!vae && !hierarchical) why = "the model is not model.type = vae or hvae";
+  else if (!(why = vae ? FusedVaeStep::unsupported(*vae) : FusedVaeStep::unsupported(*hierarchical)).empty()) {}
   else if (!elbo) why = "the objective is not the ELBO";
   else if (elbo->options().particles() != 1) why = "objective.particles > 1";
-  else if (!elbo->options().analytic_kl()) why = "objective.kl = mc";
   else if (elbo->options().free_bits() > 0) why = "objective.free_bits > 0";
   else if (elbo->options().classification_weight() > 0) why = "a classification term";
   else if (train.mask.defined()) why = "the data have missing entries";
   else if (!train.x.device().is_cpu()) why = "the data are not on the CPU";
-  else return std::make_unique<FusedTrainStep>(*vae, objective);
+  else if (vae) return std::make_unique<FusedTrainStep>(*vae, objective, !elbo->options().analytic_kl());
+  else return std::make_unique<FusedTrainStep>(*hierarchical, objective, !elbo->options().analytic_kl());
   return nullptr;
 }
 

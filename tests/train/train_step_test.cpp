@@ -1,5 +1,6 @@
-// Which train step runs: the fused step for the default MLP VAE (also with warm-up, beta != 1
-// and Gaussian or Laplace likelihoods), the autograd step with the reason for everything it does not support.
+// Which train step runs: the fused step for the MLP VAE and the mean-field hierarchical VAE (also
+// with warm-up, beta != 1, Monte Carlo KL and Gaussian or Laplace likelihoods), the autograd step
+// with the reason for everything it does not support.
 #include "elbo/model/factory.h"
 #include "elbo/objective/factory.h"
 #include "elbo/train/trainer.h"
@@ -37,11 +38,13 @@ std::pair<std::string, std::string> chosen(const std::vector<std::string>& setti
   return {before, trainer.train_step()};
 }
 
-TEST(TrainStep, FusedForTheMlpVaeWithWarmupAndBeta) {
+TEST(TrainStep, FusedForMlpVaesWithWarmupAndBeta) {
   for (const auto& settings : std::vector<std::vector<std::string>>{
            {}, {"objective.warmup_steps=100", "objective.beta=4"}, {"objective.beta=0.5"},
            {"model.likelihood=\"gaussian\""}, {"model.likelihood=\"laplace\"", "model.likelihood_scale=\"shared\""},
-           {"model.likelihood=\"gaussian\"", "model.likelihood_scale=\"fixed\""}}) {
+           {"model.likelihood=\"gaussian\"", "model.likelihood_scale=\"fixed\""}, {"objective.kl=\"mc\""},
+           {"model.type=\"hvae\"", "model.latent_dims=[3, 2]"},
+           {"model.type=\"hvae\"", "model.latent_dims=[3, 2]", "objective.kl=\"mc\""}}) {
     const auto [choice, ran] = chosen(settings);
     EXPECT_EQ(choice, "fused");
     EXPECT_EQ(ran, "fused");
@@ -52,10 +55,10 @@ TEST(TrainStep, AutogradWithTheReasonOtherwise) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"objective.free_bits=0.5"}, "autograd (objective.free_bits > 0)"},
       {{"objective.particles=2"}, "autograd (objective.particles > 1)"},
-      {{"objective.kl=\"mc\""}, "autograd (objective.kl = mc)"},
       {{"objective.type=\"iwae\""}, "autograd (the objective is not the ELBO)"},
       {{"model.likelihood=\"poisson\""}, "autograd (the likelihood is not Bernoulli, Gaussian or Laplace)"},
-      {{"model.type=\"hvae\""}, "autograd (the model is not model.type = vae)"},
+      {{"model.type=\"hvae\"", "model.latent_dims=[3, 2]", "model.inference=\"structured\""},
+       "autograd (the posterior is structured (model.inference))"},
       {{"train.fused=false"}, "autograd (train.fused = false)"},
   };
   for (const auto& [settings, expected] : cases) {

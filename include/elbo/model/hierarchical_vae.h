@@ -71,6 +71,11 @@ class HierarchicalVaeImpl : public Model {
 
   const HierarchicalVaeOptions& options() const { return options_; }
   bool structured() const { return options_.inference == "structured"; }
+  /// The networks: x -> q's parameters, z1 -> p(x | z1)'s, and z_{l+1} -> p(z_l | z_{l+1})'s for l < L-1.
+  const nn::Mlp& encoder() const { return encoder_; }
+  const nn::Mlp& decoder() const { return decoder_; }
+  const std::vector<nn::Mlp>& down() const { return down_; }
+  const nn::Likelihood& likelihood_head() const { return likelihood_; }
 
  private:
   /// Scores particles zs[l] [K, B, d_l] drawn from qs[l]: log p(x|z1) and one group per layer;

@@ -1,5 +1,7 @@
 #include "elbo/train/fused_vae_step.h"
 
+#include "elbo/train/dense_weight_pass.h"
+
 #include "elbo/core/batch_shard.h"
 #include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
@@ -24,11 +26,6 @@ namespace {
 /// Row blocks narrower than this are not worth a thread of their own.
 constexpr int64_t kMinRowsPerPart = 32;
 
-/// Weights per piece of the weight pass, at most: the piece's dW (320 KB) stays in a
-/// core's L2 until Adam reads it. Each piece packs its layer's whole input again, so
-/// smaller pieces cost more (40k measured slower, as did 160k).
-constexpr int64_t kPieceWeights = 80000;
-
 /// log sigma = log sigma_min + softplus(r - log sigma_min), as dist::posterior_from_raw.
 float floored_log_scale(float r) {
   static const float floor = static_cast<float>(std::log(dist::kMinPosteriorScale));
@@ -39,13 +36,6 @@ float floored_log_scale(float r) {
 /// g = g where the ReLU output h > 0, else 0.
 ELBO_VECTOR_CLONES void relu_backward(float* g, const float* h, int64_t count) {
   for (int64_t i = 0; i < count; ++i) g[i] = h[i] > 0 ? g[i] : 0.0f;
-}
-
-/// out[j] = sum_r g[r * ld + j] for j < n.
-ELBO_VECTOR_CLONES void column_sums(const float* g, int64_t ld, int64_t rows, int64_t n, float* out) {
-  for (int64_t j = 0; j < n; ++j) out[j] = 0.0f;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < n; ++j) out[j] += g[r * ld + j];
 }
 
 float* grad_of(torch::Tensor& parameter) {
@@ -133,19 +123,8 @@ void FusedVaeStep::plan_weight_pass() {
     offsets_.push_back(latent_);
     latent_ += d;
   }
-  // The weight pass's pieces, largest first (they depend on the layers' shapes only).
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& l = layers_[i];
-    const int64_t count = std::clamp<int64_t>((l.out * l.in + kPieceWeights - 1) / kPieceWeights, 1, l.out);
-    for (int64_t j = 0; j < count; ++j) {
-      const auto [o0, o1] = part_range(l.out, static_cast<int>(j), static_cast<int>(count));
-      pieces_.push_back({i, o0, o1});
-      largest_piece_ = std::max(largest_piece_, (o1 - o0) * (l.in + 1));
-    }
-  }
-  std::stable_sort(pieces_.begin(), pieces_.end(), [&](const Piece& a, const Piece& b) {
-    return (a.o1 - a.o0) * layers_[a.layer].in > (b.o1 - b.o0) * layers_[b.layer].in;
-  });
+  for (const Layer& l : layers_) dense_.push_back({l.weight, l.bias, l.in, l.out});
+  weight_pass_.emplace(dense_);
 }
 
 objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const torch::Tensor& eps_tensor, double beta,
@@ -172,7 +151,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   const float* x = x_tensor.data_ptr<float>();
   const float* eps = eps_tensor.data_ptr<float>();
   const float* top_log_scale = top_prior_log_scale_.data_ptr<float>();
-  std::vector<float*> out(n_layers), grad(n_layers), weight_grad(n_layers), bias_grad(n_layers);
+  std::vector<float*> out(n_layers), grad(n_layers);
   std::vector<const float*> weight(n_layers);
   for (size_t i = 0; i < n_layers; ++i) {
     out[i] = outputs_[i].data_ptr<float>();
@@ -180,8 +159,6 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     // writes its gradient): 400 KB less to keep in cache, one write stream fewer.
     grad[i] = i == logits_layer ? out[i] : grads_[i].data_ptr<float>();
     weight[i] = layers_[i].weight.data_ptr<float>();
-    weight_grad[i] = grad_of(layers_[i].weight);
-    bias_grad[i] = grad_of(layers_[i].bias);
   }
   float* z = z_.data_ptr<float>();
   float* grad_z = grad_z_.data_ptr<float>();
@@ -193,21 +170,17 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   const int64_t scales = log_scale_.defined() ? log_scale_.numel() : 0;
   // Adam's update of every weight and bias, in layer order, and of the log scales, when the
   // optimizer holds exactly them.
-  std::vector<AdamUpdate> updates;
+  std::vector<AdamUpdate> updates = DenseWeightPass::adam_updates(
+      optimizer, dense_, learned_scale ? std::vector<torch::Tensor>{log_scale_} : std::vector<torch::Tensor>{});
   std::optional<AdamUpdate> scale_update;
-  if (optimizer) {
-    size_t held = 0;
-    for (const auto& group : optimizer->param_groups()) held += group.params().size();
-    for (size_t i = 0; i < n_layers && held == 2 * n_layers + learned_scale; ++i)
-      for (const torch::Tensor* p : {&layers_[i].weight, &layers_[i].bias})
-        if (const std::optional<AdamUpdate> u = next_adam_update(*optimizer, *p)) updates.push_back(*u);
-    if (learned_scale) scale_update = next_adam_update(*optimizer, log_scale_);
-    if (updates.size() != 2 * n_layers || (learned_scale && !scale_update)) updates.clear();
+  if (learned_scale && !updates.empty()) {
+    scale_update = updates.back();
+    updates.pop_back();
   }
   const int parts =
       threads_ ? static_cast<int>(std::clamp<int64_t>(rows / kMinRowsPerPart, 1, threads_->size())) : 1;
   // Per thread and layer, for the bound of the fused update below.
-  std::vector<double> squared_output_grads(parts * n_layers), squared_inputs(parts * n_layers);
+  std::vector<double> squared_output_grads(parts * n_layers), squared_input_parts(parts * n_layers);
   std::vector<double> scale_grad_parts(learned_scale ? parts * scales : 0, 0.0);
   const float inv_rows = 1.0f / static_cast<float>(rows);
   const float kl_weight = static_cast<float>(beta) * inv_rows;
@@ -344,7 +317,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
         squared_output_grads[part * n_layers + i] = nn::squared_norm(grad[i] + r0 * l.out, m * l.out);
         double a2 = 0;  // the input's rows, which may be a strided block of z
         for (int64_t r = 0; r < m; ++r) a2 += nn::squared_norm(input_of(i, r0 + r), l.in);
-        squared_inputs[part * n_layers + i] = a2;
+        squared_input_parts[part * n_layers + i] = a2;
       }
   };
 
@@ -352,15 +325,9 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   // them in order), then the weight gradients, which need every row.
   std::optional<BlasThreadsScope> single_threaded_blas;
   if (parts > 1) single_threaded_blas.emplace(1);
-  auto run = [&](const std::function<void(int)>& job) {
-    if (parts == 1) return job(0);
-    threads_->run([&](int part) {
-      if (part < parts) job(part);
-    });
-  };
   // Each thread takes the next row block not yet taken (the other's too, should it start late).
   std::atomic<int> next_block{0};
-  run([&](int) {
+  run_parts(threads_, parts, [&](int) {
     for (int block; (block = next_block.fetch_add(1)) < parts;) {
       const auto [r0, r1] = part_range(rows, block, parts);
       rows_pass(block, r0, r1);
@@ -379,48 +346,24 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   for (const float g : scale_grad) scale_grad_finite = scale_grad_finite && std::isfinite(g);
 
   // The fused update only when it cannot meet a non-finite value: a finite loss, and
-  // ||G||_F ||A||_F (which bounds every |dW| and its partial sums) and sqrt(B) ||G||_F
-  // (every |db|) with room below FLT_MAX.
-  updated_ = !updates.empty() && std::isfinite(loss) && scale_grad_finite;
-  for (size_t i = 0; i < n_layers && updated_; ++i) {
-    double g2 = 0, a2 = 0;
-    for (int part = 0; part < parts; ++part) {
-      g2 += squared_output_grads[part * n_layers + i];
-      a2 += squared_inputs[part * n_layers + i];
+  // gradients provably finite from the rows' norms.
+  std::vector<double> squared_grads(n_layers, 0.0), squared_inputs(n_layers, 0.0);
+  for (int part = 0; part < parts; ++part)
+    for (size_t i = 0; i < n_layers; ++i) {
+      squared_grads[i] += squared_output_grads[part * n_layers + i];
+      squared_inputs[i] += squared_input_parts[part * n_layers + i];
     }
-    constexpr double limit = 0.5 * std::numeric_limits<float>::max();
-    updated_ = std::sqrt(g2 * a2) < limit && std::sqrt(g2 * static_cast<double>(rows)) < limit;
+  for (size_t i = 0; i < n_layers; ++i) {
+    DenseLayer& d = dense_[i];
+    d.grad = grad[i];
+    d.grad_stride = layers_[i].out;
+    d.input = input_of(i, 0);
+    d.input_stride = input_stride(i);
+    d.rows = rows;
   }
-  // The weight pass in pieces of output units, largest first, each taken by the next free
-  // thread: one that starts late or is slowed by the host leaves its share to the other.
-  if (updated_ && static_cast<int>(weight_grad_blocks_.size()) < parts)  // per thread, zeroed
-    weight_grad_blocks_.assign(parts, std::vector<float>(largest_piece_));
-
-  // Output units [o0, o1) of a layer: dW = G^T input and db = column sums of G over all
-  // rows; then, fused while they are in cache, Adam's update of those weights and biases
-  // from them, which sums their squares on the way (without Adam, a pass of its own).
-  std::vector<double> squared_norms(pieces_.size(), 0.0);
-  auto weight_piece = [&](int part, size_t k) {
-    const Piece& p = pieces_[k];
-    const Layer& l = layers_[p.layer];
-    const size_t i = p.layer;
-    const int64_t o0 = p.o0, o1 = p.o1;
-    float* dw = updated_ ? weight_grad_blocks_[part].data() : weight_grad[i] + o0 * l.in;
-    float* db = updated_ ? dw + (o1 - o0) * l.in : bias_grad[i] + o0;
-    // The thread's block is all zeros here (Adam clears what it reads): dW is added into it.
-    nn::sgemm(true, false, o1 - o0, l.in, rows, grad[i] + o0, l.out, input_of(i, 0), input_stride(i), dw, l.in,
-              updated_);
-    column_sums(grad[i] + o0, l.out, rows, o1 - o0, db);
-    squared_norms[k] = updated_ ? updates[2 * i].apply_clearing(dw, o0 * l.in, o1 * l.in) +
-                                      updates[2 * i + 1].apply_clearing(db, o0, o1)
-                                : nn::squared_norm(dw, (o1 - o0) * l.in) + nn::squared_norm(db, o1 - o0);
-  };
-  std::atomic<size_t> next_piece{0};
-  run([&](int part) {
-    for (size_t k; (k = next_piece.fetch_add(1)) < pieces_.size();) weight_piece(part, k);
-  });
-  if (updated_)
-    for (const AdamUpdate& u : updates) u.count();
+  updated_ = !updates.empty() && std::isfinite(loss) && scale_grad_finite &&
+             DenseWeightPass::provably_finite(dense_, squared_grads, squared_inputs);
+  const double weight_squared_norm = weight_pass_->run(dense_, updated_ ? updates : std::vector<AdamUpdate>{}, threads_, parts);
   double scale_squared_norm = 0;
   if (learned_scale && updated_) {
     scale_squared_norm = scale_update->apply_clearing(scale_grad.data(), 0, scales);
@@ -430,9 +373,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     scale_squared_norm = nn::squared_norm(scale_grad.data(), scales);
   }
 
-  gradient_norm_ = scale_squared_norm;
-  for (const double s : squared_norms) gradient_norm_ += s;
-  gradient_norm_ = std::sqrt(gradient_norm_);
+  gradient_norm_ = std::sqrt(scale_squared_norm + weight_squared_norm);
   // The returned tensors are made here, after the team's last job, not while it waits.
   objective::Value v;
   v.beta = beta;

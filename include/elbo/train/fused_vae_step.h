@@ -4,8 +4,10 @@
 #include "elbo/model/vae.h"
 #include "elbo/objective/objective.h"
 #include "elbo/train/adam_step.h"
+#include "elbo/train/dense_weight_pass.h"
 #include "elbo/train/train_step.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,7 +84,7 @@ class FusedVaeStep {
   };
   /// Appends `mlp`'s layers, the first reading `input`.
   Net add(const nn::MlpImpl& mlp, int input);
-  /// The pieces of the weight pass, once every layer is in.
+  /// z's columns and the weight pass, once every layer is in.
   void plan_weight_pass();
   void set_likelihood(const nn::Likelihood& head, const std::string& name);
 
@@ -91,12 +93,8 @@ class FusedVaeStep {
   std::vector<Net> down_;      // down_[l]: z_{l+1} -> (a, raw log t) of p(z_l | z_{l+1})
   std::vector<int64_t> dims_, offsets_;  // latent layer sizes, and their columns in z
   int64_t latent_ = 0;         // their sum D
-  struct Piece {               // output units [o0, o1) of one layer: a task of the weight pass
-    size_t layer;
-    int64_t o0, o1;
-  };
-  std::vector<Piece> pieces_;  // every layer's, largest first
-  int64_t largest_piece_ = 0;  // its dW and db, in floats
+  std::vector<DenseLayer> dense_;              // the layers' parameters and weight-pass operands
+  std::optional<DenseWeightPass> weight_pass_;
   torch::Tensor top_prior_log_scale_;  // [d_L]: log s of p(z_L) = N(0, s^2)
   bool monte_carlo_kl_ = false;
   enum class Likelihood { bernoulli, gaussian, laplace } likelihood_ = Likelihood::bernoulli;
@@ -109,8 +107,6 @@ class FusedVaeStep {
   double gradient_norm_ = 0;
   objective::MetricSums metric_sums_;
   bool updated_ = false;
-  // Per thread: its block of a layer's dW, then Adam's input; all zeros between uses.
-  std::vector<std::vector<float>> weight_grad_blocks_;
 };
 
 /// The fused step as a TrainStep for `model` and `objective` when they fit it, else null with the

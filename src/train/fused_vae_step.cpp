@@ -1,6 +1,8 @@
 #include "elbo/train/fused_vae_step.h"
 
+#include "elbo/train/dense_rows.h"
 #include "elbo/train/dense_weight_pass.h"
+#include "elbo/train/fused_train_step.h"
 
 #include "elbo/core/batch_shard.h"
 #include "elbo/core/blas_threads.h"
@@ -25,18 +27,6 @@ namespace {
 
 /// Row blocks narrower than this are not worth a thread of their own.
 constexpr int64_t kMinRowsPerPart = 32;
-
-/// log sigma = log sigma_min + softplus(r - log sigma_min), as dist::posterior_from_raw.
-float floored_log_scale(float r) {
-  static const float floor = static_cast<float>(std::log(dist::kMinPosteriorScale));
-  const float x = r - floor;
-  return floor + std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x)));
-}
-
-/// g = g where the ReLU output h > 0, else 0.
-ELBO_VECTOR_CLONES void relu_backward(float* g, const float* h, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) g[i] = h[i] > 0 ? g[i] : 0.0f;
-}
 
 float* grad_of(torch::Tensor& parameter) {
   if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
@@ -152,13 +142,11 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   const float* eps = eps_tensor.data_ptr<float>();
   const float* top_log_scale = top_prior_log_scale_.data_ptr<float>();
   std::vector<float*> out(n_layers), grad(n_layers);
-  std::vector<const float*> weight(n_layers);
   for (size_t i = 0; i < n_layers; ++i) {
     out[i] = outputs_[i].data_ptr<float>();
     // dloss/dlogits takes the logits' place (the likelihood reads each logit before it
     // writes its gradient): 400 KB less to keep in cache, one write stream fewer.
     grad[i] = i == logits_layer ? out[i] : grads_[i].data_ptr<float>();
-    weight[i] = layers_[i].weight.data_ptr<float>();
   }
   float* z = z_.data_ptr<float>();
   float* grad_z = grad_z_.data_ptr<float>();
@@ -192,29 +180,18 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   };
   auto input_stride = [&](size_t i) { return layers_[i].input >= 0 ? latent : layers_[i].in; };
 
+  const DenseRows nets{dense_, out, grad};
   // Rows [r0, r1): forward, likelihood and KL, then dloss/d(output) of every layer by the chain rule.
   auto rows_pass = [&](int part, int64_t r0, int64_t r1) {
     const int64_t m = r1 - r0;
     if (m == 0) return;
     auto forward = [&](const Net& net) {
-      for (size_t i = net.first; i < net.last; ++i) {
-        const Layer& l = layers_[i];
-        float* h = out[i] + r0 * l.out;
-        nn::sgemm(false, true, m, l.out, l.in, input_of(i, r0), input_stride(i), weight[i], l.in, h, l.out);
-        nn::add_bias(h, l.bias.data_ptr<float>(), m, l.out, i + 1 != net.last);
-      }
+      nets.forward(net.first, net.last, input_of(net.first, r0), input_stride(net.first), r0, m);
     };
-    // dloss/d(input of each layer of `net`) = dloss/d(output) W, through the ReLU of the layer
-    // below; the first layer's into z's columns (`to_latent`) or nowhere.
+    // dloss/d(input of each layer of `net`), the first layer's into z's columns (`to_latent`) or nowhere.
     auto backward = [&](const Net& net, bool to_latent) {
-      for (size_t i = net.last; i-- > net.first;) {
-        const Layer& l = layers_[i];
-        if (i == net.first && !to_latent) break;
-        float* target = i == net.first ? grad_z + r0 * latent + offsets_[l.input] : grad[i - 1] + r0 * l.in;
-        nn::sgemm(false, false, m, l.in, l.out, grad[i] + r0 * l.out, l.out, weight[i], l.in, target,
-                  input_stride(i));
-        if (i != net.first) relu_backward(target, out[i - 1] + r0 * l.in, m * l.in);
-      }
+      nets.backward(net.first, net.last,
+                    to_latent ? grad_z + r0 * latent + offsets_[layers_[net.first].input] : nullptr, latent, r0, m);
     };
     // Encoder -> (mu, log sigma) of every layer -> z = mu + sigma eps; then each layer's prior.
     forward(encoder_);
@@ -258,7 +235,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
           else {
             p_grad[r * 2 * dl + d] = -kl_weight * diff * inv_var;
             p_grad[r * 2 * dl + dl + d] = kl_weight * (1.0f - spread * inv_var) *
-                                          (1.0f - static_cast<float>(dist::kMinPosteriorScale) / std::exp(log_t));
+                                          floored_log_scale_slope(std::exp(log_t));
           }
         }
     };
@@ -306,7 +283,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
           }
           head[r * 2 * latent + c] = dz + kl_weight * d_mu;
           head[r * 2 * latent + latent + c] = (dz * sigma * eps[r * latent + c] + kl_weight * d_log_sigma) *
-                                              (1.0f - static_cast<float>(dist::kMinPosteriorScale) / sigma);
+                                              floored_log_scale_slope(sigma);
         }
     }
     backward(encoder_, false);
@@ -384,45 +361,12 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   return v;
 }
 
-namespace {
-
-/// FusedVaeStep behind the TrainStep interface.
-class FusedTrainStep : public TrainStep {
- public:
-  template <typename Model>
-  FusedTrainStep(Model& model, const objective::Objective& objective, bool monte_carlo_kl)
-      : step_(model, &kernel_team(), monte_carlo_kl), objective_(objective), latent_dim_(model.latent_dim()) {}
-  std::string name() const override { return "fused"; }
-  bool reads_labels() const override { return false; }
-  bool gathers_on_team() const override { return true; }
-
-  StepOutput operator()(const data::Batch& batch, int64_t step, torch::optim::Adam* optimizer) override {
-    // The noise exactly as dist::Normal::rsample draws it (this rank's rows of the global batch).
-    const torch::Tensor eps = randn_batch({1, batch.size(), latent_dim_}, batch.x.options())[0];
-    StepOutput out;
-    out.value = step_(batch.x.contiguous(), eps, objective_.kl_weight(step), optimizer);
-    out.updated = step_.updated();
-    out.has_gradient_norm = true;
-    out.gradient_norm = step_.gradient_norm();
-    out.has_sums = true;
-    out.sums = step_.metric_sums();
-    return out;
-  }
-
- private:
-  FusedVaeStep step_;
-  const objective::Objective& objective_;
-  int64_t latent_dim_;
-};
-
-}  // namespace
-
 std::unique_ptr<TrainStep> make_fused_vae_step(model::Model& model, const objective::Objective& objective,
                                                const data::Dataset& train, std::string& why) {
   auto* vae = dynamic_cast<model::VaeImpl*>(&model);
   auto* hierarchical = dynamic_cast<model::HierarchicalVaeImpl*>(&model);
   const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
-  if (!vae && !hierarchical) why = "the model is not model.type = vae or hvae";
+  if (!vae && !hierarchical) why = "the model is not model.type = vae, hvae or multimodal";
   else if (!(why = vae ? FusedVaeStep::unsupported(*vae) : FusedVaeStep::unsupported(*hierarchical)).empty()) {}
   else if (!elbo) why = "the objective is not the ELBO";
   else if (elbo->options().particles() != 1) why = "objective.particles > 1";
@@ -430,8 +374,8 @@ std::unique_ptr<TrainStep> make_fused_vae_step(model::Model& model, const object
   else if (elbo->options().classification_weight() > 0) why = "a classification term";
   else if (train.mask.defined()) why = "the data have missing entries";
   else if (!train.x.device().is_cpu()) why = "the data are not on the CPU";
-  else if (vae) return std::make_unique<FusedTrainStep>(*vae, objective, !elbo->options().analytic_kl());
-  else return std::make_unique<FusedTrainStep>(*hierarchical, objective, !elbo->options().analytic_kl());
+  else if (vae) return std::make_unique<FusedTrainStep<FusedVaeStep>>(*vae, objective, !elbo->options().analytic_kl());
+  else return std::make_unique<FusedTrainStep<FusedVaeStep>>(*hierarchical, objective, !elbo->options().analytic_kl());
   return nullptr;
 }
 

@@ -61,6 +61,11 @@ class MultimodalVaeImpl : public Model {
   std::string describe() const override;
 
   const MultimodalVaeOptions& options() const { return options_; }
+  /// Each modality's networks (x_m -> its expert's mu and log sigma; z -> p(x_m | z)'s raw
+  /// parameters) and the prior's log scale [latent_dim].
+  const std::vector<nn::Mlp>& expert_nets() const { return experts_; }
+  const std::vector<nn::Mlp>& decoder_nets() const { return decoders_; }
+  const Tensor& prior_log_scale() const { return prior_log_scale_; }
   /// The training rows of `batch`: its rows, then (with subsets) each row again restricted to each
   /// of its modalities when it has several, then random_subsets random non-empty subsets per row;
   /// `given` masked to the modalities the posterior sees, `scored` to those the ELBO scores.

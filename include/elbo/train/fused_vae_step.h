@@ -48,6 +48,9 @@ class FusedVaeStep {
   explicit FusedVaeStep(model::HierarchicalVaeImpl& model, WorkerThreads* threads = nullptr,
                         bool monte_carlo_kl = false);
 
+  /// The training rows of a batch of `rows` rows (its noise's rows): the batch's.
+  int64_t training_rows(int64_t rows) const { return rows; }
+
   /// Sets every parameter's .grad() to the gradient of the loss above for data
   /// x [B, F] and noise eps [B, D] (float32, CPU, contiguous; D = every layer's
   /// dimensions, z_1 first, as the model's codes) and returns the

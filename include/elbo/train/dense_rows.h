@@ -1,0 +1,41 @@
+#pragma once
+#include "elbo/dist/normal.h"
+#include "elbo/train/dense_weight_pass.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace elbo::train {
+
+/// The row passes of a hand-written step over an MLP held as layers [first, last) of a list of
+/// DenseLayer, with ReLU between layers: out[i] and grad[i] are layer i's output and dloss/d(its
+/// pre-activation), row-major [rows, out_i]; rows [r0, r0 + m) of each are touched.
+struct DenseRows {
+  const std::vector<DenseLayer>& layers;
+  const std::vector<float*>& out;
+  const std::vector<float*>& grad;
+
+  /// out_i = act(A_i W_i^T + b_i), the first layer reading `input` (its rows r0.., row stride
+  /// `stride`), each other the previous one's output; ReLU on all but the last.
+  void forward(size_t first, size_t last, const float* input, int64_t stride, int64_t r0, int64_t m) const;
+
+  /// dloss/d(input of layer i) = grad_i W_i through the ReLU of the layer below, from the last
+  /// layer down; the first layer's into `input_grad` (its rows r0.., row stride `stride`), or
+  /// nowhere when null.
+  void backward(size_t first, size_t last, float* input_grad, int64_t stride, int64_t r0, int64_t m) const;
+};
+
+/// log sigma = log sigma_min + softplus(r - log sigma_min): dist::posterior_from_raw's scale.
+inline float floored_log_scale(float r) {
+  const float floor = static_cast<float>(std::log(dist::kMinPosteriorScale));
+  const float x = r - floor;
+  return floor + std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x)));
+}
+
+/// d(floored_log_scale)/dr = 1 - sigma_min / sigma.
+inline float floored_log_scale_slope(float sigma) {
+  return 1.0f - static_cast<float>(dist::kMinPosteriorScale) / sigma;
+}
+
+}  // namespace elbo::train

@@ -1,0 +1,41 @@
+#pragma once
+#include "elbo/core/batch_shard.h"
+#include "elbo/core/worker_threads.h"
+#include "elbo/objective/objective.h"
+#include "elbo/train/train_step.h"
+
+namespace elbo::train {
+
+/// A hand-written step (FusedVaeStep, FusedMultimodalStep) behind the TrainStep interface, on the
+/// process's kernel team, with the noise of its training rows drawn exactly as
+/// dist::Normal::rsample draws it (this rank's rows of the global batch: randn_batch).
+template <typename Step>
+class FusedTrainStep : public TrainStep {
+ public:
+  template <typename Model, typename... Options>
+  FusedTrainStep(Model& model, const objective::Objective& objective, Options... options)
+      : step_(model, &kernel_team(), options...), objective_(objective), latent_dim_(model.latent_dim()) {}
+  std::string name() const override { return "fused"; }
+  bool reads_labels() const override { return false; }
+  bool gathers_on_team() const override { return true; }
+
+  StepOutput operator()(const data::Batch& batch, int64_t step, torch::optim::Adam* optimizer) override {
+    const torch::Tensor eps =
+        randn_batch({1, step_.training_rows(batch.size()), latent_dim_}, batch.x.options())[0];
+    StepOutput out;
+    out.value = step_(batch.x.contiguous(), eps, objective_.kl_weight(step), optimizer);
+    out.updated = step_.updated();
+    out.has_gradient_norm = true;
+    out.gradient_norm = step_.gradient_norm();
+    out.has_sums = true;
+    out.sums = step_.metric_sums();
+    return out;
+  }
+
+ private:
+  Step step_;
+  const objective::Objective& objective_;
+  int64_t latent_dim_;
+};
+
+}  // namespace elbo::train

@@ -20,9 +20,9 @@ std::vector<ConfigKey> config_keys() {
        -1e300, 1e300, {"stop", "skip"}},
       {"train.max_skipped", int64_t{10}, "with train.nonfinite = \"skip\": stop once more steps than this were skipped", 0, 1e12},
       {"train.inject_nan_step", int64_t{0}, "testing aid: the loss of this step (1-based) is made NaN (0 = off)", 0, 1e12},
-      {"train.fused", true, "hand-written training step for MLP VAEs and mean-field hierarchical VAEs (ReLU; Bernoulli, "
-       "Gaussian or Laplace; normal prior; one particle, no free bits, no missing data) when the model fits it; "
-       "false = the autograd step"},
+      {"train.fused", true, "hand-written training step for MLP VAEs, mean-field hierarchical VAEs and multimodal VAEs (ReLU; "
+       "Bernoulli, Gaussian or Laplace, or Bernoulli and categorical modalities; normal prior; one particle, no free "
+       "bits, no missing data) when the model fits it; false = the autograd step"},
       {"train.threads", int64_t{0}, "LibTorch intra-op threads (0 = auto: 1 with OpenBLAS on all cores for matrix products; for models "
        "with convolutions as many as OpenBLAS had and OpenBLAS on one)", 0, 4096},
       {"train.device", S("cpu"), "where to train", -1e300, 1e300, {"cpu", "cuda", "auto"}},

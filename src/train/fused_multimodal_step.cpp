@@ -114,7 +114,9 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
   }
   if (rows > rows_) {
     inputs_.clear(), outputs_.clear(), grads_.clear(), codes_.clear(), code_grads_.clear(), scores_.clear();
+    log_precisions_.clear();
     for (const Modality& m : modalities_) {
+      log_precisions_.push_back(torch::empty({rows, latent}));
       inputs_.push_back(torch::empty({rows, m.expert_inputs()}));
       codes_.push_back(torch::empty({rows * static_cast<int64_t>(m.scored.size()), latent}));
       code_grads_.push_back(torch::empty({rows * static_cast<int64_t>(m.scored.size()), latent}));
@@ -174,10 +176,17 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
           row[j * mod.categories + std::clamp<int64_t>(static_cast<int64_t>(xr[j]), 0, mod.categories - 1)] = 1.0f;
       }
       nets.forward(mod.expert_first, mod.expert_last, in + r0 * width, width, r0, m);
+      // Its log precisions -2 log sigma_m, once per batch row for every subset.
+      const float* h = head(i);
+      float* lp = log_precisions_[i].data_ptr<float>();
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t d = 0; d < latent; ++d)
+          lp[r * latent + d] = -2.0f * floored_log_scale(h[r * 2 * latent + latent + d]);
     }
     // Each training row's product of experts, its z and KL(q || N(0, s^2)) =
     // log s - log sigma + (sigma^2 + mu^2) / (2 s^2) - 1/2.
-    std::vector<float> log_precision(n_mod);
+    std::vector<const float*> log_precision(n_mod);
+    for (size_t i = 0; i < n_mod; ++i) log_precision[i] = log_precisions_[i].data_ptr<float>();
     for (int64_t s = 0; s < n_subsets; ++s)
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t t = s * rows + r;
@@ -186,14 +195,11 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
           const float log_prior = -2.0f * prior_log_scale[d];
           float top = log_prior;
           for (size_t i = 0; i < n_mod; ++i)
-            if (subsets_[s][i]) {
-              log_precision[i] = -2.0f * floored_log_scale(head(i)[r * 2 * latent + latent + d]);
-              top = std::max(top, log_precision[i]);
-            }
+            if (subsets_[s][i]) top = std::max(top, log_precision[i][r * latent + d]);
           float sum = std::exp(log_prior - top), weighted = 0;
           for (size_t i = 0; i < n_mod; ++i)
             if (subsets_[s][i]) {
-              const float w = std::exp(log_precision[i] - top);
+              const float w = std::exp(log_precision[i][r * latent + d] - top);
               sum += w;
               weighted += w * head(i)[r * 2 * latent + d];
             }
@@ -254,8 +260,7 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
             if (subsets_[s][i]) {
               const float* h = head(i);
               float* g = grad[modalities_[i].expert_last - 1];
-              const float lp = -2.0f * floored_log_scale(h[r * 2 * latent + latent + d]);
-              const float w = std::exp(lp - log_total);
+              const float w = std::exp(log_precision[i][r * latent + d] - log_total);
               g[r * 2 * latent + d] += w * g_mean;
               // dloss/dlog lambda_m, kept in the raw log sigma's place until all subsets are in.
               g[r * 2 * latent + latent + d] += w * ((h[r * 2 * latent + d] - mu) * g_mean - 0.5f * g_log_sigma);
@@ -264,11 +269,10 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
       }
     for (size_t i = 0; i < n_mod; ++i) {
       const Modality& mod = modalities_[i];
-      const float* h = head(i);
       float* g = grad[mod.expert_last - 1];
       for (int64_t r = r0; r < r1; ++r)
         for (int64_t d = 0; d < latent; ++d) {
-          const float sigma = std::exp(floored_log_scale(h[r * 2 * latent + latent + d]));
+          const float sigma = std::exp(-0.5f * log_precision[i][r * latent + d]);
           g[r * 2 * latent + latent + d] *= -2.0f * floored_log_scale_slope(sigma);
         }
       nets.backward(mod.expert_first, mod.expert_last, nullptr, 0, r0, m);

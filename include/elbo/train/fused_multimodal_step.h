@@ -64,6 +64,7 @@ class FusedMultimodalStep {
   // Buffers kept between steps (sized for rows_ batch rows).
   int64_t rows_ = 0;
   std::vector<torch::Tensor> inputs_;   // per modality: its expert's input [B, width or width x C]
+  std::vector<torch::Tensor> log_precisions_;  // and its log precisions -2 log sigma_m [B, D]
   std::vector<torch::Tensor> outputs_;  // per layer [rows of its net, out]
   std::vector<torch::Tensor> grads_;    // per layer, dloss/d(output) (a decoder's last: its output)
   std::vector<torch::Tensor> codes_;       // per modality: its decoder's z rows [S_m B, D]

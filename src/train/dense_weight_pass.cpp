@@ -82,6 +82,9 @@ bool DenseWeightPass::provably_finite(const std::vector<DenseLayer>& layers, con
 double DenseWeightPass::run(const std::vector<DenseLayer>& layers, const std::vector<AdamUpdate>& updates,
                             WorkerThreads* team, int parts) {
   const bool apply = !updates.empty();
+  // Every parameter has a .grad() from the first step on, applied or not (as the autograd step's).
+  std::vector<float*> weight_grads, bias_grads;
+  for (const DenseLayer& l : layers) weight_grads.push_back(grad_of(l.weight)), bias_grads.push_back(grad_of(l.bias));
   if (apply && static_cast<int>(blocks_.size()) < parts)  // per thread, zeroed
     blocks_.assign(parts, std::vector<float>(largest_piece_));
   // Output units [o0, o1) of a layer: dW = G^T A and db = column sums of G over all rows;
@@ -92,8 +95,8 @@ double DenseWeightPass::run(const std::vector<DenseLayer>& layers, const std::ve
     const Piece& p = pieces_[k];
     const DenseLayer& l = layers[p.layer];
     const int64_t o0 = p.o0, o1 = p.o1;
-    float* dw = apply ? blocks_[part].data() : grad_of(l.weight) + o0 * l.in;
-    float* db = apply ? dw + (o1 - o0) * l.in : grad_of(l.bias) + o0;
+    float* dw = apply ? blocks_[part].data() : weight_grads[p.layer] + o0 * l.in;
+    float* db = apply ? dw + (o1 - o0) * l.in : bias_grads[p.layer] + o0;
     // The thread's block is all zeros here (Adam clears what it reads): dW is added into it.
     nn::sgemm(true, false, o1 - o0, l.in, l.rows, l.grad + o0, l.grad_stride, l.input, l.input_stride, dw, l.in,
               apply);

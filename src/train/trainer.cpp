@@ -333,7 +333,9 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
       // A non-finite loss or gradient: stop (the last checkpoint stays as it was) or skip the update.
       std::string fault;
       if (!std::isfinite(loss)) {
-        fault = detail::concat("non-finite loss (", loss, ") at step ", step_ + 1, " (epoch ", epoch_ + 1, ", batch ",
+        // A NaN's sign depends on the order of the operations that made it: "nan" either way.
+        fault = detail::concat("non-finite loss (", std::isnan(loss) ? std::string("nan") : detail::concat(loss),
+                               ") at step ", step_ + 1, " (epoch ", epoch_ + 1, ", batch ",
                                b + 1, " of ", batches, ")");
       } else {
         if (step_ + 1 == options_.inject_nan_gradient_step) {

@@ -19,6 +19,9 @@ std::vector<ConfigKey> config_keys() {
        "decoded atom by atom in the rows' order, each atom's distribution reading the atoms before it "
        "(autoregressive: sampling takes one decoder pass per atom slot)", -1e300, 1e300,
        {"independent", "autoregressive"}},
+      {"model.coordinate_grid", int64_t{1}, "crystal, autoregressive decoder: G; each atom's fractional coordinates "
+       "given z and the atoms before it are a mixture of G^3 wrapped normals on a grid of G places per axis around "
+       "the decoded location, places on atoms already placed down-weighted (1: one wrapped normal per axis)", 1, 16},
       {"model.harmonics", int64_t{3}, "crystal: the encoder reads sin and cos of 2 pi h f for h = 1..H of each "
        "fractional coordinate f", 1, 64},
       {"model.images", int64_t{3}, "crystal: images k = -K..K summed by the wrapped normal where its scale is below "

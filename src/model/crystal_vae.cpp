@@ -58,6 +58,7 @@ CrystalVaeOptions CrystalVaeOptions::from_config(const Config& c, const data::Sc
   o.images = c.get_int("model.images");
   o.coordinate_likelihood = c.get_string("model.coordinate_likelihood");
   o.coordinate_decoder = c.get_string("model.coordinate_decoder");
+  o.coordinate_grid = c.get_int("model.coordinate_grid");
   o.origin_shift = c.get_bool("data.origin_shift");
   o.activation = nn::parse_activation(c.get_string("model.activation"));
   o.prior_scale = c.get_double("model.prior_scale");
@@ -75,6 +76,11 @@ CrystalVaeImpl::CrystalVaeImpl(const CrystalVaeOptions& o) : options_(o) {
              "\")");
   ELBO_CHECK(o.coordinate_decoder == "independent" || o.coordinate_decoder == "autoregressive",
              "model.coordinate_decoder must be \"independent\" or \"autoregressive\" (got \"", o.coordinate_decoder, "\")");
+  ELBO_CHECK(o.coordinate_grid >= 1, "model.coordinate_grid must be >= 1 (got ", o.coordinate_grid, ")");
+  ELBO_CHECK(o.coordinate_grid == 1 ||
+                 (o.coordinate_decoder == "autoregressive" && o.coordinate_likelihood == "wrapped_normal"),
+             "model.coordinate_grid = ", o.coordinate_grid, " (a mixture on a grid per atom) needs "
+             "model.coordinate_decoder = \"autoregressive\" and model.coordinate_likelihood = \"wrapped_normal\"");
   ELBO_CHECK(o.prior_scale > 0, "model.prior_scale must be positive (got ", o.prior_scale, ")");
   const int64_t pooled = o.hidden.empty() ? 64 : o.hidden.back();
   embedding_ = register_module("embedding", torch::nn::Embedding(kElements + 1, o.species_embedding));
@@ -96,7 +102,10 @@ CrystalVaeImpl::CrystalVaeImpl(const CrystalVaeOptions& o) : options_(o) {
     // W_j ~ U(+-1/sqrt(fan in)) over the N x 6H inputs of a dense masked layer.
     const double bound = 1.0 / std::sqrt(static_cast<double>(n * 6 * o.harmonics));
     atom_previous_ = register_parameter("atom_previous", torch::rand({n, 6 * o.harmonics, width}) * (2 * bound) - bound);
-    atom_net_ = register_module("atom_net", nn::Mlp(nn::MlpOptions(width, 6).hidden(rest).activation(o.activation)));
+    // Per atom: three location and three log-scale corrections; with a grid (G > 1) also the G^3 places'
+    // log-weights and the occupied-place penalty's kappa and width.
+    const int64_t g = o.coordinate_grid, per_atom = g == 1 ? 6 : 8 + g * g * g;
+    atom_net_ = register_module("atom_net", nn::Mlp(nn::MlpOptions(width, per_atom).hidden(rest).activation(o.activation)));
   }
   prior_log_scale_ = register_buffer("prior_log_scale", torch::full({o.latent_dim}, std::log(o.prior_scale)));
 }
@@ -166,7 +175,7 @@ CrystalVaeImpl::Decoded CrystalVaeImpl::decode(const Tensor& z) {
     // The distribution calls back into this module (it must not outlive it, as no likelihood does).
     d.coords = std::make_shared<AutoregressiveCoordinates>(
         [this, z, loc, raw_scale](const Tensor& f) { return coordinates_given(z, loc, raw_scale, f); },
-        lead_with(lead, 3 * n), wrapped, options_.images);
+        lead_with(lead, 3 * n), wrapped, options_.images, options_.coordinate_grid);
     return d;
   }
   const Tensor log_scale = bounded_log_scale(raw_scale, 1e-4, 2.0);
@@ -177,8 +186,8 @@ CrystalVaeImpl::Decoded CrystalVaeImpl::decode(const Tensor& z) {
   return d;
 }
 
-std::pair<Tensor, Tensor> CrystalVaeImpl::coordinates_given(const Tensor& z, const Tensor& loc, const Tensor& raw_scale,
-                                                             const Tensor& f_in) {
+AutoregressiveCoordinates::Factors CrystalVaeImpl::coordinates_given(const Tensor& z, const Tensor& loc,
+                                                                     const Tensor& raw_scale, const Tensor& f_in) {
   const int64_t n = options_.max_atoms;
   ELBO_CHECK(f_in.dim() >= 1 && f_in.size(-1) == 3 * n, "elbo::model::CrystalVae: expected coordinates [..., ", 3 * n,
              "], got ", f_in.sizes());
@@ -195,11 +204,29 @@ std::pair<Tensor, Tensor> CrystalVaeImpl::coordinates_given(const Tensor& z, con
   const Tensor earlier = torch::cat({torch::zeros_like(projected.narrow(-2, 0, 1)),
                                      projected.narrow(-2, 0, n - 1).cumsum(-2)}, -2);
   const Tensor hidden = nn::activate(atom_code_->forward(z).unsqueeze(-2) + atom_slot_ + earlier, options_.activation);
-  const Tensor out = atom_net_->forward(hidden);  // [..., N, 6]
-  const std::vector<int64_t> flat = lead_with(lead, 3 * n);
-  const Tensor mu = loc + out.narrow(-1, 0, 3).reshape(flat);
-  const Tensor log_sigma = bounded_log_scale(raw_scale + out.narrow(-1, 3, 3).reshape(flat), 1e-4, 2.0);
-  return {mu, log_sigma};
+  const Tensor out = atom_net_->forward(hidden);  // [..., N, 6] (G = 1) or [..., N, 8 + G^3]
+  const Tensor mu = loc.unflatten(-1, {n, 3}) + out.narrow(-1, 0, 3);  // [..., N, 3]
+  const int64_t g = options_.coordinate_grid, places = g * g * g;
+  // With a grid the scales start at about half its spacing, 1 / (2G), where the places are told apart (a
+  // scale far above it makes every place the same near-uniform density, and their weights learn nothing).
+  const double scale_start = g == 1 ? 0.0 : -std::log(2.0 * static_cast<double>(g));
+  const Tensor log_sigma =
+      bounded_log_scale(raw_scale.unflatten(-1, {n, 3}) + out.narrow(-1, 3, 3) + scale_start, 1e-4, 2.0);
+  AutoregressiveCoordinates::Factors factors{torch::Tensor(), mu, log_sigma};
+  if (g == 1) {
+    factors.log_weights = torch::zeros(lead_with(lead_with(lead, n), 1), z.options());
+    return factors;
+  }
+  // The G^3 places of atom i, mu_i + (a, b, c) / G, in the frame of the first atom: mu_i = f_1 + (the decoder's
+  // location) for i > 1, so place g of atom i is "g / G from atom 1" whatever the origin (origin shifts move
+  // both). Places on atoms already placed lose weight kappa_i o_ig (occupied_grid), width b_i in (0.005, 0.5).
+  const Tensor after_first = torch::ones({n, 1}, z.options()).index_fill_(0, torch::zeros({1}, torch::kLong), 0.0);
+  factors.loc = mu + f.narrow(-1, 0, 3).unsqueeze(-2) * after_first;
+  const Tensor kappa = soft_plus(out.select(-1, 6 + places));
+  const Tensor width = bounded_log_scale(out.select(-1, 7 + places) - 2.0, 0.005, 0.5).exp();
+  factors.log_weights = out.narrow(-1, 6, places) -
+                        kappa.unsqueeze(-1) * occupied_grid(factors.loc, g, f, width).flatten(-3);
+  return factors;
 }
 
 dist::DistributionPtr CrystalVaeImpl::likelihood(const Tensor& z) {
@@ -256,6 +283,7 @@ std::string CrystalVaeImpl::describe() const {
          (o.coordinate_likelihood == "wrapped_normal" ? "wrapped-normal (K = " + std::to_string(o.images) + ")"
                                                       : std::string("gaussian")) +
          " coordinates" + (o.coordinate_decoder == "autoregressive" ? " decoded atom by atom" : "") +
+         (o.coordinate_grid > 1 ? " (each a mixture on " + std::to_string(o.coordinate_grid) + "^3 places)" : "") +
          (o.origin_shift ? ", random origin shifts" : "") + ", " + Model::describe();
 }
 

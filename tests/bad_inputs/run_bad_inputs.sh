@@ -489,6 +489,10 @@ refuse "crystals with a vae" 2 "data.format = \"crystals\" gives each crystal as
   "$ELBO" train "${CRYSTALS[@]}" --set model.type=vae --out "$W/c"
 refuse "crystal model on images" 2 "model.type = \"crystal\" reads crystal structures: set data.format = \"crystals\"" \
   "$ELBO" train "${FAST[@]}" $(csv_run good3.csv "$CSV") --set model.type=crystal --out "$W/c"
+refuse "crystal coordinate grid below 1" 2 "key 'model.coordinate_grid' = 0 is out of range [1, 16]" \
+  "$ELBO" train "${CRYSTALS[@]}" --set model.coordinate_grid=0 --out "$W/c"
+refuse "crystal coordinate grid without the autoregressive decoder" 2 "model.coordinate_grid = 4 (a mixture on a grid per atom) needs model.coordinate_decoder = \"autoregressive\"" \
+  "$ELBO" train "${CRYSTALS[@]}" --set model.coordinate_grid=4 --set model.coordinate_decoder=independent --out "$W/c"
 refuse "crystals standardized" 2 "data.format = \"crystals\" gives each crystal as its lattice, atom count, species and coordinates" \
   "$ELBO" train "${CRYSTALS[@]}" --set data.standardize=true --out "$W/c"
 cases=$((cases + 1))

@@ -10,6 +10,7 @@
 #include "elbo/model/crystal_coordinates.h"
 
 #include "support/finite_difference.h"
+#include "support/throws.h"
 
 #include <gtest/gtest.h>
 
@@ -68,13 +69,21 @@ double elbo(CrystalVae& model, const Batch& batch, int64_t particles, uint64_t s
   return (t.log_likelihood() - t.kl()).mean().item<double>();
 }
 
+/// The three coordinate decoders: independent, autoregressive, autoregressive with a mixture on a 3^3 grid per atom.
+const std::vector<std::string> kDecoders{"independent", "autoregressive", "mixture"};
+
+void set_decoder(CrystalVaeOptions& o, const std::string& decoder) {
+  o.coordinate_decoder = decoder == "independent" ? "independent" : "autoregressive";
+  o.coordinate_grid = decoder == "mixture" ? 3 : 1;
+}
+
 TEST(CrystalVae, TraceHasTheFourSitesAndExactMasks) {
-  for (const std::string decoder : {"independent", "autoregressive"}) {
+  for (const std::string& decoder : kDecoders) {
   SCOPED_TRACE(decoder);
   torch::manual_seed(1);
   const int64_t n = 4;
   CrystalVaeOptions o = small(n);
-  o.coordinate_decoder = decoder;
+  set_decoder(o, decoder);
   CrystalVae model(o);
   const Batch batch = batch_of(generated(6, n, 2), n);
   torch::manual_seed(3);
@@ -129,13 +138,14 @@ TEST(CrystalVae, EncoderIsInvariantToTheOrderOfTheAtoms) {
 }
 
 TEST(CrystalVae, ElboGradientMatchesFiniteDifferences) {
-  for (const std::string coords : {"wrapped_normal", "gaussian", "autoregressive"}) {
+  for (const std::string coords : {"wrapped_normal", "gaussian", "autoregressive", "mixture"}) {
     torch::manual_seed(6);
     const int64_t n = 3;
     CrystalVaeOptions o = small(n);
     o.coordinate_likelihood = coords == "gaussian" ? "gaussian" : "wrapped_normal";
-    if (coords == "autoregressive") {
-      o.coordinate_decoder = "autoregressive";
+    const bool autoregressive = coords == "autoregressive" || coords == "mixture";
+    if (autoregressive) {
+      set_decoder(o, coords);
       o.hidden = {16, 8};
     }
     CrystalVae model(o);
@@ -145,7 +155,7 @@ TEST(CrystalVae, ElboGradientMatchesFiniteDifferences) {
     // autoregressive layers' weights).
     const auto named = model->named_parameters();
     std::vector<std::string> names{"rho.layer1.bias", "decoder.layer1.bias", "embedding.weight", "phi.layer0.weight"};
-    if (coords == "autoregressive")
+    if (autoregressive)
       for (const char* name : {"atom_previous", "atom_slot", "atom_code.weight", "atom_net.layer0.weight"}) names.push_back(name);
     for (const std::string& name : names) {
       ASSERT_TRUE(named.contains(name)) << name;
@@ -209,12 +219,12 @@ TEST(CrystalVae, TrainingImprovesTheElbo) {
 }
 
 TEST(CrystalVae, SamplesAreValidStructures) {
-  for (const std::string decoder : {"independent", "autoregressive"}) {
+  for (const std::string& decoder : kDecoders) {
   SCOPED_TRACE(decoder);
   torch::manual_seed(14);
   const int64_t n = 6;
   CrystalVaeOptions o = small(n);
-  o.coordinate_decoder = decoder;
+  set_decoder(o, decoder);
   CrystalVae model(o);
   torch::NoGradGuard no_grad;
   for (double spread : {1.0, 100.0}) {  // codes far out drive the decoder to extreme outputs
@@ -248,11 +258,16 @@ std::shared_ptr<dist::Distribution> coordinates(CrystalVae& model, const torch::
 // Atom i's factor reads atoms j < i only: moving atom j changes the log-density of atoms after it, never of
 // atom j or those before; the greedy decoding is the fixed point of that rule (each atom at the mode frac(mu)
 // of its factor given the decoded atoms before it); k particles of a draw are [k, B, 3N] on [0, 1).
+// With a grid mixture per atom (G = 3) the same holds for the dependence; its greedy decoding takes the most
+// probable component's mode, which need not be the mixture's, so the mode check is for G = 1.
 TEST(CrystalVae, AutoregressiveCoordinatesReadOnlyTheAtomsBefore) {
+  for (const int64_t components : {1, 3}) {
+  SCOPED_TRACE(components);
   torch::manual_seed(17);
   const int64_t n = 5;
   CrystalVaeOptions o = small(n);
   o.coordinate_decoder = "autoregressive";
+  o.coordinate_grid = components;
   o.hidden = {16, 16};
   CrystalVae model(o);
   model->to(torch::kDouble);
@@ -280,6 +295,7 @@ TEST(CrystalVae, AutoregressiveCoordinatesReadOnlyTheAtomsBefore) {
   // its move does not change): moving it either way along any axis lowers that factor's log-density.
   const torch::Tensor at_mode = p->log_prob_elements(greedy);
   for (double step : {0.01, -0.01}) {
+    if (components > 1) break;
     torch::Tensor moved = greedy + step;
     moved = moved - moved.floor();
     for (int64_t i = 0; i < n; ++i) {
@@ -296,6 +312,51 @@ TEST(CrystalVae, AutoregressiveCoordinatesReadOnlyTheAtomsBefore) {
   // The log-density of the draws is finite and the draws of different particles differ.
   EXPECT_TRUE(torch::isfinite(p->log_prob(draws)).all().item<bool>());
   EXPECT_FALSE(torch::equal(draws[0], draws[1]));
+  }
+}
+
+// o_ig = sum_{j<i} exp(-|d|^2 / (2 b_i^2)) over the minimum-image displacement d of place g of atom i from atom j,
+// against a loop over places and atoms; atoms j >= i never count.
+TEST(CrystalVae, OccupiedGridCountsTheEarlierAtomsNearEachPlace) {
+  torch::manual_seed(21);
+  const int64_t n = 4, g = 3;
+  const torch::Tensor mu = torch::rand({2, n, 3}, torch::kDouble) * 3 - 1;
+  const torch::Tensor f = torch::rand({2, 3 * n}, torch::kDouble);
+  const torch::Tensor width = torch::tensor({{0.05, 0.1, 0.2, 0.3}, {0.4, 0.15, 0.08, 0.5}}, torch::kDouble);
+  const torch::Tensor o = occupied_grid(mu, g, f, width);
+  ASSERT_EQ(o.sizes(), (std::vector<int64_t>{2, n, g, g, g}));
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t p = 0; p < g * g * g; ++p) {
+        const int64_t place[3] = {p / (g * g), (p / g) % g, p % g};
+        double expected = 0;
+        for (int64_t j = 0; j < i; ++j) {
+          double square = 0;
+          for (int k = 0; k < 3; ++k) {
+            double d = mu[b][i][k].item<double>() + place[k] / double(g) - f[b][3 * j + k].item<double>();
+            d -= std::round(d);
+            square += d * d;
+          }
+          const double w = width[b][i].item<double>();
+          expected += std::exp(-square / (2 * w * w));
+        }
+        EXPECT_NEAR(o[b][i][place[0]][place[1]][place[2]].item<double>(), expected, 1e-12) << b << " " << i << " " << p;
+      }
+  EXPECT_EQ(o.select(1, 0).abs().max().item<double>(), 0.0);  // the first atom has no atoms before it
+}
+
+TEST(CrystalVae, RefusesMixturesItCannotDecode) {
+  CrystalVaeOptions o = small(3);
+  o.coordinate_decoder = "autoregressive";
+  o.coordinate_grid = 0;
+  test::expect_invalid_argument([&] { CrystalVae model(o); }, {"model.coordinate_grid must be >= 1 (got 0)"});
+  o.coordinate_grid = 2;
+  o.coordinate_decoder = "independent";
+  test::expect_invalid_argument([&] { CrystalVae model(o); },
+                                {"model.coordinate_grid = 2", "model.coordinate_decoder = \"autoregressive\""});
+  o.coordinate_decoder = "autoregressive";
+  o.coordinate_likelihood = "gaussian";
+  test::expect_invalid_argument([&] { CrystalVae model(o); }, {"model.coordinate_likelihood = \"wrapped_normal\""});
 }
 
 TEST(CrystalVae, OriginShiftsOnlyWhileTraining) {

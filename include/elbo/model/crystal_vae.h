@@ -5,6 +5,7 @@
 #include "elbo/core/config.h"
 #include "elbo/data/schema.h"
 #include "elbo/dist/normal.h"
+#include "elbo/model/crystal_coordinates.h"
 #include "elbo/model/model.h"
 #include "elbo/nn/activation.h"
 #include "elbo/nn/mlp.h"
@@ -28,6 +29,7 @@ struct CrystalVaeOptions {
   int64_t images = 3;                ///< K of the wrapped normal (dist/wrapped_normal.h)
   std::string coordinate_likelihood = "wrapped_normal";  ///< wrapped_normal | gaussian (the ablation)
   std::string coordinate_decoder = "independent";       ///< independent | autoregressive (crystal_coordinates.h)
+  int64_t coordinate_grid = 1;       ///< G: each atom's autoregressive factor a mixture on a grid of G^3 places
   bool origin_shift = false;         ///< training batches get random origins (data.origin_shift)
   nn::Activation activation = nn::Activation::relu;
   double prior_scale = 1.0;
@@ -55,7 +57,13 @@ struct CrystalVaeOptions {
 ///    read the atoms j < i (AutoregressiveCoordinates): the decoder's (mu_i, s_i)(z) plus a correction
 ///    g_i = MLP(act(A z + e_i + sum_{j<i} W_j phi(f_j))), phi(f) = sin, cos(2 pi h f), h = 1..H, e_i a
 ///    learned slot embedding, W_j one matrix per earlier slot (a masked layer, MADE: Germain et al.
-///    2015, computed as an exclusive cumulative sum over the slots).
+///    2015, computed as an exclusive cumulative sum over the slots). With coordinate_grid = G > 1
+///    atom i's factor is a mixture of G^3 wrapped normals on the 3-torus (dist/wrapped_normal_grid.h)
+///    at the places mu_i + g / G, g in {0..G-1}^3, sharing the scales sigma_i (which start near 1/(2G));
+///    mu_i = f_1 + (the location above) for i > 1, so places are offsets from the first atom whatever
+///    the origin. Place g's log-weight is l_ig - kappa_i o_ig, l_i, kappa_i >= 0 and the width of o from
+///    the same MLP, o_ig how close place g is to the atoms j < i (occupied_grid in crystal_coordinates.h):
+///    the mass goes to vacant places, not to taken ones.
 /// Atoms are in canonical order (by element, then coordinates), so slot i of the decoder is the i-th
 /// atom of that order. likelihood(z) is the dist::Joint of the four over the row layout, so its
 /// sample() is a row (slots past the sampled count hold draws no one reads).
@@ -85,10 +93,10 @@ class CrystalVaeImpl : public Model {
 
  private:
   void check_rows(const Tensor& x) const;
-  /// The autoregressive correction: (mu, log sigma) [..., 3N] of the coordinates given codes z [..., D],
-  /// the decoder's own (mu, raw scale) [..., 3N] and coordinates f [..., 3N] (atom i reads atoms j < i).
-  std::pair<Tensor, Tensor> coordinates_given(const Tensor& z, const Tensor& loc, const Tensor& raw_scale,
-                                              const Tensor& f);
+  /// The autoregressive factors of the atoms given codes z [..., D], the decoder's own (mu, raw scale)
+  /// [..., 3N] and coordinates f [..., 3N] (atom i reads atoms j < i).
+  AutoregressiveCoordinates::Factors coordinates_given(const Tensor& z, const Tensor& loc, const Tensor& raw_scale,
+                                                       const Tensor& f);
 
   CrystalVaeOptions options_;
   torch::nn::Embedding embedding_{nullptr};

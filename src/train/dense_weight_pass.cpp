@@ -23,12 +23,12 @@ ELBO_VECTOR_CLONES void column_sums(const float* g, int64_t ld, int64_t rows, in
     for (int64_t j = 0; j < n; ++j) out[j] += g[r * ld + j];
 }
 
-float* grad_of(const torch::Tensor& parameter) {
+}  // namespace
+
+float* grad_data(const torch::Tensor& parameter) {
   if (!parameter.grad().defined()) const_cast<torch::Tensor&>(parameter).mutable_grad() = torch::zeros_like(parameter);
   return parameter.grad().data_ptr<float>();
 }
-
-}  // namespace
 
 void run_parts(WorkerThreads* team, int parts, const std::function<void(int)>& job) {
   if (parts == 1 || !team) return job(0);
@@ -84,7 +84,7 @@ double DenseWeightPass::run(const std::vector<DenseLayer>& layers, const std::ve
   const bool apply = !updates.empty();
   // Every parameter has a .grad() from the first step on, applied or not (as the autograd step's).
   std::vector<float*> weight_grads, bias_grads;
-  for (const DenseLayer& l : layers) weight_grads.push_back(grad_of(l.weight)), bias_grads.push_back(grad_of(l.bias));
+  for (const DenseLayer& l : layers) weight_grads.push_back(grad_data(l.weight)), bias_grads.push_back(grad_data(l.bias));
   if (apply && static_cast<int>(blocks_.size()) < parts)  // per thread, zeroed
     blocks_.assign(parts, std::vector<float>(largest_piece_));
   // Output units [o0, o1) of a layer: dW = G^T A and db = column sums of G over all rows;

@@ -17,9 +17,6 @@
 namespace elbo::train {
 namespace {
 
-/// Batch rows narrower than this are not worth a thread of their own.
-constexpr int64_t kMinRowsPerPart = 32;
-
 
 /// Per row of logits [rows, width, C] against classes x (row r: x[r mod x_rows]):
 /// out[r] = sum_j log softmax(l_j)[x_j], and grad = (softmax(l_j) - onehot(x_j)) * grad_scale

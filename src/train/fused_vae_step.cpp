@@ -23,17 +23,6 @@
 #include <optional>
 
 namespace elbo::train {
-namespace {
-
-/// Row blocks narrower than this are not worth a thread of their own.
-constexpr int64_t kMinRowsPerPart = 32;
-
-float* grad_of(torch::Tensor& parameter) {
-  if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
-  return parameter.mutable_grad().data_ptr<float>();
-}
-
-}  // namespace
 
 namespace {
 
@@ -346,7 +335,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     scale_squared_norm = scale_update->apply_clearing(scale_grad.data(), 0, scales);
     scale_update->count();
   } else if (learned_scale) {
-    std::copy(scale_grad.begin(), scale_grad.end(), grad_of(log_scale_));
+    std::copy(scale_grad.begin(), scale_grad.end(), grad_data(log_scale_));
     scale_squared_norm = nn::squared_norm(scale_grad.data(), scales);
   }
 

@@ -8,6 +8,9 @@
 
 namespace elbo::train {
 
+/// Row blocks narrower than this are not worth a thread of their own.
+inline constexpr int64_t kMinRowsPerPart = 32;
+
 /// The row passes of a hand-written step over an MLP held as layers [first, last) of a list of
 /// DenseLayer, with ReLU between layers: out[i] and grad[i] are layer i's output and dloss/d(its
 /// pre-activation), row-major [rows, out_i]; rows [r0, r0 + m) of each are touched.

@@ -1,7 +1,6 @@
 #include "elbo/train/fused_multimodal_step.h"
 
 #include "elbo/core/batch_shard.h"
-#include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
 #include "elbo/dist/bernoulli_kernel.h"
 #include "elbo/nn/dense_kernels.h"
@@ -10,7 +9,6 @@
 #include "elbo/train/fused_train_step.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -286,20 +284,9 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
       }
   };
 
-  std::optional<BlasThreadsScope> single_threaded_blas;
-  if (parts > 1) single_threaded_blas.emplace(1);
-  std::atomic<int> next_block{0};
-  run_parts(threads_, parts, [&](int) {
-    for (int block; (block = next_block.fetch_add(1)) < parts;) {
-      const auto [r0, r1] = part_range(rows, block, parts);
-      rows_pass(block, r0, r1);
-    }
-  });
-
-  double reconstruction_sum = 0, kl_sum = 0;
-  for (int64_t t = 0; t < total; ++t) reconstruction_sum += reconstruction_rows[t], kl_sum += kl_rows[t];
-  const double loss = (beta * kl_sum - reconstruction_sum) / static_cast<double>(total);
-  metric_sums_ = {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
+  run_row_blocks(threads_, parts, rows, rows_pass);
+  metric_sums_ = sum_rows(reconstruction_rows, kl_rows, total);
+  const double loss = (beta * metric_sums_.kl - metric_sums_.reconstruction) / static_cast<double>(total);
 
   // The weight pass: each layer over its rows; a first layer reads its expert's values or its
   // decoder's codes.

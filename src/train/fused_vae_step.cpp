@@ -5,7 +5,6 @@
 #include "elbo/train/fused_train_step.h"
 
 #include "elbo/core/batch_shard.h"
-#include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/dist/bernoulli_kernel.h"
@@ -16,7 +15,6 @@
 #include "elbo/objective/elbo.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -287,24 +285,11 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       }
   };
 
-  // Each thread's BLAS calls stay on that thread: all rows first (the chain rule needs
-  // them in order), then the weight gradients, which need every row.
-  std::optional<BlasThreadsScope> single_threaded_blas;
-  if (parts > 1) single_threaded_blas.emplace(1);
-  // Each thread takes the next row block not yet taken (the other's too, should it start late).
-  std::atomic<int> next_block{0};
-  run_parts(threads_, parts, [&](int) {
-    for (int block; (block = next_block.fetch_add(1)) < parts;) {
-      const auto [r0, r1] = part_range(rows, block, parts);
-      rows_pass(block, r0, r1);
-    }
-  });
-
+  // All rows first (the chain rule needs them in order), then the weight gradients, which need every row.
+  run_row_blocks(threads_, parts, rows, rows_pass);
   // The loss -mean(log p(x|z)) + beta mean(KL), summed here in double (no tensor ops).
-  double reconstruction_sum = 0, kl_sum = 0;
-  for (int64_t r = 0; r < rows; ++r) reconstruction_sum += reconstruction_rows[r], kl_sum += kl_rows[r];
-  const double loss = (beta * kl_sum - reconstruction_sum) / static_cast<double>(rows);
-  metric_sums_ = {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
+  metric_sums_ = sum_rows(reconstruction_rows, kl_rows, rows);
+  const double loss = (beta * metric_sums_.kl - metric_sums_.reconstruction) / static_cast<double>(rows);
   std::vector<float> scale_grad(scales, 0.0f);  // the log scales' gradient, the threads' parts in order
   bool scale_grad_finite = true;
   for (int part = 0; part < parts && learned_scale; ++part)

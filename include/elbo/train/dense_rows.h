@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <vector>
 
 namespace elbo::train {
@@ -28,6 +29,12 @@ struct DenseRows {
   /// nowhere when null.
   void backward(size_t first, size_t last, float* input_grad, int64_t stride, int64_t r0, int64_t m) const;
 };
+
+/// Splits `rows` into `parts` blocks and runs pass(block, r0, r1) for each on `team` with
+/// single-threaded BLAS (each thread's BLAS calls stay on it), each thread taking the next block
+/// not yet taken (the other's too, should it start late).
+void run_row_blocks(WorkerThreads* team, int parts, int64_t rows,
+                    const std::function<void(int block, int64_t r0, int64_t r1)>& pass);
 
 /// log sigma = log sigma_min + softplus(r - log sigma_min): dist::posterior_from_raw's scale.
 inline float floored_log_scale(float r) {

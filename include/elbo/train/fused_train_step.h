@@ -6,6 +6,13 @@
 
 namespace elbo::train {
 
+/// The per-row reconstruction log p(x | z) and KL of a step, summed in double: its metric sums.
+inline objective::MetricSums sum_rows(const float* reconstruction, const float* kl, int64_t rows) {
+  double reconstruction_sum = 0, kl_sum = 0;
+  for (int64_t r = 0; r < rows; ++r) reconstruction_sum += reconstruction[r], kl_sum += kl[r];
+  return {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
+}
+
 /// A hand-written step (FusedVaeStep, FusedMultimodalStep) behind the TrainStep interface, on the
 /// process's kernel team, with the noise of its training rows drawn exactly as
 /// dist::Normal::rsample draws it (this rank's rows of the global batch: randn_batch).

@@ -3,6 +3,7 @@
 #include "elbo/model/multimodal_vae.h"
 #include "elbo/objective/objective.h"
 #include "elbo/train/dense_weight_pass.h"
+#include "elbo/train/step_report.h"
 #include "elbo/train/train_step.h"
 
 #include <optional>
@@ -24,7 +25,7 @@ namespace elbo::train {
 /// per block of batch rows (each thread takes every training row of its batch rows), then
 /// DenseWeightPass; the same numbers as the autograd path up to float rounding
 /// (tests/train/fused_multimodal_step_test.cpp).
-class FusedMultimodalStep {
+class FusedMultimodalStep : public StepReport {
  public:
   /// "" when `model` fits the step (and a BLAS is linked), else the reason it does not.
   static std::string unsupported(const model::MultimodalVaeImpl& model);
@@ -41,10 +42,6 @@ class FusedMultimodalStep {
   /// per-row terms.
   objective::Value operator()(const torch::Tensor& x, const torch::Tensor& eps, double beta,
                               torch::optim::Adam* optimizer = nullptr);
-
-  double gradient_norm() const { return gradient_norm_; }
-  const objective::MetricSums& metric_sums() const { return metric_sums_; }
-  bool updated() const { return updated_; }
 
  private:
   struct Modality {
@@ -71,9 +68,6 @@ class FusedMultimodalStep {
   std::vector<torch::Tensor> code_grads_;  // and dloss/d(those rows)
   std::vector<torch::Tensor> scores_;   // per modality: log p(x_m | z) of its decoder's rows
   torch::Tensor z_, mean_, log_sigma_, grad_z_;  // [R, D]
-  double gradient_norm_ = 0;
-  objective::MetricSums metric_sums_;
-  bool updated_ = false;
 };
 
 /// FusedMultimodalStep as a TrainStep for `model` and `objective` when they fit it, else null with

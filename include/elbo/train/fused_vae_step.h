@@ -5,6 +5,7 @@
 #include "elbo/objective/objective.h"
 #include "elbo/train/adam_step.h"
 #include "elbo/train/dense_weight_pass.h"
+#include "elbo/train/step_report.h"
 #include "elbo/train/train_step.h"
 
 #include <optional>
@@ -36,7 +37,7 @@ namespace elbo::train {
 /// gradients (summed over all rows) are computed in pieces of output units, each
 /// taken by the next free thread. Two joins per step instead of one per BLAS call,
 /// and the element-wise loops run on every core.
-class FusedVaeStep {
+class FusedVaeStep : public StepReport {
  public:
   /// "" when `model` fits the fused step (and a BLAS is linked), else the reason it does not.
   static std::string unsupported(const model::VaeImpl& model);
@@ -64,16 +65,6 @@ class FusedVaeStep {
   /// updated() tells which happened.
   objective::Value operator()(const torch::Tensor& x, const torch::Tensor& eps, double beta,
                               torch::optim::Adam* optimizer = nullptr);
-
-  /// The L2 norm of all the gradients the last call computed (NaN or Inf if any entry is),
-  /// computed as they were written.
-  double gradient_norm() const { return gradient_norm_; }
-
-  /// The last call's sums of the per-example bound, reconstruction and KL (in double).
-  const objective::MetricSums& metric_sums() const { return metric_sums_; }
-
-  /// Whether the last call applied the optimizer's step.
-  bool updated() const { return updated_; }
 
  private:
   struct Layer {
@@ -107,9 +98,6 @@ class FusedVaeStep {
   std::vector<torch::Tensor> grads_;    // (but the decoder's last, written over its output, the logits)
   torch::Tensor z_, grad_z_;            // [B, D]
   int64_t rows_ = 0;                    // batch rows the buffers hold
-  double gradient_norm_ = 0;
-  objective::MetricSums metric_sums_;
-  bool updated_ = false;
 };
 
 /// The fused step as a TrainStep for `model` and `objective` when they fit it, else null with the

@@ -1,13 +1,11 @@
 #include "elbo/train/dense_rows.h"
 
-#include "elbo/core/blas_threads.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/nn/dense_kernels.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <optional>
 
 namespace elbo::train {
 namespace {
@@ -43,8 +41,6 @@ void DenseRows::backward(size_t first, size_t last, float* input_grad, int64_t s
 
 void run_row_blocks(WorkerThreads* team, int parts, int64_t rows,
                     const std::function<void(int block, int64_t r0, int64_t r1)>& pass) {
-  std::optional<BlasThreadsScope> single_threaded_blas;
-  if (parts > 1) single_threaded_blas.emplace(1);
   std::atomic<int> next_block{0};
   run_parts(team, parts, [&](int) {
     for (int block; (block = next_block.fetch_add(1)) < parts;) {

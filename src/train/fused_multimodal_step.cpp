@@ -1,6 +1,7 @@
 #include "elbo/train/fused_multimodal_step.h"
 
 #include "elbo/core/batch_shard.h"
+#include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
 #include "elbo/dist/bernoulli_kernel.h"
 #include "elbo/nn/dense_kernels.h"
@@ -284,6 +285,8 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
       }
   };
 
+  // Each thread's BLAS calls stay on that thread, in the row passes and in the weight pass.
+  const BlasThreadsScope single_threaded_blas(parts > 1 ? 1 : 0);
   run_row_blocks(threads_, parts, rows, rows_pass);
   metric_sums_ = sum_rows(reconstruction_rows, kl_rows, total);
   const double loss = (beta * metric_sums_.kl - metric_sums_.reconstruction) / static_cast<double>(total);

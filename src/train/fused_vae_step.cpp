@@ -5,6 +5,7 @@
 #include "elbo/train/fused_train_step.h"
 
 #include "elbo/core/batch_shard.h"
+#include "elbo/core/blas_threads.h"
 #include "elbo/core/check.h"
 #include "elbo/core/fast_math.h"
 #include "elbo/dist/bernoulli_kernel.h"
@@ -285,6 +286,8 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       }
   };
 
+  // Each thread's BLAS calls stay on that thread, in the row passes and in the weight pass.
+  const BlasThreadsScope single_threaded_blas(parts > 1 ? 1 : 0);
   // All rows first (the chain rule needs them in order), then the weight gradients, which need every row.
   run_row_blocks(threads_, parts, rows, rows_pass);
   // The loss -mean(log p(x|z)) + beta mean(KL), summed here in double (no tensor ops).

@@ -30,9 +30,10 @@ struct DenseRows {
   void backward(size_t first, size_t last, float* input_grad, int64_t stride, int64_t r0, int64_t m) const;
 };
 
-/// Splits `rows` into `parts` blocks and runs pass(block, r0, r1) for each on `team` with
-/// single-threaded BLAS (each thread's BLAS calls stay on it), each thread taking the next block
-/// not yet taken (the other's too, should it start late).
+/// Splits `rows` into `parts` blocks and runs pass(block, r0, r1) for each on `team`, each thread
+/// taking the next block not yet taken (the other's too, should it start late). With several
+/// parts the caller holds a BlasThreadsScope(1) for the whole step (row passes and weight pass),
+/// so each thread's BLAS calls stay on it.
 void run_row_blocks(WorkerThreads* team, int parts, int64_t rows,
                     const std::function<void(int block, int64_t r0, int64_t r1)>& pass);
 

@@ -25,8 +25,8 @@ ELBO_VECTOR_CLONES void column_sums(const float* g, int64_t ld, int64_t rows, in
 
 }  // namespace
 
-float* grad_data(const torch::Tensor& parameter) {
-  if (!parameter.grad().defined()) const_cast<torch::Tensor&>(parameter).mutable_grad() = torch::zeros_like(parameter);
+float* grad_data(torch::Tensor parameter) {
+  if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
   return parameter.grad().data_ptr<float>();
 }
 

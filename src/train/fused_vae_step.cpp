@@ -58,8 +58,8 @@ std::string FusedVaeStep::unsupported(const model::HierarchicalVaeImpl& model) {
 FusedVaeStep::Net FusedVaeStep::add(const nn::MlpImpl& mlp, int input) {
   Net net{layers_.size(), layers_.size()};
   for (const auto& linear : mlp.layers()) {
-    layers_.push_back({linear->weight, linear->bias, linear->weight.size(1), linear->weight.size(0),
-                       net.last == net.first ? input : kPrevious});
+    layers_.push_back({linear->weight, linear->bias, linear->weight.size(1), linear->weight.size(0)});
+    inputs_.push_back(net.last == net.first ? input : kPrevious);
     ++net.last;
   }
   return net;
@@ -80,7 +80,7 @@ FusedVaeStep::FusedVaeStep(model::VaeImpl& model, WorkerThreads* threads, bool m
   decoder_ = add(*model.decoder().ptr<nn::MlpImpl>(), 0);
   top_prior_log_scale_ = model.prior().log_scale();
   set_likelihood(model.likelihood_head(), model.options().likelihood);
-  plan_weight_pass();
+  plan();
 }
 
 FusedVaeStep::FusedVaeStep(model::HierarchicalVaeImpl& model, WorkerThreads* threads, bool monte_carlo_kl)
@@ -93,16 +93,15 @@ FusedVaeStep::FusedVaeStep(model::HierarchicalVaeImpl& model, WorkerThreads* thr
   for (size_t l = 0; l < model.down().size(); ++l) down_.push_back(add(*model.down()[l], static_cast<int>(l + 1)));
   top_prior_log_scale_ = torch::zeros({dims_.back()});  // p(z_L) = N(0, I)
   set_likelihood(model.likelihood_head(), model.options().likelihood);
-  plan_weight_pass();
+  plan();
 }
 
-void FusedVaeStep::plan_weight_pass() {
+void FusedVaeStep::plan() {
   for (const int64_t d : dims_) {
     offsets_.push_back(latent_);
     latent_ += d;
   }
-  for (const Layer& l : layers_) dense_.push_back({l.weight, l.bias, l.in, l.out});
-  weight_pass_.emplace(dense_);
+  weight_pass_.emplace(layers_);
 }
 
 objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const torch::Tensor& eps_tensor, double beta,
@@ -147,7 +146,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   // Adam's update of every weight and bias, in layer order, and of the log scales, when the
   // optimizer holds exactly them.
   std::vector<AdamUpdate> updates = DenseWeightPass::adam_updates(
-      optimizer, dense_, learned_scale ? std::vector<torch::Tensor>{log_scale_} : std::vector<torch::Tensor>{});
+      optimizer, layers_, learned_scale ? std::vector<torch::Tensor>{log_scale_} : std::vector<torch::Tensor>{});
   std::optional<AdamUpdate> scale_update;
   if (learned_scale && !updates.empty()) {
     scale_update = updates.back();
@@ -162,13 +161,13 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
   const float kl_weight = static_cast<float>(beta) * inv_rows;
   // The input of layer i from row r0, and its row stride.
   auto input_of = [&](size_t i, int64_t r0) -> const float* {
-    const int source = layers_[i].input;
+    const int source = inputs_[i];
     return source == kData ? x + r0 * features : source == kPrevious ? out[i - 1] + r0 * layers_[i].in
                                                                       : z + r0 * latent + offsets_[source];
   };
-  auto input_stride = [&](size_t i) { return layers_[i].input >= 0 ? latent : layers_[i].in; };
+  auto input_stride = [&](size_t i) { return inputs_[i] >= 0 ? latent : layers_[i].in; };
 
-  const DenseRows nets{dense_, out, grad};
+  const DenseRows nets{layers_, out, grad};
   // Rows [r0, r1): forward, likelihood and KL, then dloss/d(output) of every layer by the chain rule.
   auto rows_pass = [&](int part, int64_t r0, int64_t r1) {
     const int64_t m = r1 - r0;
@@ -179,7 +178,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     // dloss/d(input of each layer of `net`), the first layer's into z's columns (`to_latent`) or nowhere.
     auto backward = [&](const Net& net, bool to_latent) {
       nets.backward(net.first, net.last,
-                    to_latent ? grad_z + r0 * latent + offsets_[layers_[net.first].input] : nullptr, latent, r0, m);
+                    to_latent ? grad_z + r0 * latent + offsets_[inputs_[net.first]] : nullptr, latent, r0, m);
     };
     // Encoder -> (mu, log sigma) of every layer -> z = mu + sigma eps; then each layer's prior.
     forward(encoder_);
@@ -278,7 +277,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     // ||G||^2 and ||A||^2 of these rows, for the finiteness bound of the fused update.
     if (!updates.empty())
       for (size_t i = 0; i < n_layers; ++i) {
-        const Layer& l = layers_[i];
+        const DenseLayer& l = layers_[i];
         squared_output_grads[part * n_layers + i] = nn::squared_norm(grad[i] + r0 * l.out, m * l.out);
         double a2 = 0;  // the input's rows, which may be a strided block of z
         for (int64_t r = 0; r < m; ++r) a2 += nn::squared_norm(input_of(i, r0 + r), l.in);
@@ -308,16 +307,16 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
       squared_inputs[i] += squared_input_parts[part * n_layers + i];
     }
   for (size_t i = 0; i < n_layers; ++i) {
-    DenseLayer& d = dense_[i];
+    DenseLayer& d = layers_[i];
     d.grad = grad[i];
-    d.grad_stride = layers_[i].out;
+    d.grad_stride = d.out;
     d.input = input_of(i, 0);
     d.input_stride = input_stride(i);
     d.rows = rows;
   }
   updated_ = !updates.empty() && std::isfinite(loss) && scale_grad_finite &&
-             DenseWeightPass::provably_finite(dense_, squared_grads, squared_inputs);
-  const double weight_squared_norm = weight_pass_->run(dense_, updated_ ? updates : std::vector<AdamUpdate>{}, threads_, parts);
+             DenseWeightPass::provably_finite(layers_, squared_grads, squared_inputs);
+  const double weight_squared_norm = weight_pass_->run(layers_, updated_ ? updates : std::vector<AdamUpdate>{}, threads_, parts);
   double scale_squared_norm = 0;
   if (learned_scale && updated_) {
     scale_squared_norm = scale_update->apply_clearing(scale_grad.data(), 0, scales);

@@ -18,8 +18,9 @@ struct DenseLayer {
   int64_t grad_stride = 0, input_stride = 0, rows = 0;
 };
 
-/// The data of `parameter`'s .grad(), made (zeros) where it has none.
-float* grad_data(const torch::Tensor& parameter);
+/// The data of `parameter`'s .grad(), made (zeros) where it has none (a tensor is a shared handle:
+/// the grad is the parameter's own).
+float* grad_data(torch::Tensor parameter);
 
 /// Runs job(part) for part < parts on `team` (inline when parts is 1 or team null).
 void run_parts(WorkerThreads* team, int parts, const std::function<void(int)>& job);

@@ -67,11 +67,6 @@ class FusedVaeStep : public StepReport {
                               torch::optim::Adam* optimizer = nullptr);
 
  private:
-  struct Layer {
-    torch::Tensor weight, bias;  // [out, in], [out]
-    int64_t in = 0, out = 0;
-    int input = 0;               // what it reads: kData, kPrevious, or latent layer l >= 0 (z_l)
-  };
   static constexpr int kData = -1, kPrevious = -2;
   struct Net {                   // layers [first, last) of layers_
     size_t first = 0, last = 0;
@@ -79,15 +74,15 @@ class FusedVaeStep : public StepReport {
   /// Appends `mlp`'s layers, the first reading `input`.
   Net add(const nn::MlpImpl& mlp, int input);
   /// z's columns and the weight pass, once every layer is in.
-  void plan_weight_pass();
+  void plan();
   void set_likelihood(const nn::Likelihood& head, const std::string& name);
 
-  std::vector<Layer> layers_;  // encoder, decoder, then each down network
+  std::vector<DenseLayer> layers_;  // encoder, decoder, then each down network; weight-pass operands set per step
+  std::vector<int> inputs_;          // what each reads: kData, kPrevious, or latent layer l >= 0 (z_l)
   Net encoder_, decoder_;
   std::vector<Net> down_;      // down_[l]: z_{l+1} -> (a, raw log t) of p(z_l | z_{l+1})
   std::vector<int64_t> dims_, offsets_;  // latent layer sizes, and their columns in z
   int64_t latent_ = 0;         // their sum D
-  std::vector<DenseLayer> dense_;              // the layers' parameters and weight-pass operands
   std::optional<DenseWeightPass> weight_pass_;
   torch::Tensor top_prior_log_scale_;  // [d_L]: log s of p(z_L) = N(0, s^2)
   bool monte_carlo_kl_ = false;

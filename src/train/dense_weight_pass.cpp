@@ -98,8 +98,12 @@ double DenseWeightPass::run(const std::vector<DenseLayer>& layers, const std::ve
     float* dw = apply ? blocks_[part].data() : weight_grads[p.layer] + o0 * l.in;
     float* db = apply ? dw + (o1 - o0) * l.in : bias_grads[p.layer] + o0;
     // The thread's block is all zeros here (Adam clears what it reads): dW is added into it.
-    nn::sgemm(true, false, o1 - o0, l.in, l.rows, l.grad + o0, l.grad_stride, l.input, l.input_stride, dw, l.in,
+    const int64_t shared = l.in - l.labels.width;
+    nn::sgemm(true, false, o1 - o0, shared, l.rows, l.grad + o0, l.grad_stride, l.input, l.input_stride, dw, l.in,
               apply);
+    if (l.labels.width > 0)
+      nn::sgemm(true, false, o1 - o0, l.labels.width, l.labels.rows, l.labels.grad + o0, l.labels.grad_stride,
+                l.labels.input, l.labels.input_stride, dw + shared, l.in, apply);
     column_sums(l.grad + o0, l.grad_stride, l.rows, o1 - o0, db);
     squared_norms[k] = apply ? updates[2 * p.layer].apply_clearing(dw, o0 * l.in, o1 * l.in) +
                                    updates[2 * p.layer + 1].apply_clearing(db, o0, o1)

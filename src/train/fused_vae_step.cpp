@@ -342,7 +342,7 @@ std::unique_ptr<TrainStep> make_fused_vae_step(model::Model& model, const object
   auto* vae = dynamic_cast<model::VaeImpl*>(&model);
   auto* hierarchical = dynamic_cast<model::HierarchicalVaeImpl*>(&model);
   const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
-  if (!vae && !hierarchical) why = "the model is not model.type = vae, hvae or multimodal";
+  if (!vae && !hierarchical) why = "the model is not model.type = vae, hvae, multimodal or m2";
   else if (!(why = vae ? FusedVaeStep::unsupported(*vae) : FusedVaeStep::unsupported(*hierarchical)).empty()) {}
   else if (!elbo) why = "the objective is not the ELBO";
   else if (elbo->options().particles() != 1) why = "objective.particles > 1";

@@ -1,6 +1,7 @@
 #include "elbo/train/train_step.h"
 
 #include "elbo/core/worker_threads.h"
+#include "elbo/train/fused_m2_step.h"
 #include "elbo/train/fused_multimodal_step.h"
 #include "elbo/train/fused_vae_step.h"
 
@@ -26,7 +27,7 @@ using FastStepFactory = std::unique_ptr<TrainStep> (*)(model::Model&, const obje
                                                        const data::Dataset&, std::string& why);
 
 /// The registered faster steps, tried in order.
-constexpr FastStepFactory kFastSteps[] = {&make_fused_vae_step, &make_fused_multimodal_step};
+constexpr FastStepFactory kFastSteps[] = {&make_fused_vae_step, &make_fused_multimodal_step, &make_fused_m2_step};
 
 }  // namespace
 

@@ -109,7 +109,7 @@ TEST(BayesianLinearRegression, TrainingReachesTheMeanFieldOptimum) {
   auto objective = std::make_shared<objective::Elbo>(objective::ElboOptions().particles(64));
   train::Trainer trainer(m.ptr(), objective, o);
   trainer.fit(train, data::Dataset());
-  EXPECT_EQ(trainer.train_step(), "autograd (the model is not model.type = vae, hvae or multimodal)");
+  EXPECT_EQ(trainer.train_step(), "autograd (the model is not model.type = vae, hvae, multimodal or m2)");
   const Tensor mean = m->weights().loc().to(torch::kDouble).detach();
   const Tensor variance = (2 * m->weights().log_scale()).exp().to(torch::kDouble).detach();
   EXPECT_TRUE(torch::allclose(mean, exact.mean, 0.02, 0.0)) << mean << "\nexact:\n" << exact.mean;

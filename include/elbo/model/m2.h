@@ -49,6 +49,11 @@ class M2Impl : public Model {
   int64_t features() const override { return options_.features; }
   std::string describe() const override;
   const M2Options& options() const { return options_; }
+  /// The networks (the fused step's layers): q(y | x), q(z | x, y) on [x, onehot(y)] and
+  /// p(x | z, y) on [z, onehot(y)].
+  const nn::Mlp& classifier_net() const { return classifier_; }
+  const nn::Mlp& encoder_net() const { return encoder_; }
+  const nn::Mlp& decoder_net() const { return decoder_; }
 
  private:
   /// [v, onehot(y)] with y broadcast to v's leading shape.

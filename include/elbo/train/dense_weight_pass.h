@@ -16,6 +16,15 @@ struct DenseLayer {
   const float* grad = nullptr;
   const float* input = nullptr;
   int64_t grad_stride = 0, input_stride = 0, rows = 0;
+  /// The input's last `labels.width` columns given apart, when its rows are shared by several
+  /// of them (M2's encoder: x once per row, read with every class): dW's first in - width
+  /// columns are G^T A (A then has in - width columns), its last ones labels.grad^T
+  /// labels.input over labels.rows rows; db is G's column sums alone (G sums each row's uses).
+  struct {
+    const float* grad = nullptr;
+    const float* input = nullptr;
+    int64_t width = 0, grad_stride = 0, input_stride = 0, rows = 0;
+  } labels;
 };
 
 /// The data of `parameter`'s .grad(), made (zeros) where it has none (a tensor is a shared handle:

@@ -35,6 +35,9 @@ class FusedMultimodalStep : public StepReport {
 
   /// The training rows of a batch of `rows` rows.
   int64_t training_rows(int64_t rows) const { return rows * static_cast<int64_t>(subsets_.size()); }
+  static constexpr bool kReadsLabels = false;
+  /// The noise of a batch of `rows` rows, as the autograd path draws it: [1, training rows, D].
+  std::vector<int64_t> noise_shape(int64_t rows) const { return {1, training_rows(rows), latent_}; }
 
   /// Sets every parameter's .grad() (or, with `optimizer`, applies Adam's step as FusedVaeStep
   /// does) for data x [B, F] and noise eps [training_rows(B), D], and returns the loss

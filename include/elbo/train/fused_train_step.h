@@ -13,7 +13,7 @@ inline objective::MetricSums sum_rows(const float* reconstruction, const float* 
   return {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
 }
 
-/// A hand-written step (FusedVaeStep, FusedMultimodalStep) behind the TrainStep interface, on the
+/// A hand-written step (FusedVaeStep, FusedMultimodalStep, FusedM2Step) behind the TrainStep interface, on the
 /// process's kernel team, with the noise of its training rows drawn exactly as
 /// dist::Normal::rsample draws it (this rank's rows of the global batch: randn_batch).
 template <typename Step>
@@ -23,14 +23,18 @@ class FusedTrainStep : public TrainStep {
   FusedTrainStep(Model& model, const objective::Objective& objective, Options... options)
       : step_(model, &kernel_team(), options...), objective_(objective), latent_dim_(model.latent_dim()) {}
   std::string name() const override { return "fused"; }
-  bool reads_labels() const override { return false; }
+  bool reads_labels() const override { return Step::kReadsLabels; }
   bool gathers_on_team() const override { return true; }
 
   StepOutput operator()(const data::Batch& batch, int64_t step, torch::optim::Adam* optimizer) override {
     const torch::Tensor eps =
-        randn_batch({1, step_.training_rows(batch.size()), latent_dim_}, batch.x.options())[0];
+        randn_batch(step_.noise_shape(batch.size()), batch.x.options()).reshape({-1, latent_dim_});
+    const double beta = objective_.kl_weight(step);
     StepOutput out;
-    out.value = step_(batch.x.contiguous(), eps, objective_.kl_weight(step), optimizer);
+    if constexpr (Step::kReadsLabels)
+      out.value = step_(batch.x.contiguous(), batch.y, batch.y_mask, eps, beta, optimizer);
+    else
+      out.value = step_(batch.x.contiguous(), eps, beta, optimizer);
     out.updated = step_.updated();
     out.has_gradient_norm = true;
     out.gradient_norm = step_.gradient_norm();

@@ -49,8 +49,12 @@ class FusedVaeStep : public StepReport {
   explicit FusedVaeStep(model::HierarchicalVaeImpl& model, WorkerThreads* threads = nullptr,
                         bool monte_carlo_kl = false);
 
+  static constexpr bool kReadsLabels = false;
+
   /// The training rows of a batch of `rows` rows (its noise's rows): the batch's.
   int64_t training_rows(int64_t rows) const { return rows; }
+  /// The noise of a batch of `rows` rows, as the autograd path draws it: [1, B, D].
+  std::vector<int64_t> noise_shape(int64_t rows) const { return {1, rows, latent_}; }
 
   /// Sets every parameter's .grad() to the gradient of the loss above for data
   /// x [B, F] and noise eps [B, D] (float32, CPU, contiguous; D = every layer's

@@ -40,12 +40,13 @@ TEST(SequenceConv, EvenKernelsAreRefused) {
   test::expect_invalid_argument([] { nn::SequenceEncoder(nn::SequenceConvOptions(10, 4, 2).kernel(4)); }, {"must be odd"});
 }
 
-/// The head with features [L, H] for a tiny alphabet, in float64.
+/// The head with features [L, H] for a tiny alphabet, in float64; weights and features from seed 2.
 struct TinyHead {
-  nn::AutoregressiveSequence head{2, 6, 5, 2, nn::Activation::tanh};
+  nn::AutoregressiveSequence head{nullptr};
   torch::Tensor features;
   explicit TinyHead(int64_t length) {
     torch::manual_seed(2);
+    head = nn::AutoregressiveSequence(2, 6, 5, 2, nn::Activation::tanh);
     head->to(torch::kDouble);
     features = torch::randn({length, 6}, torch::kDouble);
   }

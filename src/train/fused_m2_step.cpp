@@ -66,14 +66,11 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
                    " (model.classes = ", C, ")");
       }
   }
-  // Rows of each layer's buffers: the classifier's are the batch's, the encoder's and the
-  // decoder's one per batch row and class.
-  auto layer_rows = [&](size_t i) { return i < classifier_last ? rows : C * rows; };
   if (rows > rows_) {
     outputs_.clear(), grads_.clear();
     for (size_t i = 0; i < n_layers; ++i) {
-      outputs_.push_back(torch::empty({layer_rows(i), layers_[i].out}));
-      grads_.push_back(torch::empty({layer_rows(i), layers_[i].out}));
+      outputs_.push_back(torch::empty({i < classifier_last ? rows : C * rows, layers_[i].out}));
+      grads_.push_back(torch::empty({i < classifier_last ? rows : C * rows, layers_[i].out}));
     }
     shared_ = torch::empty({rows, H}), shared_grad_ = torch::empty({rows, H});
     codes_ = torch::empty({C * rows, W}), code_grads_ = torch::empty({C * rows, W});
@@ -102,16 +99,31 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
   std::vector<AdamUpdate> updates = DenseWeightPass::adam_updates(optimizer, layers_);
   const int parts =
       threads_ ? static_cast<int>(std::clamp<int64_t>(rows / kMinRowsPerPart, 1, threads_->size())) : 1;
+  // The class rows the encoder and decoder run on: every class of an unlabelled row, the label
+  // alone of a labelled one (the others weigh 0 in every term). Block b of batch rows holds
+  // class rows [first_row[b], first_row[b + 1]), class-major; class_row[c B + r] is (c, r)'s or -1.
+  std::vector<int64_t> row_class, row_batch, first_row(parts + 1), class_row(C * rows, -1);
+  for (int b = 0; b < parts; ++b) {
+    const auto [r0, r1] = part_range(rows, b, parts);
+    first_row[b] = static_cast<int64_t>(row_class.size());
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t r = r0; r < r1; ++r)
+        if (label[r] < 0 || label[r] == c) {
+          class_row[c * rows + r] = static_cast<int64_t>(row_class.size());
+          row_class.push_back(c), row_batch.push_back(r);
+        }
+  }
+  const int64_t class_rows = first_row[parts] = static_cast<int64_t>(row_class.size());
+  auto layer_rows = [&](size_t i) { return i < classifier_last ? rows : class_rows; };
   std::vector<double> squared_grad_parts(parts * n_layers, 0.0), squared_input_parts(parts * n_layers, 0.0);
   const float inv_rows = 1.0f / static_cast<float>(rows), log_classes = std::log(static_cast<float>(C));
   const float beta_f = static_cast<float>(beta), alpha = static_cast<float>(alpha_);
   const DenseRows nets{layers_, out, grad};
 
-  // Batch rows [r0, r1) and their class rows C r0 + c m + (r - r0).
+  // Batch rows [r0, r1) (block `part`) and their class rows [base, base + cm).
   auto rows_pass = [&](int part, int64_t r0, int64_t r1) {
-    const int64_t m = r1 - r0, base = C * r0, cm = C * m;
+    const int64_t m = r1 - r0, base = first_row[part], cm = first_row[part + 1] - base;
     if (m == 0) return;
-    auto class_row = [&](int64_t c, int64_t r) { return base + c * m + (r - r0); };
     // q(y | x): log-softmax of the classifier's logits, kept in its last layer's gradient's place.
     nets.forward(0, classifier_last, x + r0 * F, F, r0, m);
     float* log_q = grad[classifier_last - 1];
@@ -128,65 +140,57 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
     // q(z | x, c) for every class: x's product once, then each class's bias.
     nn::sgemm(false, true, m, H, F, x + r0 * F, F, first_weight, F + C, shared + r0 * H, H);
     float* hidden = out[encoder_first_];
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t r = r0; r < r1; ++r) {
-        const float *a = shared + r * H, *b = class_bias.data() + c * H;
-        float* h = hidden + class_row(c, r) * H;
-        for (int64_t j = 0; j < H; ++j) h[j] = encoder_hidden ? std::max(a[j] + b[j], 0.0f) : a[j] + b[j];
-      }
+    for (int64_t row = base; row < base + cm; ++row) {
+      const float *a = shared + row_batch[row] * H, *b = class_bias.data() + row_class[row] * H;
+      float* h = hidden + row * H;
+      for (int64_t j = 0; j < H; ++j) h[j] = encoder_hidden ? std::max(a[j] + b[j], 0.0f) : a[j] + b[j];
+    }
     nets.forward(encoder_first_ + 1, encoder_last, hidden + base * H, H, base, cm);
     // z = mu + sigma eps (eps class-major, [C, B, D]), KL(q || N(0, I)) = sum_d -log sigma + (sigma^2 + mu^2 - 1) / 2,
     // and the decoder's input [z, onehot(c)].
     const float* head = out[encoder_last - 1];
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t r = r0; r < r1; ++r) {
-        const int64_t row = class_row(c, r);
-        const float *mu = head + row * 2 * D, *e = eps + (c * rows + r) * D;
-        float* code = codes + row * W;
-        double kl_sum = 0;
-        for (int64_t d = 0; d < D; ++d) {
-          const float ls = floored_log_scale(mu[D + d]), sigma = std::exp(ls);
-          code[d] = mu[d] + sigma * e[d];
-          kl_sum += -ls + 0.5f * (sigma * sigma + mu[d] * mu[d] - 1.0f);
-        }
-        std::fill(code + D, code + W, 0.0f);
-        code[D + c] = 1.0f;
-        kl_rows[row] = static_cast<float>(kl_sum);
+    for (int64_t row = base; row < base + cm; ++row) {
+      const int64_t c = row_class[row];
+      const float *mu = head + row * 2 * D, *e = eps + (c * rows + row_batch[row]) * D;
+      float* code = codes + row * W;
+      double kl_sum = 0;
+      for (int64_t d = 0; d < D; ++d) {
+        const float ls = floored_log_scale(mu[D + d]), sigma = std::exp(ls);
+        code[d] = mu[d] + sigma * e[d];
+        kl_sum += -ls + 0.5f * (sigma * sigma + mu[d] * mu[d] - 1.0f);
       }
+      std::fill(code + D, code + W, 0.0f);
+      code[D + c] = 1.0f;
+      kl_rows[row] = static_cast<float>(kl_sum);
+    }
     // p(x | z, c), scored and differentiated with each row's weight w_rc / B.
     nets.forward(decoder_first_, n_layers, codes + base * W, W, base, cm);
     float* logits = out[n_layers - 1];
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t r = r0; r < r1; ++r) {
-        const int64_t row = class_row(c, r);
-        dist::bernoulli_log_prob_rows(x + r * F, 1, logits + row * F, 1, F, scores + row, logits + row * F,
-                                      inv_rows * weight(r, c));
-      }
+    for (int64_t row = base; row < base + cm; ++row)
+      dist::bernoulli_log_prob_rows(x + row_batch[row] * F, 1, logits + row * F, 1, F, scores + row, logits + row * F,
+                                    inv_rows * weight(row_batch[row], row_class[row]));
     nets.backward(decoder_first_, n_layers, code_grads + base * W, W, base, cm);
     // Back through z and the KL (d/dmu = mu, d/dlog sigma = sigma^2 - 1, each times beta w_rc / B)
     // into mu and the raw log sigma (dlog sigma/dr = 1 - sigma_min / sigma).
     float* head_grad = grad[encoder_last - 1];
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t r = r0; r < r1; ++r) {
-        const int64_t row = class_row(c, r);
-        const float kl_weight = beta_f * inv_rows * weight(r, c);
-        const float *mu = head + row * 2 * D, *e = eps + (c * rows + r) * D, *dz = code_grads + row * W;
-        float* g = head_grad + row * 2 * D;
-        for (int64_t d = 0; d < D; ++d) {
-          const float sigma = std::exp(floored_log_scale(mu[D + d]));
-          g[d] = dz[d] + kl_weight * mu[d];
-          g[D + d] = (dz[d] * sigma * e[d] + kl_weight * (sigma * sigma - 1.0f)) * floored_log_scale_slope(sigma);
-        }
+    for (int64_t row = base; row < base + cm; ++row) {
+      const int64_t c = row_class[row], r = row_batch[row];
+      const float kl_weight = beta_f * inv_rows * weight(r, c);
+      const float *mu = head + row * 2 * D, *e = eps + (c * rows + r) * D, *dz = code_grads + row * W;
+      float* g = head_grad + row * 2 * D;
+      for (int64_t d = 0; d < D; ++d) {
+        const float sigma = std::exp(floored_log_scale(mu[D + d]));
+        g[d] = dz[d] + kl_weight * mu[d];
+        g[D + d] = (dz[d] * sigma * e[d] + kl_weight * (sigma * sigma - 1.0f)) * floored_log_scale_slope(sigma);
       }
+    }
     nets.backward(encoder_first_, encoder_last, nullptr, 0, base, cm);
     // x's product was shared by the classes: its gradient is the sum of theirs.
-    for (int64_t r = r0; r < r1; ++r) {
-      float* s = shared_grad + r * H;
-      std::fill(s, s + H, 0.0f);
-      for (int64_t c = 0; c < C; ++c) {
-        const float* g = grad[encoder_first_] + class_row(c, r) * H;
-        for (int64_t j = 0; j < H; ++j) s[j] += g[j];
-      }
+    std::fill(shared_grad + r0 * H, shared_grad + r1 * H, 0.0f);
+    for (int64_t row = base; row < base + cm; ++row) {
+      float* s = shared_grad + row_batch[row] * H;
+      const float* g = grad[encoder_first_] + row * H;
+      for (int64_t j = 0; j < H; ++j) s[j] += g[j];
     }
     // Each row's terms, and the classifier's logits' gradient through the log-softmax.
     float* logit_grad = grad[classifier_last - 1];
@@ -196,10 +200,9 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
       double rec = 0, kl_sum = label[r] >= 0 ? log_classes : 0.0;
       float g_sum = 0;
       for (int64_t c = 0; c < C; ++c) {
-        const int64_t row = class_row(c, r);
+        const int64_t row = class_row[c * rows + r];
         const float w = weight(r, c);
-        rec += w * scores[row];
-        kl_sum += w * kl_rows[row];
+        if (row >= 0) rec += w * scores[row], kl_sum += w * kl_rows[row];
         if (label[r] < 0) {
           kl_sum += w * (l[c] + log_classes);
           g[c] = inv_rows * w * (beta_f * kl_rows[row] - scores[row] + beta_f * (l[c] + log_classes + 1.0f));
@@ -259,7 +262,7 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
   }
   DenseLayer& e = layers_[encoder_first_];
   e.grad = shared_grad, e.rows = rows;
-  e.labels.grad = grad[encoder_first_], e.labels.grad_stride = H, e.labels.rows = C * rows;
+  e.labels.grad = grad[encoder_first_], e.labels.grad_stride = H, e.labels.rows = class_rows;
   e.labels.input = codes + D, e.labels.input_stride = W;  // the decoder's input holds onehot(c) in the same rows
   updated_ = !updates.empty() && std::isfinite(loss) &&
              DenseWeightPass::provably_finite(layers_, squared_grads, squared_inputs);

@@ -13,8 +13,9 @@
 namespace elbo::train {
 
 /// The training step of the M2 semi-supervised VAE (model/m2.h; Kingma et al. 2014) written out
-/// by hand: MLPs with ReLU, a Bernoulli likelihood, the analytic KL and one particle. Each batch
-/// row r is encoded with every class c (its encoder's x product once per row, then
+/// by hand: MLPs with ReLU, a Bernoulli likelihood, the analytic KL and one particle. Each
+/// unlabelled batch row r is encoded with every class c, a labelled one with its label alone (the
+/// other classes weigh 0) (its encoder's x product once per row, then
 /// h_c = relu(W_x x + W_y[:, c] + b)) and decoded from [z_rc, onehot(c)], and
 ///   loss = (1/B) sum_r [ -sum_c w_rc log p(x_r | z_rc, c) + beta (sum_c w_rc KL_rc + KL_y,r)
 ///                        - alpha known_r log q(y_r | x_r) ],
@@ -52,8 +53,8 @@ class FusedM2Step : public StepReport {
   int64_t classes_ = 0, latent_ = 0, features_ = 0;
   double alpha_ = 0;
   WorkerThreads* threads_ = nullptr;
-  // Buffers kept between steps (sized for rows_ batch rows); rows of class c of the block of
-  // batch rows [r0, r0 + m) are C r0 + c m + (r - r0).
+  // Buffers kept between steps (sized for rows_ batch rows; the encoder's and decoder's for C
+  // class rows each).
   int64_t rows_ = 0;
   std::vector<torch::Tensor> outputs_, grads_;  // per layer [B or C B, out]
   torch::Tensor shared_, shared_grad_;          // the encoder's x product [B, H] and sum_c dloss/d(its pre-activation)

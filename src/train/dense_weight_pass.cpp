@@ -69,13 +69,19 @@ std::vector<AdamUpdate> DenseWeightPass::adam_updates(torch::optim::Adam* optimi
   return updates;
 }
 
-bool DenseWeightPass::provably_finite(const std::vector<DenseLayer>& layers, const std::vector<double>& squared_grads,
-                                      const std::vector<double>& squared_inputs) {
+bool DenseWeightPass::provably_finite(const std::vector<DenseLayer>& layers,
+                                      const std::vector<double>& squared_grad_parts,
+                                      const std::vector<double>& squared_input_parts) {
   constexpr double limit = 0.5 * std::numeric_limits<float>::max();
-  for (size_t i = 0; i < layers.size(); ++i)
-    if (!(std::sqrt(squared_grads[i] * squared_inputs[i]) < limit &&
-          std::sqrt(squared_grads[i] * static_cast<double>(layers[i].rows)) < limit))
+  const size_t n = layers.size();
+  for (size_t i = 0; i < n; ++i) {
+    double squared_grad = 0, squared_input = 0;
+    for (size_t k = i; k < squared_grad_parts.size(); k += n)
+      squared_grad += squared_grad_parts[k], squared_input += squared_input_parts[k];
+    if (!(std::sqrt(squared_grad * squared_input) < limit &&
+          std::sqrt(squared_grad * static_cast<double>(layers[i].rows)) < limit))
       return false;
+  }
   return true;
 }
 

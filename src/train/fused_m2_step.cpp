@@ -246,12 +246,6 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
   const double loss =
       (beta * metric_sums_.kl - metric_sums_.reconstruction - alpha_ * label_sum) / static_cast<double>(rows);
 
-  std::vector<double> squared_grads(n_layers, 0.0), squared_inputs(n_layers, 0.0);
-  for (int part = 0; part < parts; ++part)
-    for (size_t i = 0; i < n_layers; ++i) {
-      squared_grads[i] += squared_grad_parts[part * n_layers + i];
-      squared_inputs[i] += squared_input_parts[part * n_layers + i];
-    }
   for (size_t i = 0; i < n_layers; ++i) {
     DenseLayer& l = layers_[i];
     l.grad = grad[i];
@@ -265,15 +259,10 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
   e.labels.grad = grad[encoder_first_], e.labels.grad_stride = H, e.labels.rows = class_rows;
   e.labels.input = codes + D, e.labels.input_stride = W;  // the decoder's input holds onehot(c) in the same rows
   updated_ = !updates.empty() && std::isfinite(loss) &&
-             DenseWeightPass::provably_finite(layers_, squared_grads, squared_inputs);
+             DenseWeightPass::provably_finite(layers_, squared_grad_parts, squared_input_parts);
   gradient_norm_ = std::sqrt(weight_pass_->run(layers_, updated_ ? updates : std::vector<AdamUpdate>(), threads_, parts));
 
-  objective::Value v;
-  v.beta = beta;
-  v.reconstruction = reconstruction;
-  v.kl = kl;
-  v.bound = reconstruction - kl;
-  v.loss = torch::scalar_tensor(loss);
+  objective::Value v = step_value(beta, reconstruction, kl, loss);
   if (alpha_ > 0) v.metrics.emplace_back("label_log_q", torch::scalar_tensor(label_sum));
   return v;
 }

@@ -293,12 +293,6 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
 
   // The weight pass: each layer over its rows; a first layer reads its expert's values or its
   // decoder's codes.
-  std::vector<double> squared_grads(n_layers, 0.0), squared_inputs(n_layers, 0.0);
-  for (int part = 0; part < parts; ++part)
-    for (size_t i = 0; i < n_layers; ++i) {
-      squared_grads[i] += squared_grad_parts[part * n_layers + i];
-      squared_inputs[i] += squared_input_parts[part * n_layers + i];
-    }
   auto operands = [&](size_t first, size_t last, const float* input) {
     for (size_t i = first; i < last; ++i) {
       DenseLayer& l = layers_[i];
@@ -314,16 +308,10 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
     operands(modalities_[i].decoder_first, modalities_[i].decoder_last, codes_[i].data_ptr<float>());
   }
   updated_ = !updates.empty() && std::isfinite(loss) &&
-             DenseWeightPass::provably_finite(layers_, squared_grads, squared_inputs);
+             DenseWeightPass::provably_finite(layers_, squared_grad_parts, squared_input_parts);
   gradient_norm_ = std::sqrt(weight_pass_->run(layers_, updated_ ? updates : std::vector<AdamUpdate>(), threads_, parts));
 
-  objective::Value v;
-  v.beta = beta;
-  v.reconstruction = reconstruction;
-  v.kl = kl;
-  v.bound = reconstruction - kl;
-  v.loss = torch::scalar_tensor(loss);
-  return v;
+  return step_value(beta, reconstruction, kl, loss);
 }
 
 std::unique_ptr<TrainStep> make_fused_multimodal_step(model::Model& model, const objective::Objective& objective,

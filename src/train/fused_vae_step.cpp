@@ -300,12 +300,6 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
 
   // The fused update only when it cannot meet a non-finite value: a finite loss, and
   // gradients provably finite from the rows' norms.
-  std::vector<double> squared_grads(n_layers, 0.0), squared_inputs(n_layers, 0.0);
-  for (int part = 0; part < parts; ++part)
-    for (size_t i = 0; i < n_layers; ++i) {
-      squared_grads[i] += squared_output_grads[part * n_layers + i];
-      squared_inputs[i] += squared_input_parts[part * n_layers + i];
-    }
   for (size_t i = 0; i < n_layers; ++i) {
     DenseLayer& d = layers_[i];
     d.grad = grad[i];
@@ -315,7 +309,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
     d.rows = rows;
   }
   updated_ = !updates.empty() && std::isfinite(loss) && scale_grad_finite &&
-             DenseWeightPass::provably_finite(layers_, squared_grads, squared_inputs);
+             DenseWeightPass::provably_finite(layers_, squared_output_grads, squared_input_parts);
   const double weight_squared_norm = weight_pass_->run(layers_, updated_ ? updates : std::vector<AdamUpdate>{}, threads_, parts);
   double scale_squared_norm = 0;
   if (learned_scale && updated_) {
@@ -328,13 +322,7 @@ objective::Value FusedVaeStep::operator()(const torch::Tensor& x_tensor, const t
 
   gradient_norm_ = std::sqrt(scale_squared_norm + weight_squared_norm);
   // The returned tensors are made here, after the team's last job, not while it waits.
-  objective::Value v;
-  v.beta = beta;
-  v.reconstruction = reconstruction;
-  v.kl = kl;
-  v.bound = reconstruction - kl;
-  v.loss = torch::scalar_tensor(loss);  // float32, as the other objectives' losses
-  return v;
+  return step_value(beta, reconstruction, kl, loss);
 }
 
 std::unique_ptr<TrainStep> make_fused_vae_step(model::Model& model, const objective::Objective& objective,

@@ -51,10 +51,11 @@ class DenseWeightPass {
                                               const std::vector<torch::Tensor>& extra = {});
 
   /// Whether every |dW| and |db| and their partial sums are provably below FLT_MAX / 2, from each
-  /// layer's ||G||_F^2 and ||A||_F^2: by Cauchy-Schwarz |dW_oj| <= ||G||_F ||A||_F and
+  /// layer's ||G||_F^2 and ||A||_F^2 (each the sum of the row blocks' parts: entry
+  /// part * layers + i, for part < parts): by Cauchy-Schwarz |dW_oj| <= ||G||_F ||A||_F and
   /// |db_o| <= sqrt(rows) ||G||_F.
-  static bool provably_finite(const std::vector<DenseLayer>& layers, const std::vector<double>& squared_grads,
-                              const std::vector<double>& squared_inputs);
+  static bool provably_finite(const std::vector<DenseLayer>& layers, const std::vector<double>& squared_grad_parts,
+                              const std::vector<double>& squared_input_parts);
 
   /// Runs the pass on `parts` threads of `team`; `updates` empty (write the gradients) or the
   /// first 2 L of adam_updates' (apply them and count the step). Returns the sum of the squares

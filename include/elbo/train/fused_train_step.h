@@ -13,6 +13,19 @@ inline objective::MetricSums sum_rows(const float* reconstruction, const float* 
   return {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
 }
 
+/// What a hand-written step returns: its per-row terms, bound = reconstruction - KL, and the loss
+/// as a float32 scalar (as the other objectives' losses).
+inline objective::Value step_value(double beta, const torch::Tensor& reconstruction, const torch::Tensor& kl,
+                                   double loss) {
+  objective::Value v;
+  v.beta = beta;
+  v.reconstruction = reconstruction;
+  v.kl = kl;
+  v.bound = reconstruction - kl;
+  v.loss = torch::scalar_tensor(loss);
+  return v;
+}
+
 /// A hand-written step (FusedVaeStep, FusedMultimodalStep, FusedM2Step) behind the TrainStep interface, on the
 /// process's kernel team, with the noise of its training rows drawn exactly as
 /// dist::Normal::rsample draws it (this rank's rows of the global batch: randn_batch).

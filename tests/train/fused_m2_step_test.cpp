@@ -10,6 +10,8 @@
 #include "elbo/train/adam_step.h"
 #include "elbo/train/fused_m2_step.h"
 
+#include "support/autograd_reference.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -41,34 +43,24 @@ model::Batch small_batch(int64_t rows) {
   return b;
 }
 
-double max_relative_error(const torch::Tensor& a, const torch::Tensor& b) {
-  return ((a - b).abs() / (b.abs() + 1e-3)).max().item<double>();
-}
-
 void expect_autograd_values(model::M2& m, const model::Batch& batch, double beta, double alpha, WorkerThreads* team) {
   seed_stream(1, RngStream::step, 7);
   objective::Value ref = objective::beta_elbo(m->forward(batch, 1), beta, true, 0.0, alpha);
-  for (auto& p : m->parameters()) p.mutable_grad() = torch::Tensor();
-  ref.loss.backward();
-  std::vector<torch::Tensor> ref_grads;
-  for (auto& p : m->parameters()) {
-    ref_grads.push_back(p.grad().clone());
-    p.mutable_grad().fill_(std::numeric_limits<float>::quiet_NaN());  // every entry must be written again
-  }
+  const std::vector<torch::Tensor> ref_grads = test::reference_gradients(*m, ref.loss);
   train::FusedM2Step fused(*m, team, alpha);
   seed_stream(1, RngStream::step, 7);
   const int64_t rows = batch.size();
   const torch::Tensor eps = torch::randn(fused.noise_shape(rows)).reshape({-1, kLatent});
   const objective::Value v = fused(batch.x, batch.y, batch.y_mask, eps, beta);
   EXPECT_NEAR(v.loss.item<double>(), ref.loss.item<double>(), 1e-5 * std::abs(ref.loss.item<double>()));
-  EXPECT_LT(max_relative_error(v.reconstruction, ref.reconstruction), 1e-5);
-  EXPECT_LT(max_relative_error(v.kl, ref.kl), 1e-5);
+  EXPECT_LT(test::max_relative_error(v.reconstruction, ref.reconstruction), 1e-5);
+  EXPECT_LT(test::max_relative_error(v.kl, ref.kl), 1e-5);
   ASSERT_EQ(v.metrics.size(), ref.metrics.size());
   if (!ref.metrics.empty())
     EXPECT_NEAR(v.metrics[0].second.item<double>(), ref.metrics[0].second.item<double>(), 1e-4);
   const auto params = m->named_parameters();
   for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4)
+    EXPECT_LT(test::max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4)
         << params[i].key() << " beta " << beta << " alpha " << alpha;
 }
 

@@ -10,6 +10,8 @@
 #include "elbo/train/adam_step.h"
 #include "elbo/train/fused_multimodal_step.h"
 
+#include "support/autograd_reference.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -39,10 +41,6 @@ torch::Tensor small_data(int64_t rows) {
   return torch::cat({torch::rand({rows, 9}), torch::randint(0, 3, {rows, 1}).to(torch::kFloat)}, 1);
 }
 
-double max_relative_error(const torch::Tensor& a, const torch::Tensor& b) {
-  return ((a - b).abs() / (b.abs() + 1e-3)).max().item<double>();
-}
-
 void expect_autograd_values(model::MultimodalVae& m, const torch::Tensor& x, double beta, WorkerThreads* team) {
   m->train();
   model::Batch batch;
@@ -50,24 +48,18 @@ void expect_autograd_values(model::MultimodalVae& m, const torch::Tensor& x, dou
   batch.mask = torch::ones_like(x);
   seed_stream(1, RngStream::step, 7);
   objective::Value ref = objective::beta_elbo(m->forward(batch, 1), beta, true);
-  for (auto& p : m->parameters()) p.mutable_grad() = torch::Tensor();
-  ref.loss.backward();
-  std::vector<torch::Tensor> ref_grads;
-  for (auto& p : m->parameters()) {
-    ref_grads.push_back(p.grad().clone());
-    p.mutable_grad().fill_(std::numeric_limits<float>::quiet_NaN());  // every entry must be written again
-  }
+  const std::vector<torch::Tensor> ref_grads = test::reference_gradients(*m, ref.loss);
   train::FusedMultimodalStep fused(*m, team);
   ASSERT_EQ(fused.training_rows(x.size(0)), ref.bound.size(0));
   seed_stream(1, RngStream::step, 7);
   const torch::Tensor eps = torch::randn({1, fused.training_rows(x.size(0)), m->latent_dim()})[0];
   const objective::Value v = fused(x, eps, beta);
   EXPECT_NEAR(v.loss.item<double>(), ref.loss.item<double>(), 1e-5 * std::abs(ref.loss.item<double>()));
-  EXPECT_LT(max_relative_error(v.reconstruction, ref.reconstruction), 1e-5);
-  EXPECT_LT(max_relative_error(v.kl, ref.kl), 1e-5);
+  EXPECT_LT(test::max_relative_error(v.reconstruction, ref.reconstruction), 1e-5);
+  EXPECT_LT(test::max_relative_error(v.kl, ref.kl), 1e-5);
   const auto params = m->named_parameters();
   for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4) << params[i].key() << " beta " << beta;
+    EXPECT_LT(test::max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4) << params[i].key() << " beta " << beta;
 }
 
 }  // namespace

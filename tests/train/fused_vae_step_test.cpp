@@ -6,6 +6,8 @@
 #include "elbo/train/adam_step.h"
 #include "elbo/train/fused_vae_step.h"
 
+#include "support/autograd_reference.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,10 +20,6 @@
 using namespace elbo;
 
 namespace {
-
-double max_relative_error(const torch::Tensor& a, const torch::Tensor& b) {
-  return ((a - b).abs() / (b.abs() + 1e-3)).max().item<double>();
-}
 
 model::Vae two_layer_vae(const std::string& likelihood = "bernoulli", int64_t features = 12,
                          std::vector<int64_t> hidden = {16, 8}, const std::string& scale = "per_feature") {
@@ -80,29 +78,23 @@ void expect_autograd_values(Model& model, const torch::Tensor& x, double beta, W
   batch.x = x;
   seed_stream(1, RngStream::step, 7);
   objective::Value ref = objective::beta_elbo(model->forward(batch, 1), beta, !monte_carlo_kl);
-  for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
-  ref.loss.backward();
-  std::vector<torch::Tensor> ref_grads;
-  for (auto& p : model->parameters()) {
-    ref_grads.push_back(p.grad().clone());
-    p.mutable_grad().fill_(std::numeric_limits<float>::quiet_NaN());  // every entry must be written again
-  }
+  const std::vector<torch::Tensor> ref_grads = test::reference_gradients(*model, ref.loss);
   seed_stream(1, RngStream::step, 7);
   const torch::Tensor eps = torch::randn({1, x.size(0), model->latent_dim()})[0];
   train::FusedVaeStep fused(*model, team, monte_carlo_kl);
   const objective::Value v = fused(x, eps, beta);
   EXPECT_NEAR(v.loss.item<double>(), ref.loss.item<double>(), 1e-4 * std::abs(ref.loss.item<double>()));
-  EXPECT_LT(max_relative_error(v.reconstruction, ref.reconstruction), 1e-5);
+  EXPECT_LT(test::max_relative_error(v.reconstruction, ref.reconstruction), 1e-5);
   // A Monte Carlo KL is a difference of log-densities (the autograd path's with their
   // constants): float rounding of terms of order 10 per row, not of the KL's size.
   if (monte_carlo_kl)
     EXPECT_LT((v.kl - ref.kl).abs().max().item<double>(), 2e-5 * model->latent_dim());
   else
-    EXPECT_LT(max_relative_error(v.kl, ref.kl), 1e-5);
-  EXPECT_LT(max_relative_error(v.bound, ref.bound), 1e-5);
+    EXPECT_LT(test::max_relative_error(v.kl, ref.kl), 1e-5);
+  EXPECT_LT(test::max_relative_error(v.bound, ref.bound), 1e-5);
   const auto params = model->named_parameters();
   for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4) << params[i].key() << " beta " << beta;
+    EXPECT_LT(test::max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-4) << params[i].key() << " beta " << beta;
 }
 
 model::HierarchicalVae hierarchical_vae(std::vector<int64_t> latent_dims, const std::string& likelihood = "bernoulli") {
@@ -193,8 +185,8 @@ TEST(FusedVaeStep, SplitBetweenThreadsGivesTheSameGradients) {
   WorkerThreads threads(3);
   train::FusedVaeStep split(*vae, &threads);
   const objective::Value v = split(x, eps, 0.5);
-  EXPECT_LT(max_relative_error(v.reconstruction, ref.reconstruction), 1e-6);
-  EXPECT_LT(max_relative_error(v.kl, ref.kl), 1e-6);
+  EXPECT_LT(test::max_relative_error(v.reconstruction, ref.reconstruction), 1e-6);
+  EXPECT_LT(test::max_relative_error(v.kl, ref.kl), 1e-6);
   // The sums in double over the rows agree with the per-row values (float rows: ~1e-7 each).
   const objective::MetricSums& sums = split.metric_sums();
   const double reconstruction = v.reconstruction.to(torch::kDouble).sum().item<double>();
@@ -204,7 +196,7 @@ TEST(FusedVaeStep, SplitBetweenThreadsGivesTheSameGradients) {
   EXPECT_NEAR(sums.bound, reconstruction - kl, 1e-6 * std::abs(reconstruction - kl));
   const auto params = vae->named_parameters();
   for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_LT(max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-5) << params[i].key();
+    EXPECT_LT(test::max_relative_error(params[i].value().grad(), ref_grads[i]), 1e-5) << params[i].key();
 }
 
 TEST(FusedVaeStep, GradientNormIsTheNormOfTheGradientsItWrote) {

@@ -22,6 +22,9 @@ std::vector<ConfigKey> config_keys() {
       {"model.coordinate_grid", int64_t{1}, "crystal, autoregressive decoder: G; each atom's fractional coordinates "
        "given z and the atoms before it are a mixture of G^3 wrapped normals on a grid of G places per axis around "
        "the decoded location, places on atoms already placed down-weighted (1: one wrapped normal per axis)", 1, 16},
+      {"model.lattice_given_count", false, "crystal: decode the atom count first and the lattice given it (the "
+       "lengths' logs shifted by log(n) / 3 and twelve learned offsets per count), so the cell grows with its atoms "
+       "and the code says the volume per atom; false: lattice and count independent given z"},
       {"model.harmonics", int64_t{3}, "crystal: the encoder reads sin and cos of 2 pi h f for h = 1..H of each "
        "fractional coordinate f", 1, 64},
       {"model.images", int64_t{3}, "crystal: images k = -K..K summed by the wrapped normal where its scale is below "

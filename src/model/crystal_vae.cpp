@@ -7,6 +7,7 @@
 #include "elbo/dist/joint.h"
 #include "elbo/dist/wrapped_normal.h"
 #include "elbo/model/crystal_coordinates.h"
+#include "elbo/model/crystal_lattice.h"
 
 #include <cmath>
 #include <limits>
@@ -59,6 +60,7 @@ CrystalVaeOptions CrystalVaeOptions::from_config(const Config& c, const data::Sc
   o.coordinate_likelihood = c.get_string("model.coordinate_likelihood");
   o.coordinate_decoder = c.get_string("model.coordinate_decoder");
   o.coordinate_grid = c.get_int("model.coordinate_grid");
+  o.lattice_given_count = c.get_bool("model.lattice_given_count");
   o.origin_shift = c.get_bool("data.origin_shift");
   o.activation = nn::parse_activation(c.get_string("model.activation"));
   o.prior_scale = c.get_double("model.prior_scale");
@@ -107,6 +109,8 @@ CrystalVaeImpl::CrystalVaeImpl(const CrystalVaeOptions& o) : options_(o) {
     const int64_t g = o.coordinate_grid, per_atom = g == 1 ? 6 : 8 + g * g * g;
     atom_net_ = register_module("atom_net", nn::Mlp(nn::MlpOptions(width, per_atom).hidden(rest).activation(o.activation)));
   }
+  // Per count n = 1..N: offsets of the lattice's six locations and six raw log-scales (lattice_given_count).
+  if (o.lattice_given_count) lattice_count_ = register_parameter("lattice_count", torch::zeros({n, 12}));
   prior_log_scale_ = register_buffer("prior_log_scale", torch::full({o.latent_dim}, std::log(o.prior_scale)));
 }
 
@@ -159,12 +163,14 @@ CrystalVaeImpl::Decoded CrystalVaeImpl::decode(const Tensor& z) {
   // the shape ratios +- 10, angles down to ~6 degrees), scales in (1e-4, 2): every draw is finite, so
   // every decoded lattice exists (data/lattice_map.h).
   const Tensor lattice = shaped(at, 12, {12});
-  const Tensor lengths = bounded(lattice.narrow(-1, 0, 3), 2.0, 5.0), shape = bounded(lattice.narrow(-1, 3, 3), 0.0, 10.0);
-  d.lattice = std::make_shared<dist::Normal>(torch::cat({lengths, shape}, -1),
-                                             bounded_log_scale(lattice.narrow(-1, 6, 6), 1e-4, 2.0));
   at += 12;
   d.count = std::make_shared<dist::Categorical>(with_class_zero_impossible(shaped(at, n, {1, n})));
   at += n;
+  if (options_.lattice_given_count)
+    d.lattice = std::make_shared<LatticeGivenCount>(
+        d.count, [this, lattice](const Tensor& count) { return lattice_given(lattice, count); });
+  else
+    d.lattice = lattice_given(lattice, Tensor());
   d.species = std::make_shared<dist::Categorical>(with_class_zero_impossible(shaped(at, n * kElements, {n, kElements})));
   at += n * kElements;
   // Location and scale of each coordinate, atom-major like the rows: [..., 3N] each; sigma in (1e-4, 2)
@@ -184,6 +190,23 @@ CrystalVaeImpl::Decoded CrystalVaeImpl::decode(const Tensor& z) {
   else
     d.coords = std::make_shared<dist::Normal>(loc, log_scale);
   return d;
+}
+
+dist::DistributionPtr CrystalVaeImpl::lattice_given(const Tensor& raw, const Tensor& count) const {
+  Tensor r = raw;
+  if (count.defined()) {
+    // The count's row of offsets, and log(n) / 3 on each length's log: volume exp(v1 + v2 + v3) = n times
+    // exp(the rest), so what z and the offsets say is the volume per atom.
+    const int64_t n = options_.max_atoms;
+    const Tensor index = count.to(torch::kLong).clamp(1, n) - 1;  // [..., 1]
+    std::vector<int64_t> shape = index.sizes().vec();
+    shape.back() = 12;
+    const Tensor third_log_n = index.to(raw.scalar_type()).add(1).log() / 3.0;  // [..., 1]
+    const Tensor per_length = torch::cat({torch::ones({3}, raw.options()), torch::zeros({9}, raw.options())});
+    r = raw + lattice_count_.index_select(0, index.flatten()).reshape(shape) + third_log_n * per_length;
+  }
+  const Tensor lengths = bounded(r.narrow(-1, 0, 3), 2.0, 5.0), shape = bounded(r.narrow(-1, 3, 3), 0.0, 10.0);
+  return std::make_shared<dist::Normal>(torch::cat({lengths, shape}, -1), bounded_log_scale(r.narrow(-1, 6, 6), 1e-4, 2.0));
 }
 
 AutoregressiveCoordinates::Factors CrystalVaeImpl::coordinates_given(const Tensor& z, const Tensor& loc,
@@ -232,6 +255,9 @@ AutoregressiveCoordinates::Factors CrystalVaeImpl::coordinates_given(const Tenso
 dist::DistributionPtr CrystalVaeImpl::likelihood(const Tensor& z) {
   const int64_t n = options_.max_atoms;
   Decoded d = decode(z);
+  if (options_.lattice_given_count)  // the lattice and the count one block, the count drawn first
+    return std::make_shared<dist::Joint>(std::vector<dist::DistributionPtr>{d.lattice, d.species, d.coords},
+                                         std::vector<int64_t>{7, n, 3 * n});
   return std::make_shared<dist::Joint>(std::vector<dist::DistributionPtr>{d.lattice, d.count, d.species, d.coords},
                                        std::vector<int64_t>{6, 1, n, 3 * n});
 }
@@ -268,7 +294,12 @@ Trace CrystalVaeImpl::forward_with(const Batch& batch, const dist::DistributionP
   trace.sites.push_back(sample_latent("z", q, prior(), particles));
   const Decoded d = decode(trace.sites.back().value);
   const Tensor& x = batch.x;
-  trace.sites.push_back(observe("lattice", *d.lattice, x.narrow(1, layout.lattice, 6)));
+  // Given the count, the lattice is scored at the row's own count (p(v | z, n) of LatticeGivenCount).
+  const dist::DistributionPtr lattice =
+      options_.lattice_given_count
+          ? static_cast<const LatticeGivenCount&>(*d.lattice).lattice(x.narrow(1, layout.count, 1))
+          : d.lattice;
+  trace.sites.push_back(observe("lattice", *lattice, x.narrow(1, layout.lattice, 6)));
   trace.sites.push_back(observe("count", *d.count, x.narrow(1, layout.count, 1)));
   trace.sites.push_back(observe("species", *d.species, x.narrow(1, layout.species, n), c.mask));
   trace.sites.push_back(observe("coords", *d.coords, x.narrow(1, layout.frac(), 3 * n),
@@ -282,7 +313,7 @@ std::string CrystalVaeImpl::describe() const {
          " harmonics), up to " + std::to_string(o.max_atoms) + " atoms, lattice by log-Cholesky features, " +
          (o.coordinate_likelihood == "wrapped_normal" ? "wrapped-normal (K = " + std::to_string(o.images) + ")"
                                                       : std::string("gaussian")) +
-         " coordinates" + (o.coordinate_decoder == "autoregressive" ? " decoded atom by atom" : "") +
+         " coordinates" + (o.lattice_given_count ? ", lattice given the count" : "") + (o.coordinate_decoder == "autoregressive" ? " decoded atom by atom" : "") +
          (o.coordinate_grid > 1 ? " (each a mixture on " + std::to_string(o.coordinate_grid) + "^3 places)" : "") +
          (o.origin_shift ? ", random origin shifts" : "") + ", " + Model::describe();
 }

@@ -5,9 +5,12 @@
 
 #include "elbo/data/crystal_rows.h"
 #include "elbo/data/lattice_map.h"
+#include "elbo/dist/categorical.h"
 #include "elbo/dist/joint.h"
+#include "elbo/dist/normal.h"
 #include "elbo/dist/wrapped_normal.h"
 #include "elbo/model/crystal_coordinates.h"
+#include "elbo/model/crystal_lattice.h"
 
 #include "support/finite_difference.h"
 #include "support/throws.h"
@@ -69,12 +72,14 @@ double elbo(CrystalVae& model, const Batch& batch, int64_t particles, uint64_t s
   return (t.log_likelihood() - t.kl()).mean().item<double>();
 }
 
-/// The three coordinate decoders: independent, autoregressive, autoregressive with a mixture on a 3^3 grid per atom.
-const std::vector<std::string> kDecoders{"independent", "autoregressive", "mixture"};
+/// The three coordinate decoders: independent, autoregressive, autoregressive with a mixture on a 3^3 grid per
+/// atom; and the last with the lattice decoded given the count.
+const std::vector<std::string> kDecoders{"independent", "autoregressive", "mixture", "mixture, lattice given count"};
 
 void set_decoder(CrystalVaeOptions& o, const std::string& decoder) {
   o.coordinate_decoder = decoder == "independent" ? "independent" : "autoregressive";
-  o.coordinate_grid = decoder == "mixture" ? 3 : 1;
+  o.coordinate_grid = decoder.rfind("mixture", 0) == 0 ? 3 : 1;
+  o.lattice_given_count = decoder == "mixture, lattice given count";
 }
 
 TEST(CrystalVae, TraceHasTheFourSitesAndExactMasks) {
@@ -138,12 +143,12 @@ TEST(CrystalVae, EncoderIsInvariantToTheOrderOfTheAtoms) {
 }
 
 TEST(CrystalVae, ElboGradientMatchesFiniteDifferences) {
-  for (const std::string coords : {"wrapped_normal", "gaussian", "autoregressive", "mixture"}) {
+  for (const std::string coords : {"wrapped_normal", "gaussian", "autoregressive", "mixture", "mixture, lattice given count"}) {
     torch::manual_seed(6);
     const int64_t n = 3;
     CrystalVaeOptions o = small(n);
     o.coordinate_likelihood = coords == "gaussian" ? "gaussian" : "wrapped_normal";
-    const bool autoregressive = coords == "autoregressive" || coords == "mixture";
+    const bool autoregressive = coords != "wrapped_normal" && coords != "gaussian";
     if (autoregressive) {
       set_decoder(o, coords);
       o.hidden = {16, 8};
@@ -157,6 +162,7 @@ TEST(CrystalVae, ElboGradientMatchesFiniteDifferences) {
     std::vector<std::string> names{"rho.layer1.bias", "decoder.layer1.bias", "embedding.weight", "phi.layer0.weight"};
     if (autoregressive)
       for (const char* name : {"atom_previous", "atom_slot", "atom_code.weight", "atom_net.layer0.weight"}) names.push_back(name);
+    if (o.lattice_given_count) names.push_back("lattice_count");
     for (const std::string& name : names) {
       ASSERT_TRUE(named.contains(name)) << name;
       torch::Tensor p = named[name];
@@ -247,6 +253,77 @@ TEST(CrystalVae, SamplesAreValidStructures) {
   // The mean decodes to a row too (most probable count and species).
   const torch::Tensor mean = model->likelihood(model->sample_prior(5))->mean();
   EXPECT_EQ(data::row_structures(mean, n).size(), 5u);
+  }
+}
+
+// With the lattice given the count, p(v, n | z) = p(n | z) N(v; m(z, n), s(z, n)^2): the trace scores the lattice at
+// the row's own count and the count by p(n | z), and likelihood(z) is the same density (one block of 7, the count
+// drawn first); the location's three lengths move by exactly (log n' - log n) / 3 between counts while the learned
+// offsets are zero (up to the bounds' curvature), so the decoded volume is n times what z says; draws and the greedy decoding
+// put the lattice where its count says.
+TEST(CrystalVae, LatticeGivenCountScalesTheCellWithItsAtoms) {
+  torch::manual_seed(23);
+  const int64_t n = 6;
+  CrystalVaeOptions o = small(n);
+  set_decoder(o, "mixture, lattice given count");
+  CrystalVae model(o);
+  model->to(torch::kDouble);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const Batch batch = batch_of(generated(5, n, 24), n, torch::kDouble);
+  torch::manual_seed(25);
+  const Trace t = model->forward(batch, 1);
+  const torch::Tensor z = t.find("z")->value;  // [1, 5, D]
+  const auto joint = std::dynamic_pointer_cast<dist::Joint>(model->likelihood(z));
+  ASSERT_NE(joint, nullptr);
+  ASSERT_EQ(joint->parts().size(), 3u);
+  const auto* lgc = dynamic_cast<const LatticeGivenCount*>(joint->parts()[0].get());
+  ASSERT_NE(lgc, nullptr);
+  EXPECT_EQ(lgc->sample_shape(), (std::vector<int64_t>{1, 5, 7}));
+  // The block's log-density is the trace's lattice and count sites.
+  const torch::Tensor block = lgc->log_prob_elements(batch.x.narrow(1, 0, 7)).sum(-1);
+  EXPECT_TRUE(torch::allclose(block, t.find("lattice")->log_p + t.find("count")->log_p, 1e-10, 1e-10));
+  // Lengths shift by log(n) / 3: the volume exp(v1 + v2 + v3) of the location is n times that at n = 1.
+  const torch::Tensor one = torch::ones({1, 5, 1}, torch::kDouble);
+  const torch::Tensor at_one = lgc->lattice(one)->mean();
+  for (int64_t count = 2; count <= n; ++count) {
+    const torch::Tensor at_n = lgc->lattice(one * static_cast<double>(count))->mean();
+    const torch::Tensor log_ratio = (at_n - at_one).narrow(-1, 0, 3).sum(-1);
+    // (tanh's bound bends the shift by a little: 0.6 -> 0.597 at n = 6)
+    EXPECT_TRUE(torch::allclose(log_ratio, torch::full_like(log_ratio, std::log(double(count))), 2e-2, 0)) << count;
+    EXPECT_TRUE(torch::allclose(at_n.narrow(-1, 3, 3), at_one.narrow(-1, 3, 3), 1e-12, 1e-12)) << count;
+  }
+  // A draw's lattice is scored at its drawn count: its six features' density is p(v | z, n) at that n.
+  torch::manual_seed(26);
+  const torch::Tensor draws = lgc->sample(300);  // [300, 1, 5, 7]
+  ASSERT_EQ(draws.sizes(), (std::vector<int64_t>{300, 1, 5, 7}));
+  const torch::Tensor counts = draws.select(-1, 6);
+  EXPECT_GE(counts.min().item<double>(), 1.0);
+  EXPECT_LE(counts.max().item<double>(), double(n));
+  EXPECT_TRUE(torch::equal(counts, counts.round()));
+  // Given n, the draws' standardized lengths are N(0, 1): mean and spread over the 300 draws.
+  const auto given = lgc->lattice(draws.narrow(-1, 6, 1));
+  const auto* normal = dynamic_cast<const dist::Normal*>(given.get());
+  ASSERT_NE(normal, nullptr);
+  const torch::Tensor standard = (draws.narrow(-1, 0, 6) - normal->loc()) / normal->log_scale().exp();
+  EXPECT_LT(standard.mean().abs().item<double>(), 0.05);
+  EXPECT_NEAR(standard.std().item<double>(), 1.0, 0.05);
+  // The greedy decoding: the most probable count, the lattice's location given it.
+  const torch::Tensor mean = lgc->mean();
+  const auto* count = dynamic_cast<const dist::Categorical*>(lgc->count().get());
+  ASSERT_NE(count, nullptr);
+  const torch::Tensor mode = count->logits().argmax(-1).to(torch::kDouble);
+  EXPECT_TRUE(torch::equal(mean.narrow(-1, 6, 1), mode));
+  EXPECT_TRUE(torch::allclose(mean.narrow(-1, 0, 6), lgc->lattice(mode)->mean()));
+  // The learned offsets of count n move only the rows of that count.
+  const auto named = model->named_parameters();
+  ASSERT_TRUE(named.contains("lattice_count"));
+  named["lattice_count"][2].fill_(0.5);
+  const torch::Tensor after = lgc->log_prob_elements(batch.x.narrow(1, 0, 7)).sum(-1);
+  const data::CrystalBatch c = data::crystal_batch(batch.x, n);
+  for (int64_t i = 0; i < 5; ++i) {
+    const bool three = c.count[i].item<int64_t>() == 3;
+    EXPECT_EQ(after[0][i].item<double>() != block[0][i].item<double>(), three) << i;
   }
 }
 

@@ -30,6 +30,7 @@ struct CrystalVaeOptions {
   std::string coordinate_likelihood = "wrapped_normal";  ///< wrapped_normal | gaussian (the ablation)
   std::string coordinate_decoder = "independent";       ///< independent | autoregressive (crystal_coordinates.h)
   int64_t coordinate_grid = 1;       ///< G: each atom's autoregressive factor a mixture on a grid of G^3 places
+  bool lattice_given_count = false;  ///< the lattice decoded given the atom count (LatticeGivenCount)
   bool origin_shift = false;         ///< training batches get random origins (data.origin_shift)
   nn::Activation activation = nn::Activation::relu;
   double prior_scale = 1.0;
@@ -48,6 +49,12 @@ struct CrystalVaeOptions {
 ///  - "lattice": N(v; mu(z), sigma(z)^2) on the six lattice features (data/lattice_map.h: log-Cholesky
 ///    of the metric, off-diagonals over their row's diagonal): every finite v is a valid lattice, and mu
 ///    and sigma are bounded smoothly (tanh, two-sided softplus) so that every draw is finite for any z;
+///    with lattice_given_count the lattice is decoded given the atom count n (LatticeGivenCount,
+///    crystal_lattice.h: p(v, n | z) = p(n | z) N(v; m(z, n), diag s(z, n)^2)):
+///      m(z, n) = bound(a(z) + b_n + (log n / 3) (1, 1, 1, 0, 0, 0)),  log s(z, n) = bound(c(z) + d_n),
+///    a, c the decoder's outputs, (b_n, d_n) twelve learned offsets per count (a linear map of n's one-hot)
+///    and bound the smooth bounds above; the volume exp(v1 + v2 + v3) is then n exp(a1 + a2 + a3 + ...)
+///    before the bounds, so z says how much room each atom has and the cell grows with the count;
 ///  - "count": categorical over 1..N;
 ///  - "species": per atom slot, categorical over Z = 1..98, masked past the count;
 ///  - "coords": per atom slot and axis, wrapped normal on the circle (a density on the 3-torus, the
@@ -84,8 +91,8 @@ class CrystalVaeImpl : public Model {
   const CrystalVaeOptions& options() const { return options_; }
   dist::Normal prior() const;
 
-  /// The decoder's four distributions for codes z [..., D]: lattice [..., 6], count [..., 1],
-  /// species [..., N], coordinates [..., 3N].
+  /// The decoder's four distributions for codes z [..., D]: lattice [..., 6] (with lattice_given_count a
+  /// LatticeGivenCount over [..., 7], lattice and count), count [..., 1], species [..., N], coordinates [..., 3N].
   struct Decoded {
     dist::DistributionPtr lattice, count, species, coords;
   };
@@ -93,6 +100,10 @@ class CrystalVaeImpl : public Model {
 
  private:
   void check_rows(const Tensor& x) const;
+  /// p(v | z) of the lattice features from the decoder's 12 raw outputs [..., 12] (locations, raw log-scales)
+  /// or, with counts n [..., 1] (lattice_given_count), p(v | z, n): the count's offsets added and the lengths'
+  /// logs shifted by log(n) / 3 (crystal_vae.h).
+  dist::DistributionPtr lattice_given(const Tensor& raw, const Tensor& count) const;
   /// The autoregressive factors of the atoms given codes z [..., D], the decoder's own (mu, raw scale)
   /// [..., 3N] and coordinates f [..., 3N] (atom i reads atoms j < i).
   AutoregressiveCoordinates::Factors coordinates_given(const Tensor& z, const Tensor& loc, const Tensor& raw_scale,
@@ -105,6 +116,7 @@ class CrystalVaeImpl : public Model {
   torch::nn::Linear atom_code_{nullptr};
   Tensor atom_slot_, atom_previous_;  // [N, width], [N, 6H, width]
   nn::Mlp atom_net_{nullptr};
+  Tensor lattice_count_;    // [N, 12] per-count offsets of the lattice's raw outputs (lattice_given_count)
   Tensor prior_log_scale_;  // buffer [latent_dim]
 };
 TORCH_MODULE(CrystalVae);

@@ -6,7 +6,6 @@
 #include "elbo/nn/dense_kernels.h"
 #include "elbo/train/adam_step.h"
 
-#include <ATen/Parallel.h>
 #include <torch/nn/utils/clip_grad.h>
 
 #include <chrono>
@@ -19,16 +18,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-/// The team of the trainer's own loops (Adam, the gradient norm): the kernel team, or the caller
-/// alone where LibTorch's OpenMP threads run the model (convolutional models, train.threads > 1).
-/// OpenMP's workers spin for milliseconds after each parallel region (GOMP_SPINCOUNT), so the
-/// kernel team's helpers would wait for a core held by a spinning worker: the conv VAE's epoch took
-/// 3.1-3.9 s instead of 0.9 s beside one other process (the same with GOMP_SPINCOUNT=10000).
-WorkerThreads& loop_team() {
-  static WorkerThreads alone(1);
-  return at::get_num_threads() > 1 ? alone : kernel_team();
-}
 
 /// The global L2 norm of the gradients (NaN/Inf if any entry is), clipped to `clip` when clip > 0.
 double global_grad_norm(const std::vector<torch::Tensor>& parameters, double clip, WorkerThreads& threads) {
@@ -357,7 +346,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         // The step's own norm stands where nothing but Adam reads or changes its gradients.
         const double norm = out.has_gradient_norm && step_alone
                                 ? out.gradient_norm
-                                : global_grad_norm(parameters, options_.grad_clip, loop_team());
+                                : global_grad_norm(parameters, options_.grad_clip, kernel_team());
         if (!std::isfinite(norm))
           fault = detail::concat("non-finite gradient norm (", norm, ") at step ", step_ + 1, " (epoch ", epoch_ + 1,
                                  ", batch ", b + 1, " of ", batches, ")");
@@ -377,7 +366,7 @@ void Trainer::fit(const data::Dataset& train_data, const data::Dataset& validati
         optimizer_->zero_grad();
         if (report) report->on_skipped_step(step_ + 1, fault);
       } else {
-        if (!out.updated) adam_step(*optimizer_, &loop_team());
+        if (!out.updated) adam_step(*optimizer_, &kernel_team());
         if (shard.rows() > 0) objective_->after_step(v, step_);
         epoch_sums.add(totals.sums, loss, totals.examples);
         window.add(totals.sums, loss, totals.examples);

@@ -129,10 +129,8 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
     float* log_q = grad[classifier_last - 1];
     for (int64_t r = r0; r < r1; ++r) {
       const float* l = out[classifier_last - 1] + r * C;
-      const float top = *std::max_element(l, l + C);
-      float total = 0;
-      for (int64_t c = 0; c < C; ++c) total += std::exp(l[c] - top);
-      for (int64_t c = 0; c < C; ++c) log_q[r * C + c] = l[c] - top - std::log(total);
+      const float log_total = log_sum_exp(l, C);
+      for (int64_t c = 0; c < C; ++c) log_q[r * C + c] = l[c] - log_total;
     }
     auto weight = [&](int64_t r, int64_t c) {  // w_rc
       return label[r] >= 0 ? (label[r] == c ? 1.0f : 0.0f) : std::exp(log_q[r * C + c]);
@@ -270,13 +268,10 @@ objective::Value FusedM2Step::operator()(const torch::Tensor& x_tensor, const to
 std::unique_ptr<TrainStep> make_fused_m2_step(model::Model& model, const objective::Objective& objective,
                                               const data::Dataset& train, std::string& why) {
   auto* m2 = dynamic_cast<model::M2Impl*>(&model);
-  const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
+  const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);  // not null once objective_refusal is ""
   if (!m2) return nullptr;  // the reason stays the previous step's
   if (!(why = FusedM2Step::unsupported(*m2)).empty()) {}
-  else if (!elbo) why = "the objective is not the ELBO";
-  else if (elbo->options().particles() != 1) why = "objective.particles > 1";
-  else if (!elbo->options().analytic_kl()) why = "objective.kl = mc";
-  else if (elbo->options().free_bits() > 0) why = "objective.free_bits > 0";
+  else if (!(why = objective_refusal(objective, false)).empty()) {}
   else if (train.mask.defined()) why = "the data have missing entries";
   else if (!train.x.device().is_cpu()) why = "the data are not on the CPU";
   else return std::make_unique<FusedTrainStep<FusedM2Step>>(*m2, objective, elbo->options().classification_weight());

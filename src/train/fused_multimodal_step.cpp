@@ -27,10 +27,7 @@ void categorical_log_prob_rows(const float* x, int64_t x_rows, int64_t x_stride,
     for (int64_t j = 0; j < width; ++j) {
       float* l = logits + (r * width + j) * classes;
       const auto label = static_cast<int64_t>(x[(r % x_rows) * x_stride + j]);
-      const float top = *std::max_element(l, l + classes);
-      float total = 0;
-      for (int64_t c = 0; c < classes; ++c) total += std::exp(l[c] - top);
-      const float log_total = top + std::log(total);
+      const float log_total = log_sum_exp(l, classes);
       sum += l[label] - log_total;
       for (int64_t c = 0; c < classes; ++c) l[c] = (std::exp(l[c] - log_total) - (c == label ? 1.0f : 0.0f)) * grad_scale;
     }
@@ -317,13 +314,10 @@ objective::Value FusedMultimodalStep::operator()(const torch::Tensor& x_tensor, 
 std::unique_ptr<TrainStep> make_fused_multimodal_step(model::Model& model, const objective::Objective& objective,
                                                       const data::Dataset& train, std::string& why) {
   auto* multimodal = dynamic_cast<model::MultimodalVaeImpl*>(&model);
-  const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
+  const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);  // not null once objective_refusal is ""
   if (!multimodal) return nullptr;  // the reason stays the previous step's
   if (!(why = FusedMultimodalStep::unsupported(*multimodal)).empty()) {}
-  else if (!elbo) why = "the objective is not the ELBO";
-  else if (elbo->options().particles() != 1) why = "objective.particles > 1";
-  else if (!elbo->options().analytic_kl()) why = "objective.kl = mc";
-  else if (elbo->options().free_bits() > 0) why = "objective.free_bits > 0";
+  else if (!(why = objective_refusal(objective, false)).empty()) {}
   else if (elbo->options().classification_weight() > 0) why = "a classification term";
   else if (!train.x.device().is_cpu()) why = "the data are not on the CPU";
   else if (train.mask.defined() && !(train.mask > 0).all().item<bool>()) why = "some rows lack a modality or values";

@@ -332,9 +332,7 @@ std::unique_ptr<TrainStep> make_fused_vae_step(model::Model& model, const object
   const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
   if (!vae && !hierarchical) why = "the model is not model.type = vae, hvae, multimodal or m2";
   else if (!(why = vae ? FusedVaeStep::unsupported(*vae) : FusedVaeStep::unsupported(*hierarchical)).empty()) {}
-  else if (!elbo) why = "the objective is not the ELBO";
-  else if (elbo->options().particles() != 1) why = "objective.particles > 1";
-  else if (elbo->options().free_bits() > 0) why = "objective.free_bits > 0";
+  else if (!(why = objective_refusal(objective, true)).empty()) {}
   else if (elbo->options().classification_weight() > 0) why = "a classification term";
   else if (train.mask.defined()) why = "the data have missing entries";
   else if (!train.x.device().is_cpu()) why = "the data are not on the CPU";

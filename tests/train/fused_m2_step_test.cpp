@@ -1,16 +1,13 @@
 // The hand-written M2 step against the autograd path (M2::forward + objective::beta_elbo): the
 // same noise, the same per-row terms, loss and gradients, with labelled and unlabelled rows.
-#include "elbo/core/config.h"
 #include "elbo/core/rng.h"
-#include "elbo/data/schema.h"
-#include "elbo/model/factory.h"
 #include "elbo/model/m2.h"
 #include "elbo/objective/elbo.h"
-#include "elbo/objective/factory.h"
 #include "elbo/train/adam_step.h"
 #include "elbo/train/fused_m2_step.h"
 
 #include "support/autograd_reference.h"
+#include "support/chosen_step.h"
 
 #include <gtest/gtest.h>
 
@@ -118,16 +115,9 @@ TEST(FusedM2Step, ChosenForBernoulliDataOtherwiseAutogradWithTheReason) {
   train.x = torch::bernoulli(torch::full({64, kFeatures}, 0.5));
   train.y = torch::randint(0, kClasses, {64}, torch::kLong);
   train.y_mask = (torch::arange(64) < 8).to(torch::kFloat);
-  const auto choice = [&](const std::vector<std::string>& settings) {
-    Config c;
-    c.set("model.type=\"m2\"");
-    c.set("model.hidden=[8]");
-    c.set("model.latent_dim=3");
-    for (const auto& s : settings) c.set(s);
-    auto model = model::make_model(c, data::Schema::of(train, kClasses));
-    auto objective = objective::make_objective(c, train.size(), 8);
-    torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
-    return train::choose_train_step(*model, *objective, train, adam, true).description;
+  const auto choice = [&](std::vector<std::string> settings) {
+    settings.insert(settings.begin(), {"model.type=\"m2\"", "model.hidden=[8]", "model.latent_dim=3"});
+    return test::chosen_step(settings, train, kClasses, 8);
   };
   EXPECT_EQ(choice({}), "fused");
   EXPECT_EQ(choice({"objective.particles=2"}), "autograd (objective.particles > 1)");

@@ -1,16 +1,13 @@
 // The hand-written multimodal step against the autograd path: the same training rows (all
 // modalities, then each alone), the same noise, the same loss terms and gradients.
-#include "elbo/core/config.h"
 #include "elbo/core/rng.h"
-#include "elbo/data/schema.h"
-#include "elbo/model/factory.h"
 #include "elbo/model/multimodal_vae.h"
 #include "elbo/objective/elbo.h"
-#include "elbo/objective/factory.h"
 #include "elbo/train/adam_step.h"
 #include "elbo/train/fused_multimodal_step.h"
 
 #include "support/autograd_reference.h"
+#include "support/chosen_step.h"
 
 #include <gtest/gtest.h>
 
@@ -113,16 +110,9 @@ TEST(FusedMultimodalStep, ChosenForCompleteRowsOtherwiseAutogradWithTheReason) {
   train.x = small_data(64);
   train.mask = torch::ones_like(train.x);
   train.modalities = small_model(true, false)->options().modalities;
-  const auto choice = [&](const std::vector<std::string>& settings) {
-    Config c;
-    c.set("model.type=\"multimodal\"");
-    c.set("model.hidden=[8]");
-    c.set("model.latent_dim=3");
-    for (const auto& s : settings) c.set(s);
-    auto model = model::make_model(c, data::Schema::of(train));
-    auto objective = objective::make_objective(c, train.size());
-    torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
-    return train::choose_train_step(*model, *objective, train, adam, true).description;
+  const auto choice = [&](std::vector<std::string> settings) {
+    settings.insert(settings.begin(), {"model.type=\"multimodal\"", "model.hidden=[8]", "model.latent_dim=3"});
+    return test::chosen_step(settings, train);
   };
   EXPECT_EQ(choice({"objective.subsets=true"}), "fused");
   EXPECT_EQ(choice({"objective.subsets=true", "objective.subset_terms=\"present\""}), "fused");

@@ -37,6 +37,14 @@ struct DenseRows {
 void run_row_blocks(WorkerThreads* team, int parts, int64_t rows,
                     const std::function<void(int block, int64_t r0, int64_t r1)>& pass);
 
+/// log sum_j e^(l_j) over l[0, n), from the largest l_j (no overflow): a row's log-softmax normalizer.
+inline float log_sum_exp(const float* l, int64_t n) {
+  const float top = *std::max_element(l, l + n);
+  float total = 0;
+  for (int64_t j = 0; j < n; ++j) total += std::exp(l[j] - top);
+  return top + std::log(total);
+}
+
 /// log sigma = log sigma_min + softplus(r - log sigma_min): dist::posterior_from_raw's scale.
 inline float floored_log_scale(float r) {
   const float floor = static_cast<float>(std::log(dist::kMinPosteriorScale));

@@ -1,7 +1,7 @@
 #pragma once
 #include "elbo/core/batch_shard.h"
 #include "elbo/core/worker_threads.h"
-#include "elbo/objective/objective.h"
+#include "elbo/objective/elbo.h"
 #include "elbo/train/train_step.h"
 
 namespace elbo::train {
@@ -11,6 +11,17 @@ inline objective::MetricSums sum_rows(const float* reconstruction, const float* 
   double reconstruction_sum = 0, kl_sum = 0;
   for (int64_t r = 0; r < rows; ++r) reconstruction_sum += reconstruction[r], kl_sum += kl[r];
   return {reconstruction_sum - kl_sum, reconstruction_sum, kl_sum};
+}
+
+/// Why the hand-written steps cannot train with `objective`, or "" when they can: the ELBO with one
+/// particle and no free bits, and its analytic KL unless the step also takes the Monte Carlo one.
+inline std::string objective_refusal(const objective::Objective& objective, bool takes_monte_carlo_kl) {
+  const auto* elbo = dynamic_cast<const objective::Elbo*>(&objective);
+  if (!elbo) return "the objective is not the ELBO";
+  if (elbo->options().particles() != 1) return "objective.particles > 1";
+  if (!takes_monte_carlo_kl && !elbo->options().analytic_kl()) return "objective.kl = mc";
+  if (elbo->options().free_bits() > 0) return "objective.free_bits > 0";
+  return "";
 }
 
 /// What a hand-written step returns: its per-row terms, bound = reconstruction - KL, and the loss

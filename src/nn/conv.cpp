@@ -1,8 +1,8 @@
 #include "elbo/nn/conv.h"
 
 #include "elbo/core/check.h"
+#include "elbo/nn/conv_transpose.h"
 
-#include <torch/nn/functional/conv.h>
 
 #include <algorithm>
 #include <vector>
@@ -62,8 +62,8 @@ torch::Tensor circular_conv_transpose2d(const torch::Tensor& x, const torch::Ten
              x.sizes(), " and weight ", weight.sizes());
   ELBO_CHECK(stride >= 1 && padding >= 0, "elbo::nn::circular_conv_transpose2d: needs stride >= 1 and padding >= 0 "
              "(got ", stride, ", ", padding, ")");
-  namespace F = torch::nn::functional;
-  const torch::Tensor full = F::conv_transpose2d(x, weight, F::ConvTranspose2dFuncOptions().stride(stride));
+  const torch::Tensor full = conv_transpose2d(x, weight, {}, stride, 0, stride * (x.size(2) - 1) + weight.size(2),
+                                              stride * (x.size(3) - 1) + weight.size(3));
   const torch::Tensor y = wrap_around(wrap_around(full, 2, stride * x.size(2), padding), 3, stride * x.size(3), padding);
   return bias.defined() ? y + bias.view({1, -1, 1, 1}) : y;
 }
@@ -142,11 +142,13 @@ torch::Tensor ConvDecoderImpl::forward(const torch::Tensor& z) {
 
 torch::Tensor ConvDecoderImpl::upsample(const torch::Tensor& maps) {
   torch::Tensor h = maps;
-  for (size_t i = 0; i < deconvs_.size(); ++i) {
+  const size_t n = deconvs_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const auto& deconv = deconvs_[i];
     h = options_.padding() == Padding::circular
-            ? circular_conv_transpose2d(h, deconvs_[i]->weight, deconvs_[i]->bias, 2, 1)
-            : deconvs_[i]->forward(h);
-    if (i + 1 < deconvs_.size()) h = activate(h, options_.activation());
+            ? circular_conv_transpose2d(h, deconv->weight, deconv->bias, 2, 1)
+            : conv_transpose2d(h, deconv->weight, deconv->bias, 2, 1, heights_[n - 1 - i], widths_[n - 1 - i]);
+    if (i + 1 < n) h = activate(h, options_.activation());
   }
   return h;
 }

@@ -43,8 +43,9 @@ run() {  # run NAME DIR ARGS...: a run that must succeed
     fail "$name (exit $?)"; cat "$W/err"; fi
 }
 
-# diff_of A B: prints "max_abs_diff max_abs" of two runs' parameters.
-diff_of() { "$DIFF" "$1/checkpoint.pt" "$2/checkpoint.pt" | awk '{print $2, $4}'; }
+# diff_of A B: prints "max_abs_diff max_abs parameters beyond" of two runs' parameters, beyond: how
+# many differ by more than TOL times the largest weight.
+diff_of() { "$DIFF" "$1/checkpoint.pt" "$2/checkpoint.pt" "$TOL" | awk '{print $2, $4, $6, $8}'; }
 
 run "1 process, batch 64" "$W/single64" --set train.batch_size=64
 run "2 processes, batch 32 each (--nproc 2)" "$W/dp" --set train.batch_size=32 --nproc 2
@@ -52,32 +53,38 @@ run "1 process, batch 32" "$W/single32" --set train.batch_size=32
 
 # Tolerance: the runs differ only in the order of float32 sums (each rank's mean gradient over
 # 32 or 27/26 examples, weighted and summed, against one mean over 64 or 53). Each gradient entry
-# then differs by a few float32 ulps (1.2e-7 relative) of the sum of |terms| it is made of, a
-# larger relative error where terms cancel, and Adam's update, about lr = 1e-3 per step whatever
-# the gradient's scale, carries that relative error into the weights: measured 7e-8 (fused step)
-# and 2e-7 (autograd, K = 2) after 16 steps, with weights up to 0.5. TOL = 1e-5 of the largest
-# weight (5e-6) leaves a 25x margin and is 6000x below what a different batch size does (the
-# control below: 3e-2).
+# then differs by a few float32 ulps (1.2e-7 relative) of the sum of |terms| it is made of, and
+# Adam's update, about lr = 1e-3 per step whatever the gradient's scale, carries that relative
+# error into the weights: measured 5e-8 (fused step) and 7e-8 (autograd, K = 2) after 16 steps for
+# all weights but one, with weights up to 0.5. The one: where a gradient entry's terms cancel
+# (the encoder weight of a pixel that is almost always 0), its relative error is large and Adam,
+# which divides it by its own running scale, passes it on whole: 1.07e-5 for one weight of 102,040
+# on an AVX-512 VM (2e-7 on an earlier one). So: at most 1 in 10^4 weights beyond TOL = 1e-5 of
+# the largest weight (5e-6), and none beyond 1e-3 of it (100x that one). A different batch size
+# (the control below) puts 99,829 of the 102,040 beyond TOL.
 TOL=1e-5
-read -r d big <<< "$(diff_of "$W/single64" "$W/dp")"
-echo "     2 x 32 vs 1 x 64: max |difference| $d, max |weight| $big"
-python3 -c "import sys; sys.exit(0 if $d <= $TOL * $big else 1)" \
-  && ok "2 processes x batch 32 = 1 process x batch 64 (max |difference| <= $TOL max |weight|)" \
-  || fail "2 processes x batch 32 differ from 1 process x batch 64 by $d (max |weight| $big)"
-read -r d32 _ <<< "$(diff_of "$W/single64" "$W/single32")"
-echo "     1 x 32 vs 1 x 64: max |difference| $d32"
-python3 -c "import sys; sys.exit(0 if $d32 > 100 * max($d, 1e-7 * $big) else 1)" \
-  && ok "the comparison tells batch 32 from batch 64 (control)" || fail "control: batch 32 vs 64 differ by only $d32"
+# same_run NAME A B: the checks above.
+same_run() {
+  local d big n beyond
+  read -r d big n beyond <<< "$(diff_of "$2" "$3")"
+  echo "     $1: max |difference| $d, max |weight| $big, $beyond of $n beyond $TOL max |weight|"
+  python3 -c "import sys; sys.exit(0 if $beyond <= $n / 1e4 and $d <= 1e-3 * $big else 1)" \
+    && ok "$1: 2 processes x batch 32 = 1 process x batch 64" \
+    || fail "$1: 2 processes x batch 32 differ from 1 process x batch 64 ($beyond of $n weights beyond $TOL max |weight|, max |difference| $d)"
+}
+same_run "fused step" "$W/single64" "$W/dp"
+read -r d32 big n beyond32 <<< "$(diff_of "$W/single64" "$W/single32")"
+echo "     1 x 32 vs 1 x 64: max |difference| $d32, $beyond32 of $n beyond $TOL max |weight|"
+python3 -c "import sys; sys.exit(0 if $beyond32 > $n / 2 else 1)" \
+  && ok "the comparison tells batch 32 from batch 64 (control)" \
+  || fail "control: batch 32 vs 64 put only $beyond32 of $n weights beyond $TOL max |weight|"
 
 # The same through autograd (not the fused MLP step) with K = 2 particles: noise [2, B, D] sharded by
 # dist::Normal::rsample.
 AUTOGRAD=(--set train.fused=false --set objective.particles=2)
 run "autograd, K = 2: 1 process, batch 64" "$W/ag64" "${AUTOGRAD[@]}" --set train.batch_size=64
 run "autograd, K = 2: 2 processes, batch 32 each" "$W/ag_dp" "${AUTOGRAD[@]}" --set train.batch_size=32 --nproc 2
-read -r d big <<< "$(diff_of "$W/ag64" "$W/ag_dp")"
-python3 -c "import sys; sys.exit(0 if $d <= $TOL * $big else 1)" \
-  && ok "autograd, K = 2: 2 x 32 = 1 x 64 (max |difference| $d)" \
-  || fail "autograd, K = 2: 2 processes x batch 32 differ from 1 process x batch 64 by $d (max |weight| $big)"
+same_run "autograd, K = 2" "$W/ag64" "$W/ag_dp"
 
 # The same metrics (all-reduced over the global batch) and the same run directory, written by rank 0 only.
 python3 - "$W/single64/metrics.jsonl" "$W/dp/metrics.jsonl" <<'PY' && ok "same metrics.jsonl numbers" || fail "metrics differ"

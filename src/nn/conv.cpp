@@ -3,7 +3,6 @@
 #include "elbo/core/check.h"
 #include "elbo/nn/conv_transpose.h"
 
-
 #include <algorithm>
 #include <vector>
 

@@ -75,6 +75,8 @@ class ConvDecoderImpl : public torch::nn::Module {
   ConvOptions options_;
   std::vector<int64_t> heights_, widths_;  // spatial sizes after each encoder layer
   torch::nn::Linear stem_{nullptr};
+  /// The layers' parameters (weight [Cin, Cout, 4, 4], bias); upsample() applies them with nn::conv_transpose2d
+  /// at the sizes in heights_ / widths_, not through their own forward.
   std::vector<torch::nn::ConvTranspose2d> deconvs_;
 };
 TORCH_MODULE(ConvDecoder);
